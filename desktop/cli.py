@@ -1,0 +1,313 @@
+"""The `xindesk` command: the server (`serve`) and Xinference-style commands against it.
+
+`xindesk launch/list/terminate/registrations/engine/cached` take the same options as
+Xinference's command line, so commands from guides (such as the seed document's) work as written;
+extra `--key value` pairs on `launch` become engine options, as in Xinference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from desktop import __version__
+from desktop.client import ClientError, XinDeskClient, default_endpoint
+
+log = logging.getLogger("xindesk.cli")
+
+API_KEY_ENV = "XINDESK_API_KEY"
+
+
+def _out(text: str) -> None:
+    """Command output goes to stdout (logs go to stderr)."""
+    sys.stdout.write(text + "\n")
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# -- serve ------------------------------------------------------------------------------------
+
+
+def _resolve_api_key(args: argparse.Namespace) -> str | None:
+    from desktop.core.secrets import API_KEY, SecretStore, SecretStoreUnavailable
+
+    if args.api_key:
+        return str(args.api_key)
+    if os.environ.get(API_KEY_ENV):
+        return os.environ[API_KEY_ENV]
+    try:
+        return SecretStore().get(API_KEY)
+    except SecretStoreUnavailable as exc:
+        log.info("%s", exc)
+        return None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from desktop.core.demo import demo_launch_request, demo_model_path
+    from desktop.core.errors import ConfigError
+    from desktop.core.paths import AppPaths
+    from desktop.core.settings import Settings
+    from desktop.server.app import create_app
+
+    paths = AppPaths.from_environment()
+    paths.ensure()
+    settings = Settings.load(paths)
+    host = args.host or ("0.0.0.0" if settings.server.lan_access else settings.server.host)
+    port = args.port or settings.server.port
+    settings.server.host, settings.server.port = host, port
+    api_key = _resolve_api_key(args)
+    if not _is_loopback(host) and not api_key:
+        raise ConfigError(
+            f"Refusing to listen on {host} without an API key: anyone on the network could use "
+            f"your models. Give one with --api-key (or {API_KEY_ENV}), or `xindesk api-key "
+            f"create` to keep one in the keychain; or listen on 127.0.0.1."
+        )
+    launches = []
+    if args.demo:
+        launches.append(demo_launch_request(demo_model_path(paths)))
+    app = create_app(settings, paths, api_key=api_key, address=f"{host}:{port}",
+                     launch_on_start=launches)
+    log.info("serving on http://%s:%d (models in %s)", host, port, settings.models_dir(paths))
+    uvicorn.run(app, host=host, port=port, log_level=args.log_level.lower(), access_log=False)
+    return 0
+
+
+# -- API key ----------------------------------------------------------------------------------
+
+
+def cmd_api_key(args: argparse.Namespace) -> int:
+    from desktop.core.secrets import API_KEY, SecretStore, generate_api_key
+
+    store = SecretStore()
+    if args.action == "create":
+        key = generate_api_key()
+        store.set(API_KEY, key)
+        _out(key)
+    elif args.action == "show":
+        key = store.get(API_KEY)
+        if key is None:
+            _out("No API key is stored; create one with `xindesk api-key create`.")
+            return 1
+        _out(key)
+    else:
+        store.delete(API_KEY)
+        _out("API key deleted.")
+    return 0
+
+
+# -- Xinference-style commands ----------------------------------------------------------------
+
+
+def _client(args: argparse.Namespace) -> XinDeskClient:
+    key = args.api_key or os.environ.get(API_KEY_ENV)
+    return XinDeskClient(args.endpoint, key)
+
+
+def _coerce(value: str) -> Any:
+    lowered = value.lower()
+    if lowered in ("none", "null"):
+        return None
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _extra_options(extra: Sequence[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    items = list(extra)
+    while items:
+        key = items.pop(0)
+        if not key.startswith("--") or not items:
+            raise SystemExit(f"xindesk launch: expected '--name value' pairs, got {key!r}")
+        options[key[2:].replace("-", "_") if key[2:] in ("n-ctx", "n-gpu-layers") else key[2:]] = _coerce(items.pop(0))
+    return options
+
+
+def cmd_launch(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    body: dict[str, Any] = {
+        "model_uid": args.model_uid,
+        "model_name": args.model_name,
+        "model_type": args.model_type,
+        "model_engine": args.model_engine,
+        "model_format": args.model_format,
+        "model_size_in_billions": args.size_in_billions,
+        "quantization": args.quantization,
+        "n_gpu": None if str(args.n_gpu).lower() == "none" else args.n_gpu,
+        "model_path": args.model_path,
+        **_extra_options(extra),
+    }
+    with _client(args) as client:
+        uid = client.launch(body, wait_ready=False)
+        while True:
+            states = client.instances(uid)
+            status = states[0]["status"] if states else "ERROR"
+            if status in ("READY", "ERROR", "TERMINATED"):
+                break
+            time.sleep(0.5)
+        if status != "READY":
+            message = states[0]["replica_statuses"][0]["error_message"] if states else "unknown"
+            sys.stderr.write(f"Launch of {uid} failed: {message}\n")
+            return 1
+    _out(f"Model uid: {uid}")
+    return 0
+
+
+def _table(rows: list[list[Any]], header: list[str]) -> str:
+    cells = [header] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        models = client.list_models()
+    rows = [[m["id"], m["model_type"], m["model_name"], m.get("model_size_in_billions"),
+             m.get("quantization"), m.get("context_length") or m.get("max_tokens"),
+             m.get("status")] for m in models]
+    _out(_table(rows, ["UID", "Type", "Name", "Size", "Quantization", "Context", "Status"]))
+    return 0
+
+
+def cmd_terminate(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        client.terminate(args.model_uid)
+    return 0
+
+
+def cmd_registrations(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        regs = client.registrations(args.model_type, detailed=False)
+    _out(_table([[args.model_type, r["model_name"], r["is_builtin"]] for r in regs],
+                ["Type", "Name", "Builtin"]))
+    return 0
+
+
+def cmd_engine(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        engines = client.engines(args.model_name, args.model_type)
+    if not engines:
+        _out(f"No model named {args.model_name}.")
+        return 1
+    rows = []
+    for engine, params in engines.items():
+        if isinstance(params, str):
+            continue
+        for p in params:
+            quants = p.get("quantizations") or [p.get("quantization")]
+            rows.extend([args.model_name, engine, p["model_format"], p.get("model_size_in_billions"), q]
+                        for q in quants)
+    _out(_table(rows, ["Name", "Engine", "Format", "Size (in billions)", "Quantization"]))
+    return 0
+
+
+def cmd_cached(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        cached = client.cached(args.model_name)
+    rows = [[c["model_name"], c["model_type"], c["model_size_in_billions"], c["quantization"],
+             c["path"]] for c in cached]
+    _out(_table(rows, ["Name", "Type", "Size", "Quantization", "Path"]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xindesk", description="XinDesk: a private LLM service on this computer.")
+    parser.add_argument("--version", action="version", version=f"xindesk {__version__}")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="Run the API server without a window.")
+    serve.add_argument("--host", help="Address to bind (default 127.0.0.1).")
+    serve.add_argument("--port", type=int, help="Port (default 9997).")
+    serve.add_argument("--api-key", help=f"Require this key (default: ${API_KEY_ENV} or the keychain).")
+    serve.add_argument("--demo", action="store_true",
+                       help="Also launch the small demo model (Gemma 3 270M; needs xindesk[demo]).")
+
+    key = sub.add_parser("api-key", help="Create, show or delete the API key in the keychain.")
+    key.add_argument("action", choices=["create", "show", "delete"])
+
+    def client_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-e", "--endpoint", default=default_endpoint())
+        p.add_argument("-ak", "--api-key", default=None)
+
+    launch = sub.add_parser("launch", help="Launch a model (Xinference's options; extra --key value pairs are engine options).")
+    client_opts(launch)
+    launch.add_argument("-n", "--model-name", required=True)
+    launch.add_argument("-t", "--model-type", default="LLM")
+    launch.add_argument("-en", "--model-engine", default="llama.cpp")
+    launch.add_argument("-u", "--model-uid")
+    launch.add_argument("-s", "--size-in-billions")
+    launch.add_argument("-f", "--model-format")
+    launch.add_argument("-q", "--quantization")
+    launch.add_argument("--n-gpu", default="auto")
+    launch.add_argument("-mp", "--model-path")
+
+    lst = sub.add_parser("list", help="List running models.")
+    client_opts(lst)
+    term = sub.add_parser("terminate", help="Stop a running model.")
+    client_opts(term)
+    term.add_argument("--model-uid", required=True)
+    regs = sub.add_parser("registrations", help="List model families.")
+    client_opts(regs)
+    regs.add_argument("-t", "--model-type", default="LLM")
+    eng = sub.add_parser("engine", help="Show the formats, sizes and quantizations of a model.")
+    client_opts(eng)
+    eng.add_argument("-n", "--model-name", required=True)
+    eng.add_argument("-t", "--model-type")
+    cached = sub.add_parser("cached", help="List model files on this machine.")
+    client_opts(cached)
+    cached.add_argument("--model_name", "--model-name", dest="model_name")
+    return parser
+
+
+_COMMANDS = {
+    "serve": cmd_serve, "api-key": cmd_api_key, "list": cmd_list, "terminate": cmd_terminate,
+    "registrations": cmd_registrations, "engine": cmd_engine, "cached": cmd_cached,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from desktop.core.errors import XinDeskError
+
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    if extra and args.command != "launch":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        if args.command == "launch":
+            return cmd_launch(args, extra)
+        return _COMMANDS[args.command](args)
+    except ClientError as exc:
+        sys.stderr.write(f"Error: {exc.detail}\n")
+        return 1
+    except XinDeskError as exc:
+        sys.stderr.write(f"Error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130

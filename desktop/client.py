@@ -1,0 +1,109 @@
+"""A small typed client of XinDesk's REST API (the same API FastGPT and xinference-client use).
+
+The GUI and the command line talk to the server only through this.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:9997"
+
+
+def default_endpoint() -> str:
+    return os.environ.get("XINDESK_ENDPOINT") or os.environ.get("XINFERENCE_ENDPOINT") or DEFAULT_ENDPOINT
+
+
+class ClientError(Exception):
+    """The server answered with an error (its `detail` is the message)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(f"{detail} (HTTP {status})")
+
+
+class XinDeskClient:
+    """Blocking client; one instance per endpoint."""
+
+    def __init__(self, endpoint: str | None = None, api_key: str | None = None, timeout: float = 600) -> None:
+        self.endpoint = (endpoint or default_endpoint()).rstrip("/")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(base_url=self.endpoint, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> XinDeskClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.ConnectError as exc:
+            raise ClientError(0, f"Cannot reach XinDesk at {self.endpoint}: is `xindesk serve` running?") from exc
+        if response.status_code >= 400:
+            try:
+                detail = str(response.json().get("detail"))
+            except (ValueError, AttributeError):
+                detail = response.text or response.reason_phrase
+            raise ClientError(response.status_code, detail)
+        if not response.content:
+            return None
+        return response.json()
+
+    def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/status")
+        return result
+
+    def launch(self, body: dict[str, Any], *, wait_ready: bool = True) -> str:
+        result = self._request("POST", "/v1/models", json=body, params={"wait_ready": wait_ready})
+        return str(result["model_uid"])
+
+    def list_models(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("GET", "/v1/models")["data"]
+        return result
+
+    def describe(self, uid: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", f"/v1/models/{uid}")
+        return result
+
+    def instances(self, uid: str | None = None) -> list[dict[str, Any]]:
+        params = {"model_uid": uid} if uid else {}
+        result: list[dict[str, Any]] = self._request("GET", "/v1/models/instances", params=params)
+        return result
+
+    def progress(self, uid: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", f"/v1/models/{uid}/progress")
+        return result
+
+    def cancel_launch(self, uid: str) -> None:
+        self._request("POST", f"/v1/models/{uid}/cancel")
+
+    def terminate(self, uid: str) -> None:
+        self._request("DELETE", f"/v1/models/{uid}")
+
+    def relaunch(self, uid: str) -> str:
+        result = self._request("POST", f"/v1/xindesk/models/{uid}/relaunch")
+        return str(result["model_uid"])
+
+    def registrations(self, model_type: str, detailed: bool = False) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request(
+            "GET", f"/v1/model_registrations/{model_type}", params={"detailed": detailed})
+        return result
+
+    def engines(self, model_name: str, model_type: str | None = None) -> dict[str, Any] | None:
+        path = f"/v1/engines/{model_type}/{model_name}" if model_type else f"/v1/engines/{model_name}"
+        result: dict[str, Any] | None = self._request("GET", path)
+        return result
+
+    def cached(self, model_name: str | None = None) -> list[dict[str, Any]]:
+        params = {"model_name": model_name} if model_name else {}
+        result: list[dict[str, Any]] = self._request("GET", "/v1/cache/models", params=params)["list"]
+        return result

@@ -1,0 +1,190 @@
+"""The shape of a model family, read from Xinference's registry format.
+
+Xinference stores families in a compact form (specs grouped per hub under `model_src`) and shows
+them in a flattened form (one spec per hub and quantization). Both are accepted here; internally a
+family always holds flattened `Spec`s, which is also what the REST API returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ModelType = Literal["LLM", "embedding", "rerank"]
+MODEL_TYPES: tuple[ModelType, ...] = ("LLM", "embedding", "rerank")
+
+GGUF_FORMAT = "ggufv2"
+ENGINE_NAME = "llama.cpp"
+
+
+def normalize_size(size: object) -> str | None:
+    """Turn Xinference's sizes ("0_5", 0.5, "0.5", 7, "7", 7.0) into one comparable string."""
+    if size is None:
+        return None
+    if isinstance(size, bool):
+        raise ValueError(f"Invalid model size: {size!r}")
+    if isinstance(size, int | float):
+        number = float(size)
+    else:
+        text = str(size).strip().lower().removesuffix("b").replace("_", ".")
+        if not text:
+            return None
+        try:
+            number = float(text)
+        except ValueError as exc:
+            raise ValueError(f"Invalid model size: {size!r}") from exc
+    if number.is_integer():
+        return str(int(number))
+    return repr(number)
+
+
+def size_for_display(size: object) -> int | str | None:
+    """Xinference writes fractional sizes as "0_5" and whole ones as ints."""
+    text = normalize_size(size)
+    if text is None:
+        return None
+    return int(text) if "." not in text else text.replace(".", "_")
+
+
+class HubSource(BaseModel):
+    """Where one spec's files live on one hub (compact form)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    quantizations: list[str] = Field(default_factory=list)
+    model_id: str | None = None
+    model_file_name_template: str | None = None
+    model_file_name_split_template: str | None = None
+    quantization_parts: dict[str, list[str]] | None = None
+    model_revision: str | None = None
+    multimodal_projectors: list[str] | None = None
+
+
+class Spec(BaseModel):
+    """One downloadable variant: a format, size, quantization and hub (flattened form)."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    model_format: str = GGUF_FORMAT
+    model_size_in_billions: int | str | None = None
+    quantization: str = "none"
+    model_hub: str = "huggingface"
+    model_id: str | None = None
+    model_uri: str | None = None
+    model_revision: str | None = None
+    model_file_name_template: str | None = None
+    model_file_name_split_template: str | None = None
+    quantization_parts: dict[str, list[str]] | None = None
+    multimodal_projectors: list[str] | None = None
+
+    @field_validator("model_size_in_billions", mode="before")
+    @classmethod
+    def _size(cls, value: object) -> int | str | None:
+        return size_for_display(value)
+
+    @property
+    def size_key(self) -> str | None:
+        return normalize_size(self.model_size_in_billions)
+
+    def file_names(self) -> list[str]:
+        """The GGUF file(s) of this spec: one name, or every part of a split file, in order."""
+        parts = (self.quantization_parts or {}).get(self.quantization)
+        if parts and self.model_file_name_split_template:
+            return [
+                self.model_file_name_split_template.format(quantization=self.quantization, part=part)
+                for part in parts
+            ]
+        if self.model_file_name_template:
+            return [self.model_file_name_template.format(quantization=self.quantization)]
+        return []
+
+
+def flatten_specs(raw_specs: list[dict[str, Any]]) -> list[Spec]:
+    """Expand compact specs (per-hub `model_src`) into one `Spec` per hub and quantization."""
+    specs: list[Spec] = []
+    for raw in raw_specs:
+        if "model_src" not in raw:
+            specs.append(Spec.model_validate(raw))
+            continue
+        common = {k: v for k, v in raw.items() if k != "model_src"}
+        for hub, src in raw["model_src"].items():
+            source = HubSource.model_validate(src)
+            for quant in source.quantizations:
+                template = source.model_file_name_template
+                specs.append(
+                    Spec.model_validate(
+                        {
+                            **common,
+                            "model_hub": hub,
+                            "quantization": quant,
+                            "model_id": source.model_id,
+                            "model_revision": source.model_revision,
+                            # Xinference substitutes the quantization when flattening; the split
+                            # template keeps it because `{part}` is only known at load time.
+                            "model_file_name_template": (
+                                template.format(quantization=quant) if template else None
+                            ),
+                            "model_file_name_split_template": source.model_file_name_split_template,
+                            "quantization_parts": source.quantization_parts,
+                            "multimodal_projectors": source.multimodal_projectors,
+                        }
+                    )
+                )
+    return specs
+
+
+class Family(BaseModel):
+    """A model family: one name, several specs. Unknown keys are kept (Xinference allows them)."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    model_type: ModelType = "LLM"
+    model_name: str
+    version: int = 2
+    model_specs: list[Spec] = Field(default_factory=list)
+    is_builtin: bool = False
+    # LLM
+    context_length: int | None = None
+    model_lang: list[str] = Field(default_factory=list)
+    model_ability: list[str] = Field(default_factory=list)
+    model_description: str | None = None
+    model_family: str | None = None
+    chat_template: str | None = None
+    stop_token_ids: list[int] | None = None
+    stop: list[str] | None = None
+    tool_parser: str | None = None
+    architectures: list[str] | None = None
+    reasoning_start_tag: str | None = None
+    reasoning_end_tag: str | None = None
+    # embedding / rerank
+    dimensions: int | None = None
+    max_tokens: int | None = None
+    language: list[str] | None = None
+    type: str | None = None
+
+    @field_validator("model_specs", mode="before")
+    @classmethod
+    def _flatten(cls, value: object) -> object:
+        if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            return flatten_specs(value)
+        return value
+
+    @property
+    def supports_tools(self) -> bool:
+        return "tools" in self.model_ability
+
+    def to_api(self) -> dict[str, Any]:
+        """The family as Xinference's registration routes show it (flattened specs)."""
+        data = self.model_dump(mode="json", exclude={"model_type"})
+        for key in [k for k in data if k.startswith("xindesk_")]:
+            del data[key]
+        if self.model_type != "LLM":
+            for key in ("context_length", "model_lang", "model_ability", "model_description",
+                        "model_family", "chat_template", "stop_token_ids", "stop", "tool_parser",
+                        "architectures", "reasoning_start_tag", "reasoning_end_tag"):
+                data.pop(key, None)
+        else:
+            for key in ("dimensions", "max_tokens", "language", "type"):
+                data.pop(key, None)
+        return data

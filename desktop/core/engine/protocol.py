@@ -1,0 +1,47 @@
+"""What the server and a model's worker process say to each other over their pipe.
+
+Every message is a plain tuple of picklable values. Requests carry an id, and every event the
+worker sends back names the request it belongs to, so several requests can be in flight at once
+(today the worker runs them one after another in arrival order; a batching worker can interleave
+them without changing this protocol).
+
+server -> worker:  ("request", rid, op, params)   op in OPS
+                   ("cancel", rid)
+                   ("shutdown",)
+worker -> server:  ("loaded", info)               once, when the model is ready
+                   ("load_failed", message)       once, instead of "loaded"
+                   ("event", rid, kind, payload)  kind in EVENT_KINDS
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Op = Literal["chat", "complete", "embed", "rerank"]
+OPS: frozenset[str] = frozenset({"chat", "complete", "embed", "rerank"})
+
+# delta:      {"text": str}                          a piece of generated text
+# tool_calls: {"calls": [{"id", "name", "arguments"}]}
+# done:       {"finish_reason": str, "usage": {...}}  generation finished
+# result:     {...}                                  whole answer of embed / rerank
+# error:      {"message": str, "invalid": bool}       invalid=True means the caller's fault
+EventKind = Literal["delta", "tool_calls", "done", "result", "error"]
+EVENT_KINDS: frozenset[str] = frozenset({"delta", "tool_calls", "done", "result", "error"})
+
+RerankKind = Literal["cross-encoder", "llm-yes-no"]
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker needs to load and serve one model."""
+
+    uid: str
+    model_type: Literal["LLM", "embedding", "rerank"]
+    model_path: str
+    llama_kwargs: dict[str, Any] = field(default_factory=dict)
+    chat_template: str | None = None
+    stop: tuple[str, ...] = ()
+    tool_parser: str | None = None
+    rerank_kind: RerankKind = "cross-encoder"
+    log_file: str | None = None

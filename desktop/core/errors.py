@@ -1,0 +1,92 @@
+"""One exception tree for the whole core.
+
+The server maps these to HTTP statuses in one place (`desktop.server.errors`), and the GUI maps
+them to messages; nothing else needs to know about HTTP.
+
+    XinDeskError
+    ├── InvalidRequest (ValueError)          bad input from a caller                  -> 400
+    │   ├── UnsupportedModelFormat           e.g. `-f pytorch`: XinDesk runs GGUF      -> 400
+    │   ├── WrongModelType                   embeddings asked of a chat model          -> 400
+    │   ├── ModelAlreadyRunning              duplicate model uid                       -> 400
+    │   ├── NotAGGUF                         a file that is not GGUF                   -> 400
+    │   └── ModelFileMissing                 catalog model not downloaded yet          -> 400
+    ├── ModelNotFound (LookupError)          unknown registration / spec               -> 400
+    ├── UnknownModelUID (LookupError)        no running model with this uid            -> 400/404
+    ├── ModelNotReady                        still loading, or stopped with an error   -> 503
+    ├── ChatTemplateError                    no usable chat template                   -> 400
+    ├── ModelLoadError                       llama.cpp could not load the file         -> 500
+    ├── WorkerCrashed                        the model's process died                  -> 500
+    ├── LaunchCancelled                      a launch was cancelled                    -> 499
+    └── ConfigError                          settings that cannot work together        -> 400
+"""
+
+from __future__ import annotations
+
+
+class XinDeskError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+class InvalidRequest(XinDeskError, ValueError):
+    """The caller asked for something malformed or impossible."""
+
+
+class UnsupportedModelFormat(InvalidRequest):
+    """The request names a model format other than GGUF."""
+
+
+class WrongModelType(InvalidRequest):
+    """The route needs another kind of model (chat, embedding, rerank)."""
+
+
+class ModelAlreadyRunning(InvalidRequest):
+    """A model with this uid is already launched."""
+
+
+class NotAGGUF(InvalidRequest):
+    """A path that should be a GGUF file is missing, a folder, or not GGUF."""
+
+
+class ModelFileMissing(InvalidRequest):
+    """A catalog model whose file is not on disk yet."""
+
+
+class ModelNotFound(XinDeskError, LookupError):
+    """No registration (built-in or custom) matches the name, size or quantization asked for."""
+
+
+class UnknownModelUID(XinDeskError, LookupError):
+    """No launched model has this uid."""
+
+    def __init__(self, uid: str, available: list[str] | None = None) -> None:
+        self.uid = uid
+        self.available = available or []
+        super().__init__(f"Model not found in the model list, uid: {uid}")
+
+
+class ModelNotReady(XinDeskError):
+    """The model exists but cannot answer now (loading, or stopped with an error)."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class ChatTemplateError(XinDeskError):
+    """No chat template could be found or rendered for a model."""
+
+
+class ModelLoadError(XinDeskError):
+    """llama.cpp failed to load a model file."""
+
+
+class WorkerCrashed(XinDeskError):
+    """The worker process that owns a model ended unexpectedly."""
+
+
+class LaunchCancelled(XinDeskError):
+    """A launch was cancelled before the model became ready."""
+
+
+class ConfigError(XinDeskError):
+    """Settings that cannot work together (e.g. LAN access without an API key)."""

@@ -1,0 +1,263 @@
+"""Turn a launch request (Xinference's `POST /v1/models` body) into a worker spec.
+
+Everything that can be checked before a process starts is checked here, so a wrong name, size,
+format or file gets a 400 that says what to do instead of a worker that dies while loading.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop.core.catalog import Catalog, Family, ModelType, Spec
+from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
+from desktop.core.catalog.registry import parse_model_type
+from desktop.core.engine.protocol import RerankKind, WorkerSpec
+from desktop.core.errors import InvalidRequest, ModelFileMissing, ModelNotFound
+from desktop.core.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
+from desktop.core.settings import Settings
+
+log = logging.getLogger("xindesk.launch")
+
+# Keys of the launch body that are Xinference's own, not engine arguments.
+RESERVED_KEYS = frozenset({
+    "model_uid", "model_name", "model_engine", "model_type", "model_size_in_billions",
+    "model_format", "quantization", "replica", "n_worker", "n_gpu", "peft_model_config",
+    "request_limits", "worker_ip", "gpu_idx", "replica_config", "model_path", "enable_thinking",
+    "enable_virtual_env", "virtual_env_packages", "virtual_env_find_links", "envs",
+    "download_hub", "trust_remote_code", "model_version", "multimodal_projector",
+    "reasoning_content", "chat_template",
+})
+
+# Engine arguments passed to llama_cpp.Llama as they are (name -> type).
+LLAMA_KWARGS: dict[str, type] = {
+    "n_ctx": int, "n_gpu_layers": int, "n_threads": int, "n_threads_batch": int, "n_batch": int,
+    "n_ubatch": int, "flash_attn": bool, "use_mmap": bool, "use_mlock": bool, "main_gpu": int,
+    "rope_freq_base": float, "rope_freq_scale": float, "offload_kqv": bool, "seed": int,
+    "type_k": int, "type_v": int, "swa_full": bool,
+}
+
+_REPLICA_UID = re.compile(r"^.+-rep\d+$")
+# Characters that break the URL paths xinference-client builds without quoting.
+_BAD_UID_CHARS = re.compile(r"[/?#]")
+
+
+@dataclass
+class LaunchPlan:
+    """What to start: the resolved family/spec, the file, and the worker's arguments."""
+
+    uid: str
+    model_type: ModelType
+    family: Family
+    spec: Spec | None
+    model_path: Path
+    gguf: GGUFInfo
+    n_ctx: int
+    worker: WorkerSpec
+    ignored_kwargs: dict[str, Any] = field(default_factory=dict)
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+def validate_uid(uid: str) -> str:
+    text = uid.strip()
+    if not text or len(text) > 100:
+        raise InvalidRequest("A model uid must be 1 to 100 characters long.")
+    if _REPLICA_UID.match(text):
+        raise InvalidRequest(
+            f"Invalid model uid {uid!r}: uids ending in '-rep<number>' are reserved for replicas."
+        )
+    if _BAD_UID_CHARS.search(text):
+        raise InvalidRequest(f"Invalid model uid {uid!r}: '/', '?' and '#' are not allowed.")
+    return text
+
+
+def _coerce(name: str, kind: type, value: Any) -> Any:
+    if kind is bool and isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "1", "yes", "on"):
+            return True
+        if lowered in ("false", "0", "no", "off"):
+            return False
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequest(f"Launch option {name}={value!r} must be of type {kind.__name__}.") from exc
+
+
+def default_threads() -> int:
+    """Physical cores: llama-cpp-python's own default (half the logical CPUs) leaves speed
+    unused on small machines, and hyper-threads do not help matrix work."""
+    import psutil
+
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+
+
+def _hub_order(request: dict[str, Any], settings: Settings) -> tuple[str, ...]:
+    hub = request.get("download_hub") or settings.downloads.source
+    if hub == "modelscope":
+        return ("modelscope", "huggingface")
+    return ("huggingface", "modelscope")
+
+
+def find_model_file(spec: Spec, models_dir: Path) -> Path | None:
+    """The spec's first GGUF file if it is already in the models folder (any sub-folder)."""
+    names = spec.file_names()
+    if not names or not models_dir.is_dir():
+        return None
+    if spec.model_id:
+        direct = models_dir / spec.model_id / names[0]
+        if direct.is_file():
+            return direct
+    for found in models_dir.rglob(names[0]):
+        if found.is_file():
+            return found
+    return None
+
+
+def _adhoc_family(model_type: ModelType, name: str) -> Family:
+    """A family for a GGUF launched by path under a name the catalog does not know."""
+    if model_type == "LLM":
+        return Family(model_type="LLM", model_name=name, model_ability=["chat", "generate"],
+                      model_lang=["en"], model_description=f"Local GGUF model {name}")
+    return Family(model_type=model_type, model_name=name)
+
+
+def plan_launch(
+    request: dict[str, Any], catalog: Catalog, settings: Settings, models_dir: Path
+) -> LaunchPlan:
+    """Validate a launch request and resolve everything needed to start the model."""
+    name = request.get("model_name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidRequest("Invalid input. Please specify the `model_name` field.")
+    name = name.strip()
+    model_type = parse_model_type(request.get("model_type"))
+    engine = request.get("model_engine")
+    if engine and str(engine).lower() != ENGINE_NAME:
+        raise InvalidRequest(
+            f"XinDesk runs models on the llama.cpp engine; model_engine {engine!r} is not "
+            f"available. Use model_engine 'llama.cpp' with model_format 'ggufv2'."
+        )
+    uid = validate_uid(str(request.get("model_uid") or name))
+    fmt = request.get("model_format")
+    size = request.get("model_size_in_billions")
+    quant = request.get("quantization")
+    model_path_raw = request.get("model_path")
+
+    family: Family | None = catalog.find(model_type, name)
+    spec: Spec | None = None
+    if model_path_raw:
+        # A file given by path: the catalog only supplies the family's facts (template, stop
+        # words, abilities), so a size or quantization it does not list is not an error.
+        if fmt and fmt != GGUF_FORMAT:
+            raise InvalidRequest(
+                f"model_path must name a GGUF file; model_format {fmt!r} is not served by XinDesk."
+            )
+        if family is None:
+            other = catalog.find_any_type(name)
+            if other is not None:
+                raise InvalidRequest(
+                    f"{name} is a {other.model_type} model, not {model_type}; "
+                    f"launch it with model_type={other.model_type!r}."
+                )
+            family = _adhoc_family(model_type, name)
+        else:
+            try:
+                _, spec = catalog.match(model_type, name, model_format=GGUF_FORMAT, size=size,
+                                        quantization=quant, hubs=_hub_order(request, settings))
+            except (ModelNotFound, InvalidRequest):
+                spec = None
+        model_path = check_gguf_file(str(model_path_raw))
+    else:
+        family, spec = catalog.match(model_type, name, model_format=fmt, size=size,
+                                     quantization=quant, hubs=_hub_order(request, settings))
+        if spec.model_uri:
+            model_path = check_gguf_file(spec.model_uri)
+        else:
+            found = find_model_file(spec, models_dir)
+            if found is None:
+                files = ", ".join(spec.file_names()) or "(unknown file)"
+                raise ModelFileMissing(
+                    f"{name} {spec.model_size_in_billions}B {spec.quantization} is not downloaded "
+                    f"yet (looked for {files} in {models_dir}). Download it first with "
+                    f"`xindesk download {name} -s {spec.model_size_in_billions} -q "
+                    f"{spec.quantization}`, or launch a local file with model_path."
+                )
+            model_path = check_gguf_file(found)
+    gguf = read_gguf_info(model_path)
+
+    llama_kwargs: dict[str, Any] = {}
+    ignored: dict[str, Any] = {}
+    for key, value in request.items():
+        if key in RESERVED_KEYS or value is None:
+            continue
+        if key in LLAMA_KWARGS:
+            llama_kwargs[key] = _coerce(key, LLAMA_KWARGS[key], value)
+        else:
+            # Xinference passes unknown keys to llama.cpp and only logs failures; do the same
+            # so launch scripts written for it keep working.
+            ignored[key] = value
+    if ignored:
+        log.info("launch %s: ignoring engine options XinDesk does not use: %s", uid, sorted(ignored))
+
+    limits = [settings.models.default_context_length]
+    if gguf.context_length:
+        limits.append(gguf.context_length)
+    if family.context_length:
+        limits.append(family.context_length)
+    if model_type != "LLM" and family.max_tokens:
+        limits.append(family.max_tokens)
+    n_ctx = int(llama_kwargs.get("n_ctx") or min(limits))
+    if n_ctx < 16:
+        raise InvalidRequest(f"n_ctx={n_ctx} is too small to run a model.")
+    llama_kwargs["n_ctx"] = n_ctx
+    if "n_gpu_layers" not in llama_kwargs:
+        n_gpu = request.get("n_gpu", "auto")
+        llama_kwargs["n_gpu_layers"] = 0 if n_gpu is None or n_gpu == 0 else settings.models.default_gpu_layers
+    threads = settings.models.threads or default_threads()
+    llama_kwargs.setdefault("n_threads", threads)
+    llama_kwargs.setdefault("n_threads_batch", threads)
+    if model_type != "LLM":
+        # Embedding and rerank read whole inputs at once: one batch must hold a full input.
+        llama_kwargs.setdefault("n_batch", n_ctx)
+        llama_kwargs.setdefault("n_ubatch", n_ctx)
+
+    rerank_kind: RerankKind = "cross-encoder"
+    if model_type == "rerank":
+        # A GGUF converted with rank pooling (bge-reranker, llama.cpp's Qwen3-Reranker
+        # conversion) scores in llama.cpp; a plain decoder is asked "yes or no" instead.
+        rank_pooling = gguf.pooling_type == _RANK_POOLING
+        if not rank_pooling and gguf.architecture not in _ENCODER_ARCHS:
+            rerank_kind = "llm-yes-no"
+
+    template = request.get("chat_template")
+    if isinstance(template, str) and template.strip():
+        named = catalog.find("LLM", template.strip())
+        template = named.chat_template if named is not None else template
+    else:
+        template = family.chat_template
+        if template is None and family.model_family:
+            parent = catalog.find("LLM", family.model_family)
+            template = parent.chat_template if parent is not None else None
+
+    worker = WorkerSpec(
+        uid=uid,
+        model_type=model_type,
+        model_path=str(model_path),
+        llama_kwargs=llama_kwargs,
+        chat_template=template,
+        stop=tuple(family.stop or ()),
+        tool_parser=family.tool_parser,
+        rerank_kind=rerank_kind,
+    )
+    return LaunchPlan(
+        uid=uid, model_type=model_type, family=family, spec=spec, model_path=model_path,
+        gguf=gguf, n_ctx=n_ctx, worker=worker, ignored_kwargs=ignored, request=dict(request),
+    )
+
+
+_RANK_POOLING = 4  # llama.cpp LLAMA_POOLING_TYPE_RANK
+_ENCODER_ARCHS = frozenset({"bert", "nomic-bert", "jina-bert-v2", "xlm-roberta", "roberta", "modern-bert", "t5encoder"})

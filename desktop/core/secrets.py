@@ -1,0 +1,79 @@
+"""The API key and hub tokens, kept in the operating system's keychain through keyring.
+
+Headless Linux often has no keychain at all. Then nothing is written anywhere: the caller gets a
+`SecretStoreUnavailable` with a message saying so, and the server falls back to a key given on
+the command line or in the environment (`XINDESK_API_KEY`), which lives only in that process.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets as _random
+from dataclasses import dataclass
+
+from desktop.core.errors import XinDeskError
+
+log = logging.getLogger("xindesk.secrets")
+
+SERVICE = "xindesk"
+API_KEY = "api-key"
+
+
+class SecretStoreUnavailable(XinDeskError):
+    """No usable keyring backend on this machine."""
+
+
+def generate_api_key() -> str:
+    """A new random key, in the `sk-` form OpenAI-style clients expect."""
+    return "sk-" + _random.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class SecretStore:
+    """Reads and writes XinDesk's secrets in the keyring (`service` separates test stores)."""
+
+    service: str = SERVICE
+
+    def _backend(self) -> object:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+        if isinstance(backend, fail.Keyring) or type(backend).__name__ == "ChainerBackend" and not getattr(backend, "backends", None):
+            raise SecretStoreUnavailable(
+                "No system keychain is available (common on headless Linux), so XinDesk cannot "
+                "store secrets. Pass the API key with --api-key or XINDESK_API_KEY instead, or "
+                "install a keyring backend (e.g. gnome-keyring or keyrings.alt)."
+            )
+        return backend
+
+    def get(self, name: str) -> str | None:
+        import keyring.errors
+
+        backend = self._backend()
+        try:
+            value = backend.get_password(self.service, name)  # type: ignore[attr-defined]
+        except keyring.errors.KeyringError as exc:
+            raise SecretStoreUnavailable(f"The keychain refused to read {name}: {exc}") from exc
+        return value if isinstance(value, str) else None
+
+    def set(self, name: str, value: str) -> None:
+        import keyring.errors
+
+        backend = self._backend()
+        try:
+            backend.set_password(self.service, name, value)  # type: ignore[attr-defined]
+        except keyring.errors.KeyringError as exc:
+            raise SecretStoreUnavailable(f"The keychain refused to store {name}: {exc}") from exc
+        log.info("stored %s in the keychain", name)
+
+    def delete(self, name: str) -> None:
+        import keyring.errors
+
+        backend = self._backend()
+        try:
+            backend.delete_password(self.service, name)  # type: ignore[attr-defined]
+        except keyring.errors.PasswordDeleteError:
+            return
+        except keyring.errors.KeyringError as exc:
+            raise SecretStoreUnavailable(f"The keychain refused to delete {name}: {exc}") from exc

@@ -1,0 +1,131 @@
+"""The one settings model of XinDesk, with a schema version and an atomic save.
+
+Secrets (the API key, hub tokens) are never stored here: they live in the keyring
+(`desktop.core.secrets`). The CLI and the GUI change these fields; nothing else defines settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from desktop.core.errors import ConfigError
+from desktop.core.paths import AppPaths
+
+log = logging.getLogger("xindesk.settings")
+
+SCHEMA_VERSION = 1
+DEFAULT_PORT = 9997
+
+
+class ServerSettings(BaseModel):
+    """Where the API listens and who may use it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address to bind; 127.0.0.1 unless LAN access is on.")
+    port: int = Field(DEFAULT_PORT, ge=1, le=65535, description="Port of the API (Xinference's 9997).")
+    lan_access: bool = Field(
+        False, description="Listen on all interfaces so other machines can connect (needs a key)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Browser origins allowed to call the API."
+    )
+
+
+class ModelSettings(BaseModel):
+    """Defaults for launching models."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    models_dir: Path | None = Field(None, description="Folder for downloaded models.")
+    default_context_length: int = Field(
+        8192,
+        ge=256,
+        description=(
+            "Context length used when a launch does not give one (capped at the model's own). "
+            "Xinference defaults to the model's full context, which runs big models out of memory."
+        ),
+    )
+    default_gpu_layers: int = Field(-1, ge=-1, description="-1 offloads every layer the GPU takes.")
+    threads: int | None = Field(None, ge=1, description="CPU threads per model; None picks for you.")
+
+
+class DownloadSettings(BaseModel):
+    """Where models come from."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    source: Literal["auto", "huggingface", "modelscope"] = "auto"
+    hf_endpoint: str | None = Field(None, description="A Hugging Face mirror, e.g. https://hf-mirror.com")
+    proxy: str | None = Field(None, description="HTTP(S) proxy for downloads and search.")
+
+
+class UiSettings(BaseModel):
+    """How the desktop window behaves."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    language: Literal["system", "en", "zh_CN"] = "system"
+    keep_running_in_tray: bool = True
+    start_at_login: bool = False
+
+
+class Settings(BaseModel):
+    """Everything a user can set, saved as JSON in the config folder."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schema_version: int = SCHEMA_VERSION
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    downloads: DownloadSettings = Field(default_factory=DownloadSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
+
+    def models_dir(self, paths: AppPaths) -> Path:
+        return self.models.models_dir or paths.default_models_dir
+
+    @classmethod
+    def load(cls, paths: AppPaths) -> Settings:
+        """Read the settings file; a missing file gives the defaults."""
+        file = paths.settings_file
+        if not file.exists():
+            return cls()
+        try:
+            raw = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"Cannot read the settings file {file}: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError(f"The settings file {file} does not hold a JSON object.")
+        version = raw.get("schema_version", SCHEMA_VERSION)
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise ConfigError(
+                f"The settings file {file} was written by a newer XinDesk "
+                f"(schema {version}, this one reads {SCHEMA_VERSION})."
+            )
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(f"The settings file {file} has invalid values: {exc}") from exc
+
+    def save(self, paths: AppPaths) -> None:
+        """Write atomically: a crash mid-write leaves the old file, never half of a new one."""
+        file = paths.settings_file
+        file.parent.mkdir(parents=True, exist_ok=True)
+        text = self.model_dump_json(indent=2)
+        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".settings-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, file)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        log.debug("settings saved to %s", file)

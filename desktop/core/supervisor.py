@@ -1,0 +1,346 @@
+"""Running models by uid: launch, describe, terminate, relaunch, and inference routing.
+
+Lives in the server's asyncio loop. Each model is one worker process (`engine.handle`); when a
+worker dies the model stays listed with its error until it is relaunched or terminated, so a
+person can see what happened instead of a model that silently vanished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from desktop.core.catalog import Catalog
+from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
+from desktop.core.engine.handle import Event, WorkerHandle
+from desktop.core.errors import (
+    InvalidRequest,
+    LaunchCancelled,
+    ModelAlreadyRunning,
+    ModelLoadError,
+    ModelNotReady,
+    UnknownModelUID,
+    WrongModelType,
+)
+from desktop.core.launch import LaunchPlan, plan_launch
+from desktop.core.settings import Settings
+
+log = logging.getLogger("xindesk.supervisor")
+
+
+class ModelState(Enum):
+    LOADING = "loading"
+    READY = "ready"
+    ERROR = "error"
+
+
+# Xinference's InstanceInfo statuses for each state.
+_INSTANCE_STATUS = {ModelState.LOADING: "LOADING", ModelState.READY: "READY", ModelState.ERROR: "ERROR"}
+
+_ROUTE_NEEDS = {
+    "chat": ("LLM", "a chat (LLM)"),
+    "complete": ("LLM", "a text-generation (LLM)"),
+    "embed": ("embedding", "an embedding"),
+    "rerank": ("rerank", "a rerank"),
+}
+
+
+@dataclass
+class RunningModel:
+    """One launched model and what is known about it."""
+
+    plan: LaunchPlan
+    handle: WorkerHandle | None = None
+    state: ModelState = ModelState.LOADING
+    error: str | None = None
+    created_ts: int = field(default_factory=lambda: int(time.time()))
+    updated_at: float = field(default_factory=time.time)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def uid(self) -> str:
+        return self.plan.uid
+
+
+class Supervisor:
+    """All running models of one server."""
+
+    def __init__(self, catalog: Catalog, settings: Settings, models_dir: Path, address: str) -> None:
+        self.catalog = catalog
+        self.settings = settings
+        self.models_dir = models_dir
+        self.address = address
+        self._models: dict[str, RunningModel] = {}
+
+    # -- launch / terminate ---------------------------------------------------------------------
+
+    async def launch(self, request: dict[str, Any], *, wait_ready: bool = True) -> str:
+        """Start a model; with `wait_ready` return only once it answers (or failed)."""
+        plan = await asyncio.to_thread(
+            plan_launch, request, self.catalog, self.settings, self.models_dir
+        )
+        existing = self._models.get(plan.uid)
+        if existing is not None:
+            if existing.state is not ModelState.ERROR:
+                raise ModelAlreadyRunning(f"Model is already in the model list, uid: {plan.uid}")
+            # A model that stopped with an error may be launched again under its uid.
+            await self._discard(existing)
+        record = RunningModel(plan=plan)
+        self._models[plan.uid] = record
+        record.task = asyncio.create_task(self._load(record), name=f"load-{plan.uid}")
+        if wait_ready:
+            await self._wait_loaded(record)
+        return plan.uid
+
+    async def _wait_loaded(self, record: RunningModel) -> None:
+        await record.ready.wait()
+        if record.state is ModelState.ERROR:
+            if record.error == "Launch cancelled":
+                raise LaunchCancelled("Launch cancelled")
+            raise ModelLoadError(record.error or "The model failed to load.")
+
+    async def _load(self, record: RunningModel) -> None:
+        handle = WorkerHandle(record.plan.worker, on_exit=self._on_worker_exit)
+        record.handle = handle
+        started = time.monotonic()
+        try:
+            info = await handle.start()
+        except ModelLoadError as exc:
+            if record.state is ModelState.LOADING:
+                self._fail(record, str(exc))
+            await handle.stop(timeout=2)
+        except asyncio.CancelledError:
+            handle.kill()
+            self._fail(record, "Launch cancelled")
+            raise
+        else:
+            record.state = ModelState.READY
+            record.updated_at = time.time()
+            log.info("model %s ready in %.2fs (%s)", record.uid, time.monotonic() - started, info)
+        finally:
+            record.ready.set()
+
+    def _fail(self, record: RunningModel, message: str) -> None:
+        record.state = ModelState.ERROR
+        record.error = message
+        record.updated_at = time.time()
+        record.ready.set()
+        log.error("model %s: %s", record.uid, message)
+
+    def _on_worker_exit(self, handle: WorkerHandle, reason: str) -> None:
+        for record in self._models.values():
+            if record.handle is handle and record.state is ModelState.READY:
+                self._fail(record, reason + " Relaunch the model to use it again.")
+
+    async def relaunch(self, uid: str, *, wait_ready: bool = True) -> str:
+        """Launch a model again with the request that launched it (after an error, say)."""
+        record = self._get(uid)
+        request = dict(record.plan.request)
+        await self._discard(record)
+        self._models.pop(uid, None)
+        return await self.launch(request, wait_ready=wait_ready)
+
+    async def terminate(self, uid: str) -> None:
+        record = self._get(uid)
+        self._models.pop(uid, None)
+        await self._discard(record)
+
+    async def _discard(self, record: RunningModel) -> None:
+        if record.task is not None and not record.task.done():
+            record.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await record.task
+        if record.handle is not None:
+            await record.handle.stop()
+
+    async def cancel_launch(self, uid: str) -> None:
+        record = self._models.get(uid)
+        if record is None or record.state is not ModelState.LOADING:
+            raise InvalidRequest(f"Model {uid} has not been launched yet")
+        if record.task is not None:
+            record.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await record.task
+        self._fail(record, "Launch cancelled")
+
+    async def shutdown(self) -> None:
+        records = list(self._models.values())
+        self._models.clear()
+        await asyncio.gather(*(self._discard(r) for r in records), return_exceptions=True)
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def _get(self, uid: str) -> RunningModel:
+        record = self._models.get(uid)
+        if record is None:
+            raise UnknownModelUID(uid, sorted(self._models))
+        return record
+
+    def uids(self) -> list[str]:
+        return list(self._models)
+
+    def describe(self, uid: str) -> dict[str, Any]:
+        return self._describe(self._get(uid))
+
+    def list_models(self) -> list[dict[str, Any]]:
+        return [
+            {"id": r.uid, "object": "model", "created": 0, "owned_by": "xinference", **self._describe(r)}
+            for r in self._models.values()
+        ]
+
+    def _describe(self, record: RunningModel) -> dict[str, Any]:
+        plan = record.plan
+        family = plan.family
+        spec = plan.spec
+        quant = spec.quantization if spec else plan.request.get("quantization") or _quant_from_name(plan.model_path.name)
+        common: dict[str, Any] = {
+            "model_type": plan.model_type,
+            "address": self.address,
+            "accelerators": [],
+            "model_name": family.model_name,
+            "model_engine": ENGINE_NAME,
+            "model_format": GGUF_FORMAT,
+            "quantization": quant,
+            "replica": 1,
+        }
+        info = record.handle.info if record.handle is not None else {}
+        n_ctx = int(info.get("n_ctx") or plan.n_ctx)
+        if plan.model_type == "LLM":
+            desc = {
+                **common,
+                "model_lang": family.model_lang,
+                "model_ability": family.model_ability,
+                "model_description": family.model_description,
+                "model_size_in_billions": spec.model_size_in_billions if spec else plan.request.get("model_size_in_billions"),
+                "model_family": family.model_family or family.model_name,
+                "multimodal_projector": None,
+                "model_hub": spec.model_hub if spec else "local",
+                "revision": spec.model_revision if spec else None,
+                "context_length": n_ctx,
+                "strict_system_first": False,
+                "n_worker": 1,
+            }
+        elif plan.model_type == "embedding":
+            desc = {
+                **common,
+                "dimensions": int(info.get("n_embd") or family.dimensions or plan.gguf.embedding_length or 0),
+                "max_tokens": n_ctx,
+                "language": family.language or ["en"],
+                "model_hub": spec.model_hub if spec else "local",
+                "model_revision": spec.model_revision if spec else None,
+            }
+        else:
+            desc = {
+                **common,
+                "type": "LLM-based" if plan.worker.rerank_kind == "llm-yes-no" else "normal",
+                "language": family.language or ["en"],
+                "model_revision": spec.model_revision if spec else None,
+            }
+        # XinDesk's own fields (clients that do not know them ignore them).
+        desc.update({
+            "status": record.state.value,
+            "error": record.error,
+            "model_path": str(plan.model_path),
+            "architecture": plan.gguf.architecture,
+            "chat_template_source": info.get("template_source"),
+            "worker_pid": record.handle.pid if record.handle else None,
+        })
+        return desc
+
+    def progress(self, uid: str) -> dict[str, Any]:
+        record = self._models.get(uid)
+        if record is None:
+            return {"progress": 0.0, "stage": "pending", "download_files": [], "replicas": []}
+        progress = 1.0 if record.state is ModelState.READY else 0.0
+        stage = "loading"
+        info = {ModelState.LOADING: "Loading model", ModelState.READY: "Ready", ModelState.ERROR: record.error or "Error"}[record.state]
+        return {
+            "progress": progress,
+            "stage": stage,
+            "download_files": [],
+            "replicas": [{
+                "replica_id": 0, "replica_model_uid": f"{uid}-rep0", "progress": progress,
+                "stage": stage, "info": info, "updated_at": record.updated_at, "download_files": [],
+            }],
+        }
+
+    def instances(self, model_name: str | None = None, model_uid: str | None = None) -> list[dict[str, Any]]:
+        out = []
+        for record in self._models.values():
+            if model_uid and record.uid != model_uid:
+                continue
+            if model_name and record.plan.family.model_name != model_name:
+                continue
+            status = _INSTANCE_STATUS[record.state]
+            out.append({
+                "model_name": record.plan.family.model_name,
+                "model_uid": record.uid,
+                "model_version": None,
+                "model_ability": record.plan.family.model_ability,
+                "replica": 1,
+                "status": status,
+                "instance_created_ts": record.created_ts,
+                "n_worker": 1,
+                "replica_statuses": [{
+                    "replica_id": 0, "replica_model_uid": f"{record.uid}-rep0",
+                    "worker_address": self.address, "status": status,
+                    "model_state": record.state.value, "created_ts": record.created_ts,
+                    "error_message": record.error, "replica_uid": None, "gpu_idx": None,
+                }],
+            })
+        return out
+
+    def running_files(self) -> list[tuple[RunningModel, Path]]:
+        return [(r, r.plan.model_path) for r in self._models.values()]
+
+    # -- inference -------------------------------------------------------------------------------
+
+    def _for_route(self, uid: str, op: str) -> WorkerHandle:
+        record = self._models.get(uid)
+        if record is None:
+            raise UnknownModelUID(uid, sorted(self._models))
+        needed, label = _ROUTE_NEEDS[op]
+        if record.plan.model_type != needed:
+            route = {"chat": "/v1/chat/completions", "complete": "/v1/completions",
+                     "embed": "/v1/embeddings", "rerank": "/v1/rerank"}[op]
+            raise WrongModelType(
+                f"Model {uid} is a{'n' if record.plan.model_type[0] in 'aeiouAEIOU' else ''} "
+                f"{record.plan.model_type} model; {route} needs {label} model. Launch one with "
+                f"model_type={needed!r} (a catalog model, or this file again with model_path)."
+            )
+        if op == "chat" and "chat" not in record.plan.family.model_ability:
+            raise WrongModelType(
+                f"Model {uid} ({record.plan.family.model_name}) is not a chat model; use "
+                f"/v1/completions with it."
+            )
+        if record.state is ModelState.LOADING:
+            raise ModelNotReady(f"Model is loading, please retry later: {uid}", retry_after=30)
+        if record.state is ModelState.ERROR or record.handle is None:
+            raise ModelNotReady(
+                f"Model {uid} is stopped: {record.error} Relaunch it (POST /v1/models with the "
+                f"same model_uid, or `xindesk launch`)."
+            )
+        return record.handle
+
+    def stream(self, uid: str, op: str, params: dict[str, Any]) -> AsyncIterator[Event]:
+        """Events of a chat or completion request (raises before the first one if impossible)."""
+        return self._for_route(uid, op).stream(op, params)
+
+    async def call(self, uid: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._for_route(uid, op).call(op, params)
+
+
+def _quant_from_name(file_name: str) -> str:
+    """Best guess of the quantization from a GGUF file name (e.g. `...-Q4_K_M.gguf`)."""
+    import re
+
+    match = re.search(r"(?i)(IQ\d_[A-Z]+|Q\d_K(?:_[SML])?|Q\d_\d|F16|BF16|F32|Q8_0|TQ\d_0|MXFP4)", file_name)
+    return match.group(1).upper() if match else "unknown"

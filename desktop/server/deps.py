@@ -1,0 +1,67 @@
+"""Annotated dependencies: the state a route needs, taken from `app.state`."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from desktop.core.catalog import Catalog
+from desktop.core.settings import Settings
+from desktop.core.supervisor import Supervisor
+
+
+@dataclass
+class ServerState:
+    """Everything the routes share; created in the app's lifespan, kept on `app.state.xd`."""
+
+    settings: Settings
+    catalog: Catalog
+    supervisor: Supervisor
+    api_key: str | None
+    started_at: float
+
+
+def get_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.xd
+    return state
+
+
+StateDep = Annotated[ServerState, Depends(get_state)]
+
+
+def get_supervisor(state: StateDep) -> Supervisor:
+    return state.supervisor
+
+
+def get_catalog(state: StateDep) -> Catalog:
+    return state.catalog
+
+
+SupervisorDep = Annotated[Supervisor, Depends(get_supervisor)]
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+
+
+def presented_key(request: Request) -> str | None:
+    auth = request.headers.get("authorization")
+    if auth and auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def require_api_key(request: Request, state: StateDep) -> None:
+    """Every protected route: the key must match when one is set."""
+    if state.api_key is None:
+        return
+    given = presented_key(request)
+    if given is None or not secrets.compare_digest(given.encode(), state.api_key.encode()):
+        raise HTTPException(
+            status_code=401,
+            detail=(
+                "Invalid or missing API key. Send it as 'Authorization: Bearer <key>' or "
+                "'x-api-key: <key>'."
+            ),
+            headers={"WWW-Authenticate": "Bearer"},
+        )

@@ -1,0 +1,105 @@
+"""The one place that turns errors into HTTP answers: always JSON `{"detail": "..."}`.
+
+Xinference answers malformed JSON with a plain-text 500 and leaks internal dumps on some errors;
+here every error has a status that says whose fault it is and words a person can act on.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from desktop.core.errors import (
+    ChatTemplateError,
+    ConfigError,
+    InvalidRequest,
+    LaunchCancelled,
+    ModelLoadError,
+    ModelNotFound,
+    ModelNotReady,
+    UnknownModelUID,
+    WorkerCrashed,
+    XinDeskError,
+)
+
+log = logging.getLogger("xindesk.server")
+
+INFERENCE_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank")
+
+_STATUS: list[tuple[type[XinDeskError], int]] = [
+    (InvalidRequest, 400),
+    (ModelNotFound, 400),
+    (ChatTemplateError, 400),
+    (ConfigError, 400),
+    (ModelNotReady, 503),
+    (LaunchCancelled, 499),
+    (ModelLoadError, 500),
+    (WorkerCrashed, 500),
+]
+
+
+def status_for(exc: XinDeskError, path: str) -> int:
+    if isinstance(exc, UnknownModelUID):
+        # Xinference 4 answers an unknown uid with 404 on inference routes, 400 elsewhere.
+        return 404 if path in INFERENCE_PATHS else 400
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+def message_for(exc: XinDeskError) -> str:
+    if isinstance(exc, UnknownModelUID):
+        return f"{exc}. Available model uids: {exc.available}"
+    return str(exc)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
+    errors = exc.errors()
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error", "malformed JSON")
+            return 400, f"The request body is not valid JSON: {reason}."
+    parts = []
+    for error in errors[:5]:
+        location = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{location or 'body'}: {error.get('msg')}")
+    return 422, "Invalid request: " + "; ".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(XinDeskError)
+    async def _core_error(request: Request, exc: XinDeskError) -> JSONResponse:
+        status = status_for(exc, request.url.path)
+        headers = {}
+        if isinstance(exc, ModelNotReady) and exc.retry_after:
+            headers["Retry-After"] = str(exc.retry_after)
+        if status >= 500:
+            log.error("%s %s -> %d: %s", request.method, request.url.path, status, exc)
+        return JSONResponse({"detail": message_for(exc)}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, message = _validation_message(exc)
+        return JSONResponse({"detail": message}, status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No such route: {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}"
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"detail": f"Internal error ({type(exc).__name__}): {exc}. See the server log."},
+            status_code=500,
+        )

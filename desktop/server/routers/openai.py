@@ -1,0 +1,294 @@
+"""OpenAI-compatible inference routes, with Xinference's streaming details.
+
+Chat streams: the first chunk carries the role, the finishing chunk's delta is exactly
+`{"content": ""}`, a usage chunk with empty `choices` follows when asked for, then `data: [DONE]`.
+Completion streams end without `[DONE]`, as Xinference's do. An error after the stream started
+is sent in-band as `data: {"error": "..."}` (the status line is already 200 by then).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse
+
+from desktop.core.errors import InvalidRequest, XinDeskError
+from desktop.server.deps import SupervisorDep, require_api_key
+from desktop.server.schemas.openai import (
+    ChatMessage,
+    ChatRequest,
+    CompletionRequest,
+    EmbeddingRequest,
+    RerankRequest,
+)
+
+log = logging.getLogger("xindesk.server")
+
+router = APIRouter(dependencies=[Depends(require_api_key)], tags=["openai"])
+
+_SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+# Fields of the request body that are routing, not generation parameters.
+_NOT_PARAMS = {"model", "stream", "stream_options", "messages", "prompt", "user", "n", "echo"}
+
+
+def _dump(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def _text_content(message: ChatMessage) -> str | None:
+    content = message.content
+    if content is None or isinstance(content, str):
+        return content
+    parts = []
+    for part in content:
+        kind = part.get("type")
+        if kind == "text":
+            parts.append(str(part.get("text", "")))
+        else:
+            raise InvalidRequest(
+                f"This server reads text only; a message part of type {kind!r} cannot be used."
+            )
+    return "".join(parts)
+
+
+def _chat_params(body: ChatRequest) -> dict[str, Any]:
+    if not body.messages:
+        raise InvalidRequest("Invalid input. Please specify the prompt.")
+    if body.logit_bias:
+        raise InvalidRequest("logit_bias is not supported by XinDesk.")
+    params = {k: v for k, v in body.model_dump(exclude_none=True).items() if k not in _NOT_PARAMS}
+    messages = []
+    for message in body.messages:
+        item = message.model_dump(exclude_none=True)
+        item["role"] = "system" if message.role == "developer" else message.role
+        item["content"] = _text_content(message) or ""
+        messages.append(item)
+    params["messages"] = messages
+    kwargs = params.get("chat_template_kwargs")
+    if isinstance(kwargs, str):
+        try:
+            params["chat_template_kwargs"] = json.loads(kwargs)
+        except json.JSONDecodeError as exc:
+            raise InvalidRequest(f"chat_template_kwargs is not valid JSON: {exc}") from exc
+    return params
+
+
+def _sampling_params(body: CompletionRequest) -> dict[str, Any]:
+    if body.logit_bias:
+        raise InvalidRequest("logit_bias is not supported by XinDesk.")
+    params = {k: v for k, v in body.model_dump(exclude_none=True).items() if k not in _NOT_PARAMS}
+    params["prompt"] = body.prompt
+    return params
+
+
+def _tool_call_entries(calls: list[dict[str, str]], *, with_index: bool) -> list[dict[str, Any]]:
+    entries = []
+    for index, call in enumerate(calls):
+        entry: dict[str, Any] = {
+            "id": call["id"], "type": "function",
+            "function": {"name": call["name"], "arguments": call["arguments"]},
+        }
+        if with_index:
+            entry = {"index": index, **entry}
+        entries.append(entry)
+    return entries
+
+
+async def _first_event(events: AsyncIterator[tuple[str, dict[str, Any]]]) -> tuple[str, dict[str, Any]] | None:
+    """Pull the first event before answering, so errors found up front get a real status."""
+    try:
+        return await events.__anext__()
+    except StopAsyncIteration:
+        return None
+
+
+@router.post("/v1/chat/completions", response_model=None)
+async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
+    params = _chat_params(body)
+    events = supervisor.stream(body.model, "chat", params)
+    first = await _first_event(events)
+    cid = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.stream:
+        include_usage = bool((body.stream_options or {}).get("include_usage"))
+        return EventSourceResponse(
+            _chat_stream(events, first, cid, created, body.model, include_usage),
+            headers=_SSE_HEADERS, ping=600, sep="\r\n",
+        )
+    text, calls, done = "", [], {}
+    pending = [first] if first else []
+    async def all_events() -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        for item in pending:
+            yield item
+        async for item in events:
+            yield item
+    async for kind, payload in all_events():
+        if kind == "delta":
+            text += payload["text"]
+        elif kind == "tool_calls":
+            calls.extend(payload["calls"])
+        elif kind == "done":
+            done = payload
+    message: dict[str, Any] = {"role": "assistant", "content": text if (text or not calls) else None}
+    if calls:
+        message["tool_calls"] = _tool_call_entries(calls, with_index=False)
+    return JSONResponse({
+        "id": cid, "object": "chat.completion", "created": created, "model": body.model,
+        "choices": [{"index": 0, "message": message, "logprobs": None,
+                     "finish_reason": done.get("finish_reason", "stop")}],
+        "usage": done.get("usage", {}),
+    })
+
+
+async def _chat_stream(
+    events: AsyncIterator[tuple[str, dict[str, Any]]],
+    first: tuple[str, dict[str, Any]] | None,
+    cid: str, created: int, model: str, include_usage: bool,
+) -> AsyncIterator[dict[str, str]]:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, str]:
+        return {"data": _dump({
+            "id": cid, "model": model, "object": "chat.completion.chunk", "created": created,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        })}
+
+    yield chunk({"role": "assistant", "content": None})
+    try:
+        pending = [first] if first else []
+        async def all_events() -> AsyncIterator[tuple[str, dict[str, Any]]]:
+            for item in pending:
+                yield item
+            async for item in events:
+                yield item
+        async for kind, payload in all_events():
+            if kind == "delta":
+                yield chunk({"content": payload["text"]})
+            elif kind == "tool_calls":
+                yield chunk({"tool_calls": _tool_call_entries(payload["calls"], with_index=True)})
+            elif kind == "done":
+                yield chunk({"content": ""}, payload.get("finish_reason", "stop"))
+                if include_usage:
+                    yield {"data": _dump({
+                        "id": cid, "model": model, "object": "chat.completion.chunk",
+                        "created": created, "choices": [], "usage": payload.get("usage", {}),
+                    })}
+    except XinDeskError as exc:
+        log.warning("chat stream %s ended with an error: %s", cid, exc)
+        yield {"data": _dump({"error": str(exc)})}
+        return
+    yield {"data": "[DONE]"}
+
+
+@router.post("/v1/completions", response_model=None)
+async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any:
+    params = _sampling_params(body)
+    events = supervisor.stream(body.model, "complete", params)
+    first = await _first_event(events)
+    cid = f"cmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+
+    async def all_events() -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        if first:
+            yield first
+        async for item in events:
+            yield item
+
+    if body.stream:
+        async def stream() -> AsyncIterator[dict[str, str]]:
+            def chunk(text: str, finish: str | None = None, usage: Any = None) -> dict[str, str]:
+                data: dict[str, Any] = {
+                    "id": cid, "object": "text_completion", "created": created, "model": body.model,
+                    "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}],
+                }
+                if usage is not None:
+                    data["usage"] = usage
+                return {"data": _dump(data)}
+            try:
+                async for kind, payload in all_events():
+                    if kind == "delta":
+                        yield chunk(payload["text"])
+                    elif kind == "done":
+                        yield chunk("", payload.get("finish_reason", "stop"), payload.get("usage"))
+            except XinDeskError as exc:
+                yield {"data": _dump({"error": str(exc)})}
+
+        return EventSourceResponse(stream(), headers=_SSE_HEADERS, ping=600, sep="\r\n")
+    text, done = "", {}
+    async for kind, payload in all_events():
+        if kind == "delta":
+            text += payload["text"]
+        elif kind == "done":
+            done = payload
+    if body.echo and isinstance(body.prompt, str):
+        text = body.prompt + text
+    return JSONResponse({
+        "id": cid, "object": "text_completion", "created": created, "model": body.model,
+        "choices": [{"text": text, "index": 0, "logprobs": None,
+                     "finish_reason": done.get("finish_reason", "stop")}],
+        "usage": done.get("usage", {}),
+    })
+
+
+@router.post("/v1/embeddings")
+async def embeddings(body: EmbeddingRequest, supervisor: SupervisorDep) -> dict[str, Any]:
+    if body.dimensions is not None:
+        raise InvalidRequest(
+            "This embedding model has a fixed size; leave `dimensions` out of the request."
+        )
+    result = await supervisor.call(body.model, "embed", {"input": body.input})
+    data = []
+    for index, vector in enumerate(result["embeddings"]):
+        value: Any = vector
+        if body.encoding_format == "base64":
+            # The openai client asks for base64 by default: little-endian float32 bytes.
+            value = base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+        data.append({"index": index, "object": "embedding", "embedding": value})
+    tokens = int(result["prompt_tokens"])
+    return {
+        "object": "list", "model": body.model, "model_replica": f"{body.model}-rep0",
+        "data": data, "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+def _doc_text(document: str | dict[str, Any], what: str) -> str:
+    if isinstance(document, str):
+        return document
+    text = document.get("text")
+    if isinstance(text, str):
+        return text
+    raise InvalidRequest(f"Each {what} must be a string or an object with a `text` field.")
+
+
+@router.post("/v1/rerank")
+async def rerank(body: RerankRequest, supervisor: SupervisorDep) -> dict[str, Any]:
+    query = _doc_text(body.query, "query")
+    documents = [_doc_text(d, "document") for d in body.documents]
+    result = await supervisor.call(body.model, "rerank", {"query": query, "documents": documents})
+    scores: list[float] = result["scores"]
+    order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
+    if body.top_n is not None:
+        order = order[: body.top_n]
+    tokens = int(result["tokens"])
+    return {
+        "id": str(uuid.uuid4()),
+        "results": [
+            {
+                "index": i,
+                "relevance_score": scores[i],
+                "document": {"text": documents[i]} if body.return_documents else None,
+            }
+            for i in order
+        ],
+        "meta": {
+            "api_version": None, "billed_units": None, "warnings": None,
+            "tokens": {"input_tokens": tokens, "output_tokens": tokens} if body.return_len else None,
+        },
+    }
