@@ -52,8 +52,8 @@ def status_for(exc: XinDeskError, path: str) -> int:
     return 500
 
 
-def message_for(exc: XinDeskError) -> str:
-    if isinstance(exc, UnknownModelUID):
+def message_for(exc: XinDeskError, path: str) -> str:
+    if isinstance(exc, UnknownModelUID) and path in INFERENCE_PATHS:
         return f"{exc}. Available model uids: {exc.available}"
     return str(exc)
 
@@ -80,7 +80,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after)
         if status >= 500:
             log.error("%s %s -> %d: %s", request.method, request.url.path, status, exc)
-        return JSONResponse({"detail": message_for(exc)}, status_code=status, headers=headers)
+        return JSONResponse({"detail": message_for(exc, request.url.path)}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,503 @@
+"""Reranking with llama.cpp: cross-encoders with rank pooling, and LLMs asked "yes" or "no".
+
+Cross-encoders (bge-reranker, jina-reranker, ms-marco MiniLM, ...) are GGUFs whose pooling type
+is RANK: llama.cpp pools the sequence (CLS token, or the mean for some models), applies the
+classification head (``cls``/``cls.output`` tensors) and returns ``n_cls_out`` floats per
+sequence. llama-cpp-python's ``Llama.embed`` would read ``n_embd`` floats there, so we read the
+per-sequence output ourselves with ``llama_get_embeddings_seq``.
+
+The query/document pair is laid out exactly as llama.cpp's own server does it
+(``format_prompt_rerank`` in ``tools/server/server-common.cpp``):
+
+* if the GGUF has a chat template named ``rerank`` (``tokenizer.chat_template.rerank``), its
+  ``{query}`` and ``{document}`` placeholders are filled in and the result is tokenized with
+  special tokens parsed and none added;
+* otherwise ``[BOS] query [EOS] [SEP] document [EOS]``, where BOS is present if the vocab's
+  ``add_bos`` flag is set, each EOS if ``add_eos`` is set (falling back to SEP when the vocab has
+  no EOS) and SEP if ``add_sep`` is set. A converted BERT reranker (BOS=[CLS], EOS=[SEP],
+  add_eos) thus gets ``[CLS] query [SEP] document [SEP]``.
+
+The raw score (one logit) goes through a sigmoid, like sentence-transformers' ``CrossEncoder``
+does for bge-reranker, so scores are in (0, 1).
+
+LLM rerankers follow Qwen3-Reranker: the model reads a system/user/assistant prompt asking
+whether the document meets the query and the instruction, and the score is
+``P("yes") / (P("yes") + P("no"))`` over the next-token logits.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+from desktop.core.engine.embedding import (
+    POOLING_RANK,
+    clear_memory,
+    decode_sequences,
+    pack_batches,
+    token_capacity,
+)
+from desktop.core.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+log = logging.getLogger("xindesk.engine")
+
+RerankKind = Literal["cross-encoder", "llm-yes-no"]
+
+#: Qwen3-Reranker's default task instruction.
+DEFAULT_INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query"
+
+#: Qwen3-Reranker's system prompt, verbatim.
+YES_NO_SYSTEM_PROMPT = (
+    "Judge whether the Document meets the requirements based on the Query and the Instruct "
+    'provided. Note that the answer can only be "yes" or "no".'
+)
+
+# Qwen3-Reranker's prompt around the user content, as its model card writes it (ChatML).
+_CHATML_PREFIX = f"<|im_start|>system\n{YES_NO_SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n"
+_CHATML_SUFFIX = "<|im_end|>\n<|im_start|>assistant\n"
+# Qwen3 answers after an (empty) reasoning block; the reranker was trained with it.
+_THINK_BLOCK = "<think>\n\n</think>\n\n"
+
+# Spellings tried, in order, for the answer tokens. Qwen3-Reranker uses the bare "yes"/"no"
+# tokens; other vocabularies may only have them with a leading space or capitalised.
+_ANSWER_SPELLINGS: tuple[tuple[str, str], ...] = (
+    ("yes", "no"),
+    (" yes", " no"),
+    ("Yes", "No"),
+    (" Yes", " No"),
+)
+
+# Architectures whose rank head already ends in a softmax (llama.cpp's build_pooling).
+_SOFTMAX_RANK_ARCHITECTURES = frozenset({"qwen3", "qwen3vl"})
+
+_USER_PLACEHOLDER = "\u2063XINDESK-RERANK-USER-CONTENT\u2063"
+
+
+def rerank_llama_kwargs(kind: RerankKind) -> dict[str, object]:
+    """Choose the `Llama(...)` keyword arguments for a reranker.
+
+    Args:
+        kind: ``"cross-encoder"`` for a GGUF with a classification head (rank pooling),
+            ``"llm-yes-no"`` for a decoder LLM scored by its "yes"/"no" logits.
+
+    Returns:
+        ``{"embedding": True, "pooling_type": LLAMA_POOLING_TYPE_RANK}`` for cross-encoders;
+        ``{"embedding": False, "logits_all": False}`` for LLMs (only the last position's
+        logits are read).
+
+    Raises:
+        InvalidRequest: For an unknown kind.
+    """
+    if kind == "cross-encoder":
+        return {"embedding": True, "pooling_type": POOLING_RANK}
+    if kind == "llm-yes-no":
+        return {"embedding": False, "logits_all": False}
+    raise InvalidRequest(f"Unknown rerank kind {kind!r}; use 'cross-encoder' or 'llm-yes-no'.")
+
+
+def sigmoid(x: float) -> float:
+    """The logistic function, without overflow for large ``|x|``.
+
+    Args:
+        x: A logit.
+
+    Returns:
+        ``1 / (1 + exp(-x))``.
+    """
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _architecture(llm: Llama) -> str:
+    meta = getattr(llm, "metadata", None) or {}
+    return str(meta.get("general.architecture", ""))
+
+
+def _tokenize(llm: Llama, text: str, *, add_special: bool, parse_special: bool) -> list[int]:
+    if not text:
+        return []
+    tokens: list[int] = llm.tokenize(
+        text.encode("utf-8"), add_bos=add_special, special=parse_special
+    )
+    return tokens
+
+
+def _truncate_longest_first(first: list[int], second: list[int], budget: int) -> None:
+    """Drop tokens from the end of the longer list until both fit ``budget`` together.
+
+    This is Hugging Face tokenizers' ``truncation="longest_first"`` for a pair, which is what
+    sentence-transformers' CrossEncoder uses. The lists are shortened in place.
+    """
+    excess = len(first) + len(second) - budget
+    while excess > 0:
+        longer = first if len(first) >= len(second) else second
+        if not longer:
+            break
+        # Cut the longer one down towards the shorter in one step.
+        step = min(excess, max(len(longer) - min(len(first), len(second)), 1))
+        del longer[len(longer) - step :]
+        excess -= step
+
+
+def _pair_tokens(
+    llm: Llama, query: str, document: str, limit: int, template: str | None
+) -> list[int]:
+    """Lay a query/document pair out as llama.cpp's server does for /rerank."""
+    import llama_cpp
+
+    if template is not None:
+        prompt = template.replace("{query}", query).replace("{document}", document)
+        tokens = _tokenize(llm, prompt, add_special=False, parse_special=True)
+        if len(tokens) <= limit:
+            return tokens
+        # Too long: shorten the document, keep the template and the query whole.
+        doc_tokens = _tokenize(llm, document, add_special=False, parse_special=False)
+        keep = max(len(doc_tokens) - (len(tokens) - limit), 0)
+        short_doc = llm.detokenize(doc_tokens[:keep]).decode("utf-8", errors="ignore")
+        prompt = template.replace("{query}", query).replace("{document}", short_doc)
+        tokens = _tokenize(llm, prompt, add_special=False, parse_special=True)
+        if len(tokens) > limit:
+            raise InvalidRequest(
+                f"The query is too long for this reranker's context of {limit} tokens."
+            )
+        return tokens
+
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    bos = int(llama_cpp.llama_vocab_bos(vocab))
+    eos = int(llama_cpp.llama_vocab_eos(vocab))
+    sep = int(llama_cpp.llama_vocab_sep(vocab))
+    if eos < 0:
+        eos = sep
+    add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab)) and bos >= 0
+    add_eos = bool(llama_cpp.llama_vocab_get_add_eos(vocab)) and eos >= 0
+    add_sep = bool(llama_cpp.llama_vocab_get_add_sep(vocab)) and sep >= 0
+
+    q_tokens = _tokenize(llm, query, add_special=False, parse_special=False)
+    d_tokens = _tokenize(llm, document, add_special=False, parse_special=False)
+    n_special = int(add_bos) + 2 * int(add_eos) + int(add_sep)
+    if len(q_tokens) + len(d_tokens) + n_special > limit:
+        _truncate_longest_first(q_tokens, d_tokens, max(limit - n_special, 0))
+    tokens: list[int] = []
+    if add_bos:
+        tokens.append(bos)
+    tokens += q_tokens
+    if add_eos:
+        tokens.append(eos)
+    if add_sep:
+        tokens.append(sep)
+    tokens += d_tokens
+    if add_eos:
+        tokens.append(eos)
+    return tokens
+
+
+def _relevance(raw: Sequence[float], softmax_head: bool) -> float:
+    """Turn a rank-pooling output into a relevance in (0, 1)."""
+    if len(raw) == 1:
+        return sigmoid(raw[0])
+    if softmax_head:
+        # llama.cpp already applied a softmax; label 0 is "yes" for converted Qwen3 rerankers.
+        return float(raw[0])
+    # Several labels without a softmax: label 0's probability, as llama.cpp's server reads
+    # label 0 as the score.
+    top = max(raw)
+    exps = [math.exp(x - top) for x in raw]
+    return exps[0] / sum(exps)
+
+
+def cross_encoder_scores(
+    llm: Llama, query: str, documents: list[str]
+) -> tuple[list[float], int]:
+    """Score documents against a query with a cross-encoder GGUF (rank pooling).
+
+    Pairs are built as described in the module docstring and packed several to a batch as
+    separate sequences. A pair longer than the context's token capacity
+    (``min(n_ctx, n_batch, n_ubatch)``) is truncated longest-first (query and document cut at
+    their ends, the special tokens kept), with a warning.
+
+    Args:
+        llm: A model loaded with `rerank_llama_kwargs("cross-encoder")`.
+        query: The search query.
+        documents: The candidate documents.
+
+    Returns:
+        A relevance in (0, 1) per document, in input order (sigmoid of the model's logit), and
+        the total number of tokens processed.
+
+    Raises:
+        InvalidRequest: If the model was not loaded with rank pooling.
+        RuntimeError: If llama.cpp fails.
+    """
+    import llama_cpp
+
+    if not documents:
+        return [], 0
+    ctx = llm.ctx
+    if int(llama_cpp.llama_pooling_type(ctx)) != POOLING_RANK:
+        raise InvalidRequest(
+            "This model was not launched as a cross-encoder (needs embedding=True and "
+            "pooling_type=RANK)."
+        )
+    limit = token_capacity(llm)
+    max_seqs = max(int(llama_cpp.llama_n_seq_max(ctx)), 1)
+    raw_template = llama_cpp.llama_model_chat_template(llm.model, b"rerank")
+    template = raw_template.decode("utf-8") if raw_template else None
+
+    pairs: list[list[int]] = []
+    for i, document in enumerate(documents):
+        tokens = _pair_tokens(llm, query, document, limit, template)
+        if len(tokens) >= limit:
+            log.warning("Rerank pair %d was truncated to %d tokens.", i, limit)
+        pairs.append(tokens)
+
+    softmax_head = _architecture(llm) in _SOFTMAX_RANK_ARCHITECTURES
+    scores: list[float] = [0.0] * len(documents)
+    try:
+        for group in pack_batches([len(p) for p in pairs], limit, max_seqs):
+            outputs = decode_sequences(llm, [pairs[i] for i in group])
+            for i, raw in zip(group, outputs, strict=True):
+                scores[i] = _relevance(raw, softmax_head)
+    finally:
+        clear_memory(llm)
+        llm.reset()
+    return scores, sum(len(p) for p in pairs)
+
+
+# -- LLM yes/no reranking ------------------------------------------------------------------------
+
+
+def _single_token(llm: Llama, text: str) -> int | None:
+    tokens = _tokenize(llm, text, add_special=False, parse_special=True)
+    return tokens[0] if len(tokens) == 1 else None
+
+
+def answer_token_ids(llm: Llama) -> tuple[int, int]:
+    """Find the token ids of the answers "yes" and "no" in the model's vocabulary.
+
+    The spellings ``yes``/``no``, `` yes``/`` no``, ``Yes``/``No`` and `` Yes``/`` No`` are tried
+    in that order and the first pair where both words are single, distinct tokens wins.
+    Fallback: if no spelling is a single token, the first token of ``yes`` and of ``no`` is used
+    (they start the answer just the same), with a warning.
+
+    Args:
+        llm: A loaded model.
+
+    Returns:
+        ``(yes_id, no_id)``.
+
+    Raises:
+        InvalidRequest: If even the first tokens of "yes" and "no" coincide.
+    """
+    for yes_text, no_text in _ANSWER_SPELLINGS:
+        yes_id = _single_token(llm, yes_text)
+        no_id = _single_token(llm, no_text)
+        if yes_id is not None and no_id is not None and yes_id != no_id:
+            return yes_id, no_id
+    yes_tokens = _tokenize(llm, "yes", add_special=False, parse_special=False)
+    no_tokens = _tokenize(llm, "no", add_special=False, parse_special=False)
+    if yes_tokens and no_tokens and yes_tokens[0] != no_tokens[0]:
+        log.warning(
+            "No single-token 'yes'/'no' in this vocabulary; scoring with their first tokens."
+        )
+        return yes_tokens[0], no_tokens[0]
+    raise InvalidRequest("This model's vocabulary cannot tell 'yes' from 'no' in one token.")
+
+
+def _render_with_template(llm: Llama, template: bytes, system: str) -> tuple[str, str] | None:
+    """Render system + placeholder user turn with llama.cpp's built-in template engine.
+
+    Returns the text before and after the user content, or None if llama.cpp does not
+    recognise the template.
+    """
+    import ctypes
+
+    import llama_cpp
+
+    messages = (llama_cpp.llama_chat_message * 2)()
+    messages[0].role = b"system"
+    messages[0].content = system.encode("utf-8")
+    messages[1].role = b"user"
+    messages[1].content = _USER_PLACEHOLDER.encode("utf-8")
+    size = 4096
+    for _ in range(2):
+        buf = ctypes.create_string_buffer(size)
+        n = int(llama_cpp.llama_chat_apply_template(template, messages, 2, True, buf, size))
+        if n < 0:
+            return None
+        if n <= size:
+            rendered = buf.raw[:n].decode("utf-8", errors="replace")
+            if _USER_PLACEHOLDER not in rendered:
+                return None
+            head, _, tail = rendered.partition(_USER_PLACEHOLDER)
+            return head, tail
+        size = n + 1
+    return None
+
+
+def yes_no_frame(llm: Llama) -> tuple[str, str]:
+    """The prompt text before and after the user content for yes/no reranking.
+
+    * No chat template, or a ChatML one (Qwen and friends): Qwen3-Reranker's documented prompt
+      verbatim, ``<|im_start|>system ... <|im_start|>user\\n`` + content +
+      ``<|im_end|>\\n<|im_start|>assistant\\n``, followed by Qwen3's empty
+      ``<think>\\n\\n</think>\\n\\n`` block when ``<think>`` is a single token of the vocabulary
+      (i.e. a Qwen3-style model). A model without a template (a base model such as Gemma 3
+      270M) reads the ChatML markers as plain text, which still frames the question.
+    * Another chat template llama.cpp knows (Gemma, Llama 3, Mistral, ...): the same system and
+      user messages rendered through it, with the assistant turn opened.
+
+    Args:
+        llm: A loaded decoder model.
+
+    Returns:
+        ``(prefix, suffix)``.
+    """
+    import llama_cpp
+
+    template = llama_cpp.llama_model_chat_template(llm.model, None)
+    if template and b"<|im_start|>" not in template:
+        framed = _render_with_template(llm, template, YES_NO_SYSTEM_PROMPT)
+        if framed is not None:
+            return framed
+        log.info("Chat template not understood by llama.cpp; using the ChatML reranker prompt.")
+    suffix = _CHATML_SUFFIX
+    if _single_token(llm, "<think>") is not None:
+        suffix += _THINK_BLOCK
+    return _CHATML_PREFIX, suffix
+
+
+def _yes_no_user_content(query: str, document: str, instruction: str | None) -> str:
+    task = instruction if instruction else DEFAULT_INSTRUCTION
+    return f"<Instruct>: {task}\n<Query>: {query}\n<Document>: {document}"
+
+
+def _last_logits_pair(
+    llm: Llama, tokens: Sequence[int], reuse: int, yes_id: int, no_id: int
+) -> tuple[float, float]:
+    """Decode ``tokens`` (the first ``reuse`` already cached) and read two last-position logits."""
+    import llama_cpp
+
+    ctx = llm.ctx
+    n_batch = int(llama_cpp.llama_n_batch(ctx))
+    mem = llama_cpp.llama_get_memory(ctx)
+    start = reuse
+    # Keep the shared prefix only if the cache can drop what follows it (recurrent and some
+    # sliding-window caches cannot); otherwise start from scratch.
+    if start <= 0 or mem is None or not llama_cpp.llama_memory_seq_rm(mem, 0, start, -1):
+        clear_memory(llm)
+        start = 0
+    batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+    try:
+        for begin in range(start, len(tokens), n_batch):
+            chunk = tokens[begin : begin + n_batch]
+            for j, token in enumerate(chunk):
+                batch.token[j] = token
+                batch.pos[j] = begin + j
+                batch.n_seq_id[j] = 1
+                batch.seq_id[j][0] = 0
+                batch.logits[j] = False
+            is_last = begin + len(chunk) >= len(tokens)
+            batch.logits[len(chunk) - 1] = is_last
+            batch.n_tokens = len(chunk)
+            rc = llama_cpp.llama_decode(ctx, batch)
+            if rc != 0:
+                raise RuntimeError(f"llama_decode failed with status {rc}")
+        logits = llama_cpp.llama_get_logits_ith(ctx, -1)
+        if not logits:
+            raise RuntimeError("llama.cpp returned no logits for the last token")
+        return float(logits[yes_id]), float(logits[no_id])
+    finally:
+        llama_cpp.llama_batch_free(batch)
+
+
+def yes_no_scores(
+    llm: Llama, query: str, documents: list[str], instruction: str | None = None
+) -> tuple[list[float], int]:
+    """Score documents with a decoder LLM the way Qwen3-Reranker does.
+
+    For each document the model reads the prompt from `yes_no_frame` around
+    ``<Instruct>: {instruction}\\n<Query>: {query}\\n<Document>: {document}`` and the score is
+    ``P(yes) / (P(yes) + P(no))`` from the next-token logits, i.e. the sigmoid of
+    ``logit(yes) - logit(no)`` (token ids from `answer_token_ids`). User content is tokenized
+    without parsing special tokens, so a document cannot inject chat markers.
+
+    A prompt longer than ``n_ctx`` is handled like Qwen3-Reranker's ``max_length``: the user
+    content is cut at its end (the document's tail first). Documents share the cached prompt
+    prefix (system prompt, instruction, query) when the KV cache allows it.
+
+    Args:
+        llm: A decoder model loaded with `rerank_llama_kwargs("llm-yes-no")`.
+        query: The search query.
+        documents: The candidate documents.
+        instruction: The task instruction; Qwen3-Reranker's default when None or empty.
+
+    Returns:
+        A relevance in [0, 1] per document, in input order, and the total prompt tokens.
+
+    Raises:
+        InvalidRequest: If the model was loaded for embeddings, or the prompt frame alone does
+            not fit the context.
+        RuntimeError: If llama.cpp fails.
+    """
+    import llama_cpp
+
+    if not documents:
+        return [], 0
+    if llm.context_params.embeddings:
+        raise InvalidRequest(
+            "LLM reranking needs the model's logits; launch it without embedding=True."
+        )
+    n_ctx = int(llama_cpp.llama_n_ctx(llm.ctx))
+    yes_id, no_id = answer_token_ids(llm)
+    prefix, suffix = yes_no_frame(llm)
+    prefix_tokens = _tokenize(llm, prefix, add_special=True, parse_special=True)
+    suffix_tokens = _tokenize(llm, suffix, add_special=False, parse_special=True)
+    budget = n_ctx - len(prefix_tokens) - len(suffix_tokens)
+    if budget <= 0:
+        raise InvalidRequest(
+            f"The reranking prompt does not fit this model's context of {n_ctx} tokens."
+        )
+
+    scores: list[float] = []
+    total = 0
+    previous: list[int] = []
+    try:
+        clear_memory(llm)
+        for i, document in enumerate(documents):
+            content = _yes_no_user_content(query, document, instruction)
+            user_tokens = _tokenize(llm, content, add_special=False, parse_special=False)
+            if len(user_tokens) > budget:
+                log.warning(
+                    "Rerank prompt %d has %d tokens, more than the context allows; cut to %d.",
+                    i,
+                    len(prefix_tokens) + len(user_tokens) + len(suffix_tokens),
+                    n_ctx,
+                )
+                user_tokens = user_tokens[:budget]
+            tokens = prefix_tokens + user_tokens + suffix_tokens
+            reuse = _common_prefix_len(previous, tokens)
+            yes_logit, no_logit = _last_logits_pair(llm, tokens, reuse, yes_id, no_id)
+            scores.append(sigmoid(yes_logit - no_logit))
+            total += len(tokens)
+            previous = tokens
+    finally:
+        clear_memory(llm)
+        llm.reset()
+    return scores, total
+
+
+def _common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the shared prefix, leaving at least one token of ``b`` to decode."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return min(n, len(b) - 1)
