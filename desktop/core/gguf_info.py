@@ -1,7 +1,7 @@
 """Facts from a GGUF file's header, and the check that a path really is a GGUF file.
 
-Reading the header needs no llama.cpp: the `gguf` package parses it (memory-mapped), so the
-server can refuse a wrong file with a clear message before any worker process starts.
+Reading the header needs no llama.cpp, so the server can refuse a wrong file with a clear
+message before any worker process starts.
 """
 
 from __future__ import annotations
@@ -51,30 +51,79 @@ class GGUFInfo:
     file_type: int | None
 
 
-def _field_value(reader: Any, key: str) -> Any:
-    field = reader.fields.get(key)
-    if field is None:
-        return None
-    return field.contents()
+# GGUF value types (gguf spec): fixed sizes, and the struct codes of the scalar ones.
+_SCALARS: dict[int, str] = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f",
+                            7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_STRING, _ARRAY = 8, 9
+
+
+def read_gguf_metadata(path: str | Path) -> dict[str, Any]:
+    """The header's key/value pairs, with arrays skipped (their keys map to None).
+
+    The `gguf` package's reader also maps every tensor and turns every array (a 262,144-token
+    vocabulary, say) into Python objects, which takes about ten seconds for a small model; the
+    server reads a header on every launch, so this reads only the scalar facts it needs.
+    """
+    import struct
+
+    file = check_gguf_file(path)
+    meta: dict[str, Any] = {}
+    try:
+        with file.open("rb") as handle:
+            def read(fmt: str) -> Any:
+                size = struct.calcsize(fmt)
+                data = handle.read(size)
+                if len(data) != size:
+                    raise EOFError("the file ends inside its header")
+                return struct.unpack(fmt, data)[0]
+
+            def read_str() -> str:
+                length = read("<Q")
+                data = handle.read(length)
+                if len(data) != length:
+                    raise EOFError("the file ends inside its header")
+                return data.decode("utf-8", errors="replace")
+
+            handle.read(4)
+            version = read("<I")
+            if version < 2:
+                raise ValueError(f"GGUF version {version} is too old for llama.cpp")
+            _n_tensors, n_kv = read("<Q"), read("<Q")
+            for _ in range(n_kv):
+                key = read_str()
+                kind = read("<I")
+                if kind in _SCALARS:
+                    meta[key] = read(_SCALARS[kind])
+                elif kind == _STRING:
+                    meta[key] = read_str()
+                elif kind == _ARRAY:
+                    item, count = read("<I"), read("<Q")
+                    if item == _STRING:
+                        for _ in range(count):
+                            handle.seek(read("<Q"), 1)
+                    elif item in _SCALARS:
+                        handle.seek(struct.calcsize(_SCALARS[item]) * count, 1)
+                    else:
+                        raise ValueError(f"unsupported array type {item} in {key}")
+                    meta[key] = None
+                else:
+                    raise ValueError(f"unknown value type {kind} for {key}")
+    except (EOFError, ValueError, OSError, struct.error) as exc:
+        raise NotAGGUF(f"{file} is a damaged or truncated GGUF file: {exc}") from exc
+    return meta
 
 
 def read_gguf_info(path: str | Path) -> GGUFInfo:
-    """Parse the header of a GGUF file (`NotAGGUF` if it is not one or is damaged)."""
-    from gguf import GGUFReader
-
-    file = check_gguf_file(path)
-    try:
-        reader = GGUFReader(file, "r")
-    except (ValueError, OSError, IndexError) as exc:
-        raise NotAGGUF(f"{file} is a damaged or truncated GGUF file: {exc}") from exc
-    arch = str(_field_value(reader, "general.architecture") or "")
+    """The facts XinDesk uses from a GGUF header (`NotAGGUF` if it is not one or is damaged)."""
+    meta = read_gguf_metadata(path)
+    arch = str(meta.get("general.architecture") or "")
 
     def arch_int(suffix: str) -> int | None:
-        value = _field_value(reader, f"{arch}.{suffix}")
-        return int(value) if value is not None else None
+        value = meta.get(f"{arch}.{suffix}")
+        return int(value) if isinstance(value, int | float) else None
 
-    name = _field_value(reader, "general.name")
-    file_type = _field_value(reader, "general.file_type")
+    name = meta.get("general.name")
+    file_type = meta.get("general.file_type")
     return GGUFInfo(
         architecture=arch,
         name=str(name) if name is not None else None,
@@ -82,6 +131,6 @@ def read_gguf_info(path: str | Path) -> GGUFInfo:
         block_count=arch_int("block_count"),
         embedding_length=arch_int("embedding_length"),
         pooling_type=arch_int("pooling_type"),
-        has_chat_template="tokenizer.chat_template" in reader.fields,
-        file_type=int(file_type) if file_type is not None else None,
+        has_chat_template="tokenizer.chat_template" in meta,
+        file_type=int(file_type) if isinstance(file_type, int) else None,
     )

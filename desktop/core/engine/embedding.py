@@ -354,5 +354,5 @@ def embed_texts(
         # The Llama object tracks which tokens sit in the cache for prompt reuse; we changed
         # the cache behind its back.
         clear_memory(llm)
-        llm.reset()
+        llm.reset()  # type: ignore[no-untyped-call]  # untyped in llama-cpp-python
     return vectors, sum(len(t) for t in tokenized)

@@ -146,28 +146,42 @@ def _truncate_longest_first(first: list[int], second: list[int], budget: int) ->
         excess -= step
 
 
-def _pair_tokens(
+def pair_tokens(
     llm: Llama, query: str, document: str, limit: int, template: str | None
-) -> list[int]:
-    """Lay a query/document pair out as llama.cpp's server does for /rerank."""
+) -> tuple[list[int], bool]:
+    """Lay a query/document pair out as llama.cpp's server does for ``/rerank``.
+
+    Args:
+        llm: The cross-encoder.
+        query: The search query.
+        document: One candidate document.
+        limit: Most tokens the pair may have.
+        template: The GGUF's ``rerank`` chat template, or None.
+
+    Returns:
+        The tokens, and whether the pair had to be truncated to fit ``limit``.
+
+    Raises:
+        InvalidRequest: If a rerank template with the query alone does not fit ``limit``.
+    """
     import llama_cpp
 
     if template is not None:
         prompt = template.replace("{query}", query).replace("{document}", document)
-        tokens = _tokenize(llm, prompt, add_special=False, parse_special=True)
-        if len(tokens) <= limit:
-            return tokens
+        filled = _tokenize(llm, prompt, add_special=False, parse_special=True)
+        if len(filled) <= limit:
+            return filled, False
         # Too long: shorten the document, keep the template and the query whole.
         doc_tokens = _tokenize(llm, document, add_special=False, parse_special=False)
-        keep = max(len(doc_tokens) - (len(tokens) - limit), 0)
+        keep = max(len(doc_tokens) - (len(filled) - limit), 0)
         short_doc = llm.detokenize(doc_tokens[:keep]).decode("utf-8", errors="ignore")
         prompt = template.replace("{query}", query).replace("{document}", short_doc)
-        tokens = _tokenize(llm, prompt, add_special=False, parse_special=True)
-        if len(tokens) > limit:
+        filled = _tokenize(llm, prompt, add_special=False, parse_special=True)
+        if len(filled) > limit:
             raise InvalidRequest(
                 f"The query is too long for this reranker's context of {limit} tokens."
             )
-        return tokens
+        return filled, True
 
     vocab = llama_cpp.llama_model_get_vocab(llm.model)
     bos = int(llama_cpp.llama_vocab_bos(vocab))
@@ -182,7 +196,8 @@ def _pair_tokens(
     q_tokens = _tokenize(llm, query, add_special=False, parse_special=False)
     d_tokens = _tokenize(llm, document, add_special=False, parse_special=False)
     n_special = int(add_bos) + 2 * int(add_eos) + int(add_sep)
-    if len(q_tokens) + len(d_tokens) + n_special > limit:
+    truncated = len(q_tokens) + len(d_tokens) + n_special > limit
+    if truncated:
         _truncate_longest_first(q_tokens, d_tokens, max(limit - n_special, 0))
     tokens: list[int] = []
     if add_bos:
@@ -195,7 +210,7 @@ def _pair_tokens(
     tokens += d_tokens
     if add_eos:
         tokens.append(eos)
-    return tokens
+    return tokens, truncated
 
 
 def _relevance(raw: Sequence[float], softmax_head: bool) -> float:
@@ -212,9 +227,7 @@ def _relevance(raw: Sequence[float], softmax_head: bool) -> float:
     return exps[0] / sum(exps)
 
 
-def cross_encoder_scores(
-    llm: Llama, query: str, documents: list[str]
-) -> tuple[list[float], int]:
+def cross_encoder_scores(llm: Llama, query: str, documents: list[str]) -> tuple[list[float], int]:
     """Score documents against a query with a cross-encoder GGUF (rank pooling).
 
     Pairs are built as described in the module docstring and packed several to a batch as
@@ -252,9 +265,9 @@ def cross_encoder_scores(
 
     pairs: list[list[int]] = []
     for i, document in enumerate(documents):
-        tokens = _pair_tokens(llm, query, document, limit, template)
-        if len(tokens) >= limit:
-            log.warning("Rerank pair %d was truncated to %d tokens.", i, limit)
+        tokens, truncated = pair_tokens(llm, query, document, limit, template)
+        if truncated:
+            log.warning("Rerank pair %d was longer than %d tokens and was truncated.", i, limit)
         pairs.append(tokens)
 
     softmax_head = _architecture(llm) in _SOFTMAX_RANK_ARCHITECTURES
@@ -266,7 +279,7 @@ def cross_encoder_scores(
                 scores[i] = _relevance(raw, softmax_head)
     finally:
         clear_memory(llm)
-        llm.reset()
+        llm.reset()  # type: ignore[no-untyped-call]  # untyped in llama-cpp-python
     return scores, sum(len(p) for p in pairs)
 
 
@@ -373,48 +386,81 @@ def yes_no_frame(llm: Llama) -> tuple[str, str]:
     return _CHATML_PREFIX, suffix
 
 
-def _yes_no_user_content(query: str, document: str, instruction: str | None) -> str:
+def _yes_no_user_parts(query: str, document: str, instruction: str | None) -> tuple[str, str]:
+    """Qwen3-Reranker's user content, split before the document.
+
+    The content is ``<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {document}``.
+    The split falls just before the space that starts the document: tokenizers put a word and
+    its leading space in one token and never merge across ``:``, so tokenizing the two parts
+    separately gives the same tokens as the whole, and the first part is the same for every
+    document (its KV cache is computed once).
+    """
     task = instruction if instruction else DEFAULT_INSTRUCTION
-    return f"<Instruct>: {task}\n<Query>: {query}\n<Document>: {document}"
+    return f"<Instruct>: {task}\n<Query>: {query}\n<Document>:", f" {document}"
 
 
-def _last_logits_pair(
-    llm: Llama, tokens: Sequence[int], reuse: int, yes_id: int, no_id: int
-) -> tuple[float, float]:
-    """Decode ``tokens`` (the first ``reuse`` already cached) and read two last-position logits."""
-    import llama_cpp
+class _Decoder:
+    """Feeds one sequence to llama.cpp in ``n_batch`` chunks and reads the last logits."""
 
-    ctx = llm.ctx
-    n_batch = int(llama_cpp.llama_n_batch(ctx))
-    mem = llama_cpp.llama_get_memory(ctx)
-    start = reuse
-    # Keep the shared prefix only if the cache can drop what follows it (recurrent and some
-    # sliding-window caches cannot); otherwise start from scratch.
-    if start <= 0 or mem is None or not llama_cpp.llama_memory_seq_rm(mem, 0, start, -1):
-        clear_memory(llm)
-        start = 0
-    batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
-    try:
-        for begin in range(start, len(tokens), n_batch):
-            chunk = tokens[begin : begin + n_batch]
+    def __init__(self, llm: Llama) -> None:
+        import llama_cpp
+
+        self.llm = llm
+        self.ctx = llm.ctx
+        self.n_batch = int(llama_cpp.llama_n_batch(self.ctx))
+        self.mem = llama_cpp.llama_get_memory(self.ctx)
+        model = llm.model
+        # Recurrent state cannot be rolled back to a position; such models re-read everything.
+        self.can_rollback = self.mem is not None and not (
+            llama_cpp.llama_model_is_recurrent(model) or llama_cpp.llama_model_is_hybrid(model)
+        )
+        self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+
+    def close(self) -> None:
+        import llama_cpp
+
+        llama_cpp.llama_batch_free(self.batch)
+
+    def rollback(self, n_keep: int) -> bool:
+        """Drop every cached position from ``n_keep`` on; False if the cache cannot."""
+        import llama_cpp
+
+        if not self.can_rollback or self.mem is None:
+            return False
+        if not llama_cpp.llama_memory_seq_rm(self.mem, 0, n_keep, -1):
+            return False
+        # A sliding-window cache that is not full-size forgets old positions; the kept prefix
+        # is only usable if it is all still there.
+        return int(llama_cpp.llama_memory_seq_pos_min(self.mem, 0)) <= 0
+
+    def decode(self, tokens: Sequence[int], start: int, want_logits: bool) -> None:
+        """Decode ``tokens`` at positions ``start...``; logits only for the very last one."""
+        import llama_cpp
+
+        batch = self.batch
+        for begin in range(0, len(tokens), self.n_batch):
+            chunk = tokens[begin : begin + self.n_batch]
             for j, token in enumerate(chunk):
                 batch.token[j] = token
-                batch.pos[j] = begin + j
+                batch.pos[j] = start + begin + j
                 batch.n_seq_id[j] = 1
                 batch.seq_id[j][0] = 0
                 batch.logits[j] = False
-            is_last = begin + len(chunk) >= len(tokens)
-            batch.logits[len(chunk) - 1] = is_last
+            if want_logits and begin + len(chunk) >= len(tokens):
+                batch.logits[len(chunk) - 1] = True
             batch.n_tokens = len(chunk)
-            rc = llama_cpp.llama_decode(ctx, batch)
+            rc = llama_cpp.llama_decode(self.ctx, batch)
             if rc != 0:
                 raise RuntimeError(f"llama_decode failed with status {rc}")
-        logits = llama_cpp.llama_get_logits_ith(ctx, -1)
+
+    def last_logits(self, ids: Sequence[int]) -> list[float]:
+        """The last decoded position's logits at ``ids``."""
+        import llama_cpp
+
+        logits = llama_cpp.llama_get_logits_ith(self.ctx, -1)
         if not logits:
             raise RuntimeError("llama.cpp returned no logits for the last token")
-        return float(logits[yes_id]), float(logits[no_id])
-    finally:
-        llama_cpp.llama_batch_free(batch)
+        return [float(logits[i]) for i in ids]
 
 
 def yes_no_scores(
@@ -423,14 +469,19 @@ def yes_no_scores(
     """Score documents with a decoder LLM the way Qwen3-Reranker does.
 
     For each document the model reads the prompt from `yes_no_frame` around
-    ``<Instruct>: {instruction}\\n<Query>: {query}\\n<Document>: {document}`` and the score is
+    ``<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {document}`` and the score is
     ``P(yes) / (P(yes) + P(no))`` from the next-token logits, i.e. the sigmoid of
-    ``logit(yes) - logit(no)`` (token ids from `answer_token_ids`). User content is tokenized
-    without parsing special tokens, so a document cannot inject chat markers.
+    ``logit(yes) - logit(no)`` (token ids from `answer_token_ids`). The user content is
+    tokenized without parsing special tokens, so a document cannot inject chat markers.
 
-    A prompt longer than ``n_ctx`` is handled like Qwen3-Reranker's ``max_length``: the user
-    content is cut at its end (the document's tail first). Documents share the cached prompt
-    prefix (system prompt, instruction, query) when the KV cache allows it.
+    The part of the prompt before the document is decoded once and kept in the KV cache; each
+    document is then decoded after it. Every document therefore goes through the same
+    computation whatever the order or number of documents, so scores are reproducible. Models
+    whose cache cannot be rolled back (recurrent, or a pruned sliding window) re-read the whole
+    prompt for each document instead.
+
+    A prompt longer than ``n_ctx`` is handled like Qwen3-Reranker's ``max_length``: the
+    document is cut at its end.
 
     Args:
         llm: A decoder model loaded with `rerank_llama_kwargs("llm-yes-no")`.
@@ -442,8 +493,8 @@ def yes_no_scores(
         A relevance in [0, 1] per document, in input order, and the total prompt tokens.
 
     Raises:
-        InvalidRequest: If the model was loaded for embeddings, or the prompt frame alone does
-            not fit the context.
+        InvalidRequest: If the model was loaded for embeddings, or the prompt without the
+            document does not fit the context.
         RuntimeError: If llama.cpp fails.
     """
     import llama_cpp
@@ -457,47 +508,47 @@ def yes_no_scores(
     n_ctx = int(llama_cpp.llama_n_ctx(llm.ctx))
     yes_id, no_id = answer_token_ids(llm)
     prefix, suffix = yes_no_frame(llm)
-    prefix_tokens = _tokenize(llm, prefix, add_special=True, parse_special=True)
+    head, _ = _yes_no_user_parts(query, "", instruction)
+    shared = _tokenize(llm, prefix, add_special=True, parse_special=True)
+    shared += _tokenize(llm, head, add_special=False, parse_special=False)
     suffix_tokens = _tokenize(llm, suffix, add_special=False, parse_special=True)
-    budget = n_ctx - len(prefix_tokens) - len(suffix_tokens)
+    budget = n_ctx - len(shared) - len(suffix_tokens)
     if budget <= 0:
         raise InvalidRequest(
-            f"The reranking prompt does not fit this model's context of {n_ctx} tokens."
+            f"The query and instruction do not fit this model's context of {n_ctx} tokens."
         )
 
     scores: list[float] = []
     total = 0
-    previous: list[int] = []
+    decoder = _Decoder(llm)
     try:
         clear_memory(llm)
+        decoder.decode(shared, 0, want_logits=False)
+        shared_cached = True
         for i, document in enumerate(documents):
-            content = _yes_no_user_content(query, document, instruction)
-            user_tokens = _tokenize(llm, content, add_special=False, parse_special=False)
-            if len(user_tokens) > budget:
+            _, tail = _yes_no_user_parts(query, document, instruction)
+            doc_tokens = _tokenize(llm, tail, add_special=False, parse_special=False)
+            if len(doc_tokens) > budget:
                 log.warning(
-                    "Rerank prompt %d has %d tokens, more than the context allows; cut to %d.",
+                    "Rerank prompt %d has %d tokens, more than the context of %d; the document's "
+                    "end is cut off.",
                     i,
-                    len(prefix_tokens) + len(user_tokens) + len(suffix_tokens),
+                    len(shared) + len(doc_tokens) + len(suffix_tokens),
                     n_ctx,
                 )
-                user_tokens = user_tokens[:budget]
-            tokens = prefix_tokens + user_tokens + suffix_tokens
-            reuse = _common_prefix_len(previous, tokens)
-            yes_logit, no_logit = _last_logits_pair(llm, tokens, reuse, yes_id, no_id)
+                doc_tokens = doc_tokens[:budget]
+            rest = doc_tokens + suffix_tokens
+            if shared_cached and decoder.rollback(len(shared)):
+                decoder.decode(rest, len(shared), want_logits=True)
+            else:
+                shared_cached = False
+                clear_memory(llm)
+                decoder.decode(shared + rest, 0, want_logits=True)
+            yes_logit, no_logit = decoder.last_logits((yes_id, no_id))
             scores.append(sigmoid(yes_logit - no_logit))
-            total += len(tokens)
-            previous = tokens
+            total += len(shared) + len(rest)
     finally:
+        decoder.close()
         clear_memory(llm)
-        llm.reset()
+        llm.reset()  # type: ignore[no-untyped-call]  # untyped in llama-cpp-python
     return scores, total
-
-
-def _common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
-    """Length of the shared prefix, leaving at least one token of ``b`` to decode."""
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return min(n, len(b) - 1)

@@ -13,13 +13,14 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from desktop.core.engine import toolcalls
 from desktop.core.engine.protocol import WorkerSpec
 from desktop.core.engine.templates import ResolvedTemplate, render_chat, resolve_chat_template
 from desktop.core.errors import ChatTemplateError, InvalidRequest
 
 if TYPE_CHECKING:
     from llama_cpp import Llama, LlamaGrammar
+
+    from desktop.core.engine.toolcalls import ToolCall
 
 log = logging.getLogger("xindesk.engine")
 
@@ -74,7 +75,7 @@ class ModelRuntime:
         llm = self.llm
         return {
             "n_ctx": llm.n_ctx(),
-            "n_ctx_train": llm.n_ctx_train(),
+            "n_ctx_train": llm._model.n_ctx_train(),  # noqa: SLF001
             "n_embd": llm.n_embd(),
             "n_vocab": llm.n_vocab(),
             "architecture": self.architecture,
@@ -249,6 +250,8 @@ class ModelRuntime:
 
     def chat(self, params: dict[str, Any], cancelled: Cancelled) -> Iterator[Event]:
         """`/v1/chat/completions`, with tools and structured output."""
+        from desktop.core.engine import toolcalls
+
         if self.template is None:
             raise ChatTemplateError(self.template_error or "This model has no chat template.")
         messages: list[dict[str, Any]] = [dict(m) for m in params.get("messages") or []]
@@ -387,7 +390,7 @@ def _peek_arch_and_pooling(path: str) -> tuple[str, int | None]:
     return info.architecture, info.pooling_type
 
 
-def _call_dict(call: toolcalls.ToolCall) -> dict[str, str]:
+def _call_dict(call: ToolCall) -> dict[str, str]:
     return {"id": call.id, "name": call.name, "arguments": call.arguments}
 
 
