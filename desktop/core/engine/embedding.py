@@ -73,7 +73,34 @@ def is_encoder_architecture(arch: str) -> bool:
     return arch.strip().lower() in ENCODER_ARCHITECTURES
 
 
-def embedding_llama_kwargs(arch: str, gguf_pooling: int | None) -> dict[str, object]:
+def batch_kwargs(n_ctx: int) -> dict[str, object]:
+    """``n_ctx``, ``n_batch`` and ``n_ubatch`` for a model loaded with ``embedding=True``.
+
+    All three equal, because:
+
+    * llama-cpp-python sets ``n_seq_max = min(n_batch, 256)`` for embedding contexts, and
+      llama.cpp aborts the process while creating the context when ``n_ubatch`` is below
+      ``n_seq_max`` (seen with ``n_batch=256, n_ubatch=64``);
+    * non-causal encoders must get a whole batch in one micro-batch, so ``n_ubatch`` is the
+      longest text they can read.
+
+    Args:
+        n_ctx: The context size, at least 1.
+
+    Returns:
+        The three keyword arguments.
+
+    Raises:
+        ValueError: If ``n_ctx`` is not positive.
+    """
+    if n_ctx < 1:
+        raise ValueError(f"n_ctx must be positive, not {n_ctx}")
+    return {"n_ctx": n_ctx, "n_batch": n_ctx, "n_ubatch": n_ctx}
+
+
+def embedding_llama_kwargs(
+    arch: str, gguf_pooling: int | None, *, n_ctx: int | None = None
+) -> dict[str, object]:
     """Choose the `Llama(...)` keyword arguments that turn a GGUF into an embedding model.
 
     Pooling:
@@ -84,16 +111,17 @@ def embedding_llama_kwargs(arch: str, gguf_pooling: int | None) -> dict[str, obj
       LLMs (the last token has attended to the whole text; this is what Xinference's
       llama.cpp engine does for LLMs launched as embedding models).
 
-    Callers should also give ``n_batch`` and ``n_ubatch`` equal to ``n_ctx``: encoders run
-    every text in a single micro-batch, so ``n_ubatch`` caps how long a text can be (see
-    `embed_texts`).
+    Callers that do not pass ``n_ctx`` must keep ``n_ubatch == n_batch`` themselves (see
+    `batch_kwargs` for why a smaller ``n_ubatch`` crashes the process).
 
     Args:
         arch: The GGUF's ``general.architecture``.
         gguf_pooling: The GGUF's ``<arch>.pooling_type``, or None when it has none.
+        n_ctx: If given, also return ``n_ctx``, ``n_batch`` and ``n_ubatch`` (`batch_kwargs`).
 
     Returns:
-        ``{"embedding": True, "pooling_type": <llama_pooling_type>}``.
+        ``{"embedding": True, "pooling_type": <llama_pooling_type>}``, plus the batch sizes
+        when ``n_ctx`` is given.
 
     Raises:
         InvalidRequest: If the GGUF declares rank pooling, i.e. it is a reranker.
@@ -111,7 +139,10 @@ def embedding_llama_kwargs(arch: str, gguf_pooling: int | None) -> dict[str, obj
     if gguf_pooling is not None and gguf_pooling != pooling:
         # NONE (per-token vectors) or an unknown value: the API returns one vector per text.
         log.info("GGUF pooling type %s replaced by %s for %s", gguf_pooling, pooling, arch)
-    return {"embedding": True, "pooling_type": pooling}
+    kwargs: dict[str, object] = {"embedding": True, "pooling_type": pooling}
+    if n_ctx is not None:
+        kwargs |= batch_kwargs(n_ctx)
+    return kwargs
 
 
 def token_capacity(llm: Llama) -> int:
@@ -261,7 +292,8 @@ def decode_sequences(llm: Llama, sequences: Sequence[Sequence[int]]) -> list[lis
         # n_embd_out, not n_embd: they differ for models with a projection (e.g. deepstack).
         width = int(llama_cpp.llama_model_n_embd_out(model))
     n_tokens = sum(len(s) for s in sequences)
-    batch = llama_cpp.llama_batch_init(n_tokens, 0, len(sequences))
+    # One sequence id per token: the last argument is ids per token, not sequences per batch.
+    batch = llama_cpp.llama_batch_init(n_tokens, 0, 1)
     try:
         k = 0
         for seq_id, seq in enumerate(sequences):

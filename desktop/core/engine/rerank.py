@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Literal
 
 from desktop.core.engine.embedding import (
     POOLING_RANK,
+    batch_kwargs,
     clear_memory,
     decode_sequences,
     pack_batches,
@@ -78,12 +79,16 @@ _SOFTMAX_RANK_ARCHITECTURES = frozenset({"qwen3", "qwen3vl"})
 _USER_PLACEHOLDER = "\u2063XINDESK-RERANK-USER-CONTENT\u2063"
 
 
-def rerank_llama_kwargs(kind: RerankKind) -> dict[str, object]:
+def rerank_llama_kwargs(kind: RerankKind, *, n_ctx: int | None = None) -> dict[str, object]:
     """Choose the `Llama(...)` keyword arguments for a reranker.
 
     Args:
         kind: ``"cross-encoder"`` for a GGUF with a classification head (rank pooling),
             ``"llm-yes-no"`` for a decoder LLM scored by its "yes"/"no" logits.
+        n_ctx: For cross-encoders, also return ``n_ctx = n_batch = n_ubatch`` (see
+            `desktop.core.engine.embedding.batch_kwargs`: a cross-encoder context with
+            ``n_ubatch < n_batch`` can abort the process). Ignored for LLMs, whose batch
+            sizes are free.
 
     Returns:
         ``{"embedding": True, "pooling_type": LLAMA_POOLING_TYPE_RANK}`` for cross-encoders;
@@ -94,7 +99,10 @@ def rerank_llama_kwargs(kind: RerankKind) -> dict[str, object]:
         InvalidRequest: For an unknown kind.
     """
     if kind == "cross-encoder":
-        return {"embedding": True, "pooling_type": POOLING_RANK}
+        kwargs: dict[str, object] = {"embedding": True, "pooling_type": POOLING_RANK}
+        if n_ctx is not None:
+            kwargs |= batch_kwargs(n_ctx)
+        return kwargs
     if kind == "llm-yes-no":
         return {"embedding": False, "logits_all": False}
     raise InvalidRequest(f"Unknown rerank kind {kind!r}; use 'cross-encoder' or 'llm-yes-no'.")
@@ -323,11 +331,20 @@ def answer_token_ids(llm: Llama) -> tuple[int, int]:
     raise InvalidRequest("This model's vocabulary cannot tell 'yes' from 'no' in one token.")
 
 
-def _render_with_template(llm: Llama, template: bytes, system: str) -> tuple[str, str] | None:
-    """Render system + placeholder user turn with llama.cpp's built-in template engine.
+def chat_template_frame(template: bytes, system: str) -> tuple[str, str] | None:
+    """Render a system turn and an open assistant turn around the user content.
 
-    Returns the text before and after the user content, or None if llama.cpp does not
-    recognise the template.
+    Uses llama.cpp's built-in template engine (``llama_chat_apply_template``), which recognises
+    the common template families (Gemma, Llama 2/3, Mistral, Phi, ChatML, ...) from the Jinja
+    source without running it.
+
+    Args:
+        template: A GGUF chat template (Jinja source) or a built-in template name.
+        system: The system prompt.
+
+    Returns:
+        The text before and after the user content, or None if llama.cpp does not recognise
+        the template.
     """
     import ctypes
 
@@ -376,7 +393,7 @@ def yes_no_frame(llm: Llama) -> tuple[str, str]:
 
     template = llama_cpp.llama_model_chat_template(llm.model, None)
     if template and b"<|im_start|>" not in template:
-        framed = _render_with_template(llm, template, YES_NO_SYSTEM_PROMPT)
+        framed = chat_template_frame(template, YES_NO_SYSTEM_PROMPT)
         if framed is not None:
             return framed
         log.info("Chat template not understood by llama.cpp; using the ChatML reranker prompt.")

@@ -301,9 +301,12 @@ class ModelRuntime:
         )
         tokens = self._tokenize_prompt(prompt)
         stops = list(dict.fromkeys([*self.template.stop, *_as_list(params.get("stop"))]))
-        forced_schema = (
-            toolcalls.forced_call_schema(tools or [], tool_choice) if forced else None
-        )
+        forced_schema = None
+        if forced:
+            try:
+                forced_schema = toolcalls.forced_call_schema(tools or [], tool_choice)
+            except ValueError as exc:
+                raise InvalidRequest(str(exc)) from exc
         grammar = self._grammar(params, forced_schema)
         gen_params = dict(params)
         gen_params["_special_tokens"] = bool(tools) and not forced
@@ -315,7 +318,15 @@ class ModelRuntime:
                     text += payload["text"]
                 else:
                     done = payload
-            call = toolcalls.forced_call_to_tool_call(text)
+            try:
+                call = toolcalls.forced_call_to_tool_call(text)
+            except ValueError as exc:
+                if done.get("finish_reason") == "length":
+                    raise InvalidRequest(
+                        "The tool call was cut off by max_tokens before its arguments were "
+                        "complete; allow more tokens (max_tokens) for this request."
+                    ) from exc
+                raise
             yield "tool_calls", {"calls": [_call_dict(call)]}
             yield "done", {**done, "finish_reason": "tool_calls"}
             return
@@ -330,8 +341,8 @@ class ModelRuntime:
                     yield "delta", {"text": visible}
                 continue
             parsed = stream_filter.finish()
-            if parsed.content and not parsed.tool_calls:
-                # Whatever the filter held back turned out to be plain text.
+            if parsed.content:
+                # The part the filter held back (it may be text after a tool call, too).
                 yield "delta", {"text": parsed.content}
             if parsed.tool_calls:
                 yield "tool_calls", {"calls": [_call_dict(c) for c in parsed.tool_calls]}
