@@ -48,11 +48,11 @@ class ModelRuntime:
             from desktop.core.engine.embedding import embedding_llama_kwargs
 
             arch, pooling = _peek_arch_and_pooling(spec.model_path)
-            kwargs.update(embedding_llama_kwargs(arch, pooling))
+            kwargs.update(embedding_llama_kwargs(arch, pooling, n_ctx=kwargs.get("n_ctx")))
         elif spec.model_type == "rerank":
             from desktop.core.engine.rerank import rerank_llama_kwargs
 
-            kwargs.update(rerank_llama_kwargs(spec.rerank_kind))
+            kwargs.update(rerank_llama_kwargs(spec.rerank_kind, n_ctx=kwargs.get("n_ctx")))
         self.llm: Llama = Llama(model_path=spec.model_path, **kwargs)
         meta = _metadata(self.llm)
         self.architecture = meta.get("general.architecture", "")
