@@ -81,8 +81,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     launches = []
     if args.demo:
         launches.append(demo_launch_request(demo_model_path(paths)))
-    app = create_app(settings, paths, api_key=api_key, address=f"{host}:{port}",
-                     launch_on_start=launches)
+    app = create_app(
+        settings, paths, api_key=api_key, address=f"{host}:{port}", launch_on_start=launches
+    )
     log.info("serving on http://%s:%d (models in %s)", host, port, settings.models_dir(paths))
     uvicorn.run(app, host=host, port=port, log_level=args.log_level.lower(), access_log=False)
     return 0
@@ -100,11 +101,11 @@ def cmd_api_key(args: argparse.Namespace) -> int:
         store.set(API_KEY, key)
         _out(key)
     elif args.action == "show":
-        key = store.get(API_KEY)
-        if key is None:
+        stored = store.get(API_KEY)
+        if stored is None:
             _out("No API key is stored; create one with `xindesk api-key create`.")
             return 1
-        _out(key)
+        _out(stored)
     else:
         store.delete(API_KEY)
         _out("API key deleted.")
@@ -138,7 +139,9 @@ def _extra_options(extra: Sequence[str]) -> dict[str, Any]:
         key = items.pop(0)
         if not key.startswith("--") or not items:
             raise SystemExit(f"xindesk launch: expected '--name value' pairs, got {key!r}")
-        options[key[2:].replace("-", "_") if key[2:] in ("n-ctx", "n-gpu-layers") else key[2:]] = _coerce(items.pop(0))
+        options[key[2:].replace("-", "_") if key[2:] in ("n-ctx", "n-gpu-layers") else key[2:]] = (
+            _coerce(items.pop(0))
+        )
     return options
 
 
@@ -182,9 +185,18 @@ def _table(rows: list[list[Any]], header: list[str]) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     with _client(args) as client:
         models = client.list_models()
-    rows = [[m["id"], m["model_type"], m["model_name"], m.get("model_size_in_billions"),
-             m.get("quantization"), m.get("context_length") or m.get("max_tokens"),
-             m.get("status")] for m in models]
+    rows = [
+        [
+            m["id"],
+            m["model_type"],
+            m["model_name"],
+            m.get("model_size_in_billions"),
+            m.get("quantization"),
+            m.get("context_length") or m.get("max_tokens"),
+            m.get("status"),
+        ]
+        for m in models
+    ]
     _out(_table(rows, ["UID", "Type", "Name", "Size", "Quantization", "Context", "Status"]))
     return 0
 
@@ -198,8 +210,12 @@ def cmd_terminate(args: argparse.Namespace) -> int:
 def cmd_registrations(args: argparse.Namespace) -> int:
     with _client(args) as client:
         regs = client.registrations(args.model_type, detailed=False)
-    _out(_table([[args.model_type, r["model_name"], r["is_builtin"]] for r in regs],
-                ["Type", "Name", "Builtin"]))
+    _out(
+        _table(
+            [[args.model_type, r["model_name"], r["is_builtin"]] for r in regs],
+            ["Type", "Name", "Builtin"],
+        )
+    )
     return 0
 
 
@@ -209,14 +225,16 @@ def cmd_engine(args: argparse.Namespace) -> int:
     if not engines:
         _out(f"No model named {args.model_name}.")
         return 1
-    rows = []
+    rows: list[list[Any]] = []
     for engine, params in engines.items():
         if isinstance(params, str):
             continue
         for p in params:
             quants = p.get("quantizations") or [p.get("quantization")]
-            rows.extend([args.model_name, engine, p["model_format"], p.get("model_size_in_billions"), q]
-                        for q in quants)
+            rows.extend(
+                [args.model_name, engine, p["model_format"], p.get("model_size_in_billions"), q]
+                for q in quants
+            )
     _out(_table(rows, ["Name", "Engine", "Format", "Size (in billions)", "Quantization"]))
     return 0
 
@@ -224,15 +242,24 @@ def cmd_engine(args: argparse.Namespace) -> int:
 def cmd_cached(args: argparse.Namespace) -> int:
     with _client(args) as client:
         cached = client.cached(args.model_name)
-    rows = [[c["model_name"], c["model_type"], c["model_size_in_billions"], c["quantization"],
-             c["path"]] for c in cached]
+    rows = [
+        [
+            c["model_name"],
+            c["model_type"],
+            c["model_size_in_billions"],
+            c["quantization"],
+            c["path"],
+        ]
+        for c in cached
+    ]
     _out(_table(rows, ["Name", "Type", "Size", "Quantization", "Path"]))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="xindesk", description="XinDesk: a private LLM service on this computer.")
+        prog="xindesk", description="XinDesk: a private LLM service on this computer."
+    )
     parser.add_argument("--version", action="version", version=f"xindesk {__version__}")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     sub = parser.add_subparsers(dest="command")
@@ -240,9 +267,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="Run the API server without a window.")
     serve.add_argument("--host", help="Address to bind (default 127.0.0.1).")
     serve.add_argument("--port", type=int, help="Port (default 9997).")
-    serve.add_argument("--api-key", help=f"Require this key (default: ${API_KEY_ENV} or the keychain).")
-    serve.add_argument("--demo", action="store_true",
-                       help="Also launch the small demo model (Gemma 3 270M; needs xindesk[demo]).")
+    serve.add_argument(
+        "--api-key", help=f"Require this key (default: ${API_KEY_ENV} or the keychain)."
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="Also launch the small demo model (Gemma 3 270M; needs xindesk[demo]).",
+    )
 
     key = sub.add_parser("api-key", help="Create, show or delete the API key in the keychain.")
     key.add_argument("action", choices=["create", "show", "delete"])
@@ -251,7 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-e", "--endpoint", default=default_endpoint())
         p.add_argument("-ak", "--api-key", default=None)
 
-    launch = sub.add_parser("launch", help="Launch a model (Xinference's options; extra --key value pairs are engine options).")
+    launch = sub.add_parser(
+        "launch",
+        help="Launch a model (Xinference's options; extra --key value pairs are engine options).",
+    )
     client_opts(launch)
     launch.add_argument("-n", "--model-name", required=True)
     launch.add_argument("-t", "--model-type", default="LLM")
@@ -282,8 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _COMMANDS = {
-    "serve": cmd_serve, "api-key": cmd_api_key, "list": cmd_list, "terminate": cmd_terminate,
-    "registrations": cmd_registrations, "engine": cmd_engine, "cached": cmd_cached,
+    "serve": cmd_serve,
+    "api-key": cmd_api_key,
+    "list": cmd_list,
+    "terminate": cmd_terminate,
+    "registrations": cmd_registrations,
+    "engine": cmd_engine,
+    "cached": cmd_cached,
 }
 
 
@@ -292,8 +332,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

@@ -14,7 +14,11 @@ DEFAULT_ENDPOINT = "http://127.0.0.1:9997"
 
 
 def default_endpoint() -> str:
-    return os.environ.get("XINDESK_ENDPOINT") or os.environ.get("XINFERENCE_ENDPOINT") or DEFAULT_ENDPOINT
+    return (
+        os.environ.get("XINDESK_ENDPOINT")
+        or os.environ.get("XINFERENCE_ENDPOINT")
+        or DEFAULT_ENDPOINT
+    )
 
 
 class ClientError(Exception):
@@ -29,7 +33,9 @@ class ClientError(Exception):
 class XinDeskClient:
     """Blocking client; one instance per endpoint."""
 
-    def __init__(self, endpoint: str | None = None, api_key: str | None = None, timeout: float = 600) -> None:
+    def __init__(
+        self, endpoint: str | None = None, api_key: str | None = None, timeout: float = 600
+    ) -> None:
         self.endpoint = (endpoint or default_endpoint()).rstrip("/")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(base_url=self.endpoint, headers=headers, timeout=timeout)
@@ -47,7 +53,9 @@ class XinDeskClient:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.ConnectError as exc:
-            raise ClientError(0, f"Cannot reach XinDesk at {self.endpoint}: is `xindesk serve` running?") from exc
+            raise ClientError(
+                0, f"Cannot reach XinDesk at {self.endpoint}: is `xindesk serve` running?"
+            ) from exc
         if response.status_code >= 400:
             try:
                 detail = str(response.json().get("detail"))
@@ -95,15 +103,20 @@ class XinDeskClient:
 
     def registrations(self, model_type: str, detailed: bool = False) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._request(
-            "GET", f"/v1/model_registrations/{model_type}", params={"detailed": detailed})
+            "GET", f"/v1/model_registrations/{model_type}", params={"detailed": detailed}
+        )
         return result
 
     def engines(self, model_name: str, model_type: str | None = None) -> dict[str, Any] | None:
-        path = f"/v1/engines/{model_type}/{model_name}" if model_type else f"/v1/engines/{model_name}"
+        path = (
+            f"/v1/engines/{model_type}/{model_name}" if model_type else f"/v1/engines/{model_name}"
+        )
         result: dict[str, Any] | None = self._request("GET", path)
         return result
 
     def cached(self, model_name: str | None = None) -> list[dict[str, Any]]:
         params = {"model_name": model_name} if model_name else {}
-        result: list[dict[str, Any]] = self._request("GET", "/v1/cache/models", params=params)["list"]
+        result: list[dict[str, Any]] = self._request("GET", "/v1/cache/models", params=params)[
+            "list"
+        ]
         return result

@@ -17,8 +17,13 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     """No test reads the developer's settings, keychain or tokens."""
     monkeypatch.setenv("XINDESK_HOME", str(tmp_path / "xindesk-home"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.fixtures.memory_keyring.MemoryKeyring")
-    for name in ("XINDESK_API_KEY", "HF_TOKEN", "MODELSCOPE_API_TOKEN", "XINFERENCE_ENDPOINT",
-                 "XINDESK_ENDPOINT"):
+    for name in (
+        "XINDESK_API_KEY",
+        "HF_TOKEN",
+        "MODELSCOPE_API_TOKEN",
+        "XINFERENCE_ENDPOINT",
+        "XINDESK_ENDPOINT",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

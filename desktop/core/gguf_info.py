@@ -52,8 +52,19 @@ class GGUFInfo:
 
 
 # GGUF value types (gguf spec): fixed sizes, and the struct codes of the scalar ones.
-_SCALARS: dict[int, str] = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f",
-                            7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_SCALARS: dict[int, str] = {
+    0: "<B",
+    1: "<b",
+    2: "<H",
+    3: "<h",
+    4: "<I",
+    5: "<i",
+    6: "<f",
+    7: "<?",
+    10: "<Q",
+    11: "<q",
+    12: "<d",
+}
 _STRING, _ARRAY = 8, 9
 
 
@@ -70,6 +81,7 @@ def read_gguf_metadata(path: str | Path) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     try:
         with file.open("rb") as handle:
+
             def read(fmt: str) -> Any:
                 size = struct.calcsize(fmt)
                 data = handle.read(size)

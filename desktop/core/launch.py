@@ -24,21 +24,57 @@ from desktop.core.settings import Settings
 log = logging.getLogger("xindesk.launch")
 
 # Keys of the launch body that are Xinference's own, not engine arguments.
-RESERVED_KEYS = frozenset({
-    "model_uid", "model_name", "model_engine", "model_type", "model_size_in_billions",
-    "model_format", "quantization", "replica", "n_worker", "n_gpu", "peft_model_config",
-    "request_limits", "worker_ip", "gpu_idx", "replica_config", "model_path", "enable_thinking",
-    "enable_virtual_env", "virtual_env_packages", "virtual_env_find_links", "envs",
-    "download_hub", "trust_remote_code", "model_version", "multimodal_projector",
-    "reasoning_content", "chat_template",
-})
+RESERVED_KEYS = frozenset(
+    {
+        "model_uid",
+        "model_name",
+        "model_engine",
+        "model_type",
+        "model_size_in_billions",
+        "model_format",
+        "quantization",
+        "replica",
+        "n_worker",
+        "n_gpu",
+        "peft_model_config",
+        "request_limits",
+        "worker_ip",
+        "gpu_idx",
+        "replica_config",
+        "model_path",
+        "enable_thinking",
+        "enable_virtual_env",
+        "virtual_env_packages",
+        "virtual_env_find_links",
+        "envs",
+        "download_hub",
+        "trust_remote_code",
+        "model_version",
+        "multimodal_projector",
+        "reasoning_content",
+        "chat_template",
+    }
+)
 
 # Engine arguments passed to llama_cpp.Llama as they are (name -> type).
 LLAMA_KWARGS: dict[str, type] = {
-    "n_ctx": int, "n_gpu_layers": int, "n_threads": int, "n_threads_batch": int, "n_batch": int,
-    "n_ubatch": int, "flash_attn": bool, "use_mmap": bool, "use_mlock": bool, "main_gpu": int,
-    "rope_freq_base": float, "rope_freq_scale": float, "offload_kqv": bool, "seed": int,
-    "type_k": int, "type_v": int, "swa_full": bool,
+    "n_ctx": int,
+    "n_gpu_layers": int,
+    "n_threads": int,
+    "n_threads_batch": int,
+    "n_batch": int,
+    "n_ubatch": int,
+    "flash_attn": bool,
+    "use_mmap": bool,
+    "use_mlock": bool,
+    "main_gpu": int,
+    "rope_freq_base": float,
+    "rope_freq_scale": float,
+    "offload_kqv": bool,
+    "seed": int,
+    "type_k": int,
+    "type_v": int,
+    "swa_full": bool,
 }
 
 _REPLICA_UID = re.compile(r"^.+-rep\d+$")
@@ -85,7 +121,9 @@ def _coerce(name: str, kind: type, value: Any) -> Any:
     try:
         return kind(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidRequest(f"Launch option {name}={value!r} must be of type {kind.__name__}.") from exc
+        raise InvalidRequest(
+            f"Launch option {name}={value!r} must be of type {kind.__name__}."
+        ) from exc
 
 
 def default_threads() -> int:
@@ -121,8 +159,13 @@ def find_model_file(spec: Spec, models_dir: Path) -> Path | None:
 def _adhoc_family(model_type: ModelType, name: str) -> Family:
     """A family for a GGUF launched by path under a name the catalog does not know."""
     if model_type == "LLM":
-        return Family(model_type="LLM", model_name=name, model_ability=["chat", "generate"],
-                      model_lang=["en"], model_description=f"Local GGUF model {name}")
+        return Family(
+            model_type="LLM",
+            model_name=name,
+            model_ability=["chat", "generate"],
+            model_lang=["en"],
+            model_description=f"Local GGUF model {name}",
+        )
     return Family(model_type=model_type, model_name=name)
 
 
@@ -166,14 +209,26 @@ def plan_launch(
             family = _adhoc_family(model_type, name)
         else:
             try:
-                _, spec = catalog.match(model_type, name, model_format=GGUF_FORMAT, size=size,
-                                        quantization=quant, hubs=_hub_order(request, settings))
+                _, spec = catalog.match(
+                    model_type,
+                    name,
+                    model_format=GGUF_FORMAT,
+                    size=size,
+                    quantization=quant,
+                    hubs=_hub_order(request, settings),
+                )
             except (ModelNotFound, InvalidRequest):
                 spec = None
         model_path = check_gguf_file(str(model_path_raw))
     else:
-        family, spec = catalog.match(model_type, name, model_format=fmt, size=size,
-                                     quantization=quant, hubs=_hub_order(request, settings))
+        family, spec = catalog.match(
+            model_type,
+            name,
+            model_format=fmt,
+            size=size,
+            quantization=quant,
+            hubs=_hub_order(request, settings),
+        )
         if spec.model_uri:
             model_path = check_gguf_file(spec.model_uri)
         else:
@@ -201,7 +256,9 @@ def plan_launch(
             # so launch scripts written for it keep working.
             ignored[key] = value
     if ignored:
-        log.info("launch %s: ignoring engine options XinDesk does not use: %s", uid, sorted(ignored))
+        log.info(
+            "launch %s: ignoring engine options XinDesk does not use: %s", uid, sorted(ignored)
+        )
 
     limits = [settings.models.default_context_length]
     if gguf.context_length:
@@ -216,7 +273,9 @@ def plan_launch(
     llama_kwargs["n_ctx"] = n_ctx
     if "n_gpu_layers" not in llama_kwargs:
         n_gpu = request.get("n_gpu", "auto")
-        llama_kwargs["n_gpu_layers"] = 0 if n_gpu is None or n_gpu == 0 else settings.models.default_gpu_layers
+        llama_kwargs["n_gpu_layers"] = (
+            0 if n_gpu is None or n_gpu == 0 else settings.models.default_gpu_layers
+        )
     threads = settings.models.threads or default_threads()
     llama_kwargs.setdefault("n_threads", threads)
     llama_kwargs.setdefault("n_threads_batch", threads)
@@ -254,10 +313,20 @@ def plan_launch(
         rerank_kind=rerank_kind,
     )
     return LaunchPlan(
-        uid=uid, model_type=model_type, family=family, spec=spec, model_path=model_path,
-        gguf=gguf, n_ctx=n_ctx, worker=worker, ignored_kwargs=ignored, request=dict(request),
+        uid=uid,
+        model_type=model_type,
+        family=family,
+        spec=spec,
+        model_path=model_path,
+        gguf=gguf,
+        n_ctx=n_ctx,
+        worker=worker,
+        ignored_kwargs=ignored,
+        request=dict(request),
     )
 
 
 _RANK_POOLING = 4  # llama.cpp LLAMA_POOLING_TYPE_RANK
-_ENCODER_ARCHS = frozenset({"bert", "nomic-bert", "jina-bert-v2", "xlm-roberta", "roberta", "modern-bert", "t5encoder"})
+_ENCODER_ARCHS = frozenset(
+    {"bert", "nomic-bert", "jina-bert-v2", "xlm-roberta", "roberta", "modern-bert", "t5encoder"}
+)

@@ -39,7 +39,9 @@ class SecretStore:
         from keyring.backends import fail
 
         backend = keyring.get_keyring()
-        if isinstance(backend, fail.Keyring) or type(backend).__name__ == "ChainerBackend" and not getattr(backend, "backends", None):
+        if isinstance(backend, fail.Keyring) or (
+            type(backend).__name__ == "ChainerBackend" and not getattr(backend, "backends", None)
+        ):
             raise SecretStoreUnavailable(
                 "No system keychain is available (common on headless Linux), so XinDesk cannot "
                 "store secrets. Pass the API key with --api-key or XINDESK_API_KEY instead, or "

@@ -29,8 +29,12 @@ class ServerSettings(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    host: str = Field("127.0.0.1", description="Address to bind; 127.0.0.1 unless LAN access is on.")
-    port: int = Field(DEFAULT_PORT, ge=1, le=65535, description="Port of the API (Xinference's 9997).")
+    host: str = Field(
+        "127.0.0.1", description="Address to bind; 127.0.0.1 unless LAN access is on."
+    )
+    port: int = Field(
+        DEFAULT_PORT, ge=1, le=65535, description="Port of the API (Xinference's 9997)."
+    )
     lan_access: bool = Field(
         False, description="Listen on all interfaces so other machines can connect (needs a key)."
     )
@@ -54,7 +58,9 @@ class ModelSettings(BaseModel):
         ),
     )
     default_gpu_layers: int = Field(-1, ge=-1, description="-1 offloads every layer the GPU takes.")
-    threads: int | None = Field(None, ge=1, description="CPU threads per model; None picks for you.")
+    threads: int | None = Field(
+        None, ge=1, description="CPU threads per model; None picks for you."
+    )
 
 
 class DownloadSettings(BaseModel):
@@ -63,7 +69,9 @@ class DownloadSettings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     source: Literal["auto", "huggingface", "modelscope"] = "auto"
-    hf_endpoint: str | None = Field(None, description="A Hugging Face mirror, e.g. https://hf-mirror.com")
+    hf_endpoint: str | None = Field(
+        None, description="A Hugging Face mirror, e.g. https://hf-mirror.com"
+    )
     proxy: str | None = Field(None, description="HTTP(S) proxy for downloads and search.")
 
 

@@ -42,7 +42,11 @@ class ModelState(Enum):
 
 
 # Xinference's InstanceInfo statuses for each state.
-_INSTANCE_STATUS = {ModelState.LOADING: "LOADING", ModelState.READY: "READY", ModelState.ERROR: "ERROR"}
+_INSTANCE_STATUS = {
+    ModelState.LOADING: "LOADING",
+    ModelState.READY: "READY",
+    ModelState.ERROR: "ERROR",
+}
 
 _ROUTE_NEEDS = {
     "chat": ("LLM", "a chat (LLM)"),
@@ -73,7 +77,9 @@ class RunningModel:
 class Supervisor:
     """All running models of one server."""
 
-    def __init__(self, catalog: Catalog, settings: Settings, models_dir: Path, address: str) -> None:
+    def __init__(
+        self, catalog: Catalog, settings: Settings, models_dir: Path, address: str
+    ) -> None:
         self.catalog = catalog
         self.settings = settings
         self.models_dir = models_dir
@@ -116,7 +122,7 @@ class Supervisor:
         except ModelLoadError as exc:
             if record.state is ModelState.LOADING:
                 self._fail(record, str(exc))
-            await handle.stop(timeout=2)
+            await handle.stop(grace=2)
         except asyncio.CancelledError:
             handle.kill()
             self._fail(record, "Launch cancelled")
@@ -192,7 +198,13 @@ class Supervisor:
 
     def list_models(self) -> list[dict[str, Any]]:
         return [
-            {"id": r.uid, "object": "model", "created": 0, "owned_by": "xinference", **self._describe(r)}
+            {
+                "id": r.uid,
+                "object": "model",
+                "created": 0,
+                "owned_by": "xinference",
+                **self._describe(r),
+            }
             for r in self._models.values()
         ]
 
@@ -200,7 +212,11 @@ class Supervisor:
         plan = record.plan
         family = plan.family
         spec = plan.spec
-        quant = spec.quantization if spec else plan.request.get("quantization") or _quant_from_name(plan.model_path.name)
+        quant = (
+            spec.quantization
+            if spec
+            else plan.request.get("quantization") or _quant_from_name(plan.model_path.name)
+        )
         common: dict[str, Any] = {
             "model_type": plan.model_type,
             "address": self.address,
@@ -219,7 +235,9 @@ class Supervisor:
                 "model_lang": family.model_lang,
                 "model_ability": family.model_ability,
                 "model_description": family.model_description,
-                "model_size_in_billions": spec.model_size_in_billions if spec else plan.request.get("model_size_in_billions"),
+                "model_size_in_billions": spec.model_size_in_billions
+                if spec
+                else plan.request.get("model_size_in_billions"),
                 "model_family": family.model_family or family.model_name,
                 "multimodal_projector": None,
                 "model_hub": spec.model_hub if spec else "local",
@@ -231,7 +249,9 @@ class Supervisor:
         elif plan.model_type == "embedding":
             desc = {
                 **common,
-                "dimensions": int(info.get("n_embd") or family.dimensions or plan.gguf.embedding_length or 0),
+                "dimensions": int(
+                    info.get("n_embd") or family.dimensions or plan.gguf.embedding_length or 0
+                ),
                 "max_tokens": n_ctx,
                 "language": family.language or ["en"],
                 "model_hub": spec.model_hub if spec else "local",
@@ -245,14 +265,16 @@ class Supervisor:
                 "model_revision": spec.model_revision if spec else None,
             }
         # XinDesk's own fields (clients that do not know them ignore them).
-        desc.update({
-            "status": record.state.value,
-            "error": record.error,
-            "model_path": str(plan.model_path),
-            "architecture": plan.gguf.architecture,
-            "chat_template_source": info.get("template_source"),
-            "worker_pid": record.handle.pid if record.handle else None,
-        })
+        desc.update(
+            {
+                "status": record.state.value,
+                "error": record.error,
+                "model_path": str(plan.model_path),
+                "architecture": plan.gguf.architecture,
+                "chat_template_source": info.get("template_source"),
+                "worker_pid": record.handle.pid if record.handle else None,
+            }
+        )
         return desc
 
     def progress(self, uid: str) -> dict[str, Any]:
@@ -261,18 +283,31 @@ class Supervisor:
             return {"progress": 0.0, "stage": "pending", "download_files": [], "replicas": []}
         progress = 1.0 if record.state is ModelState.READY else 0.0
         stage = "loading"
-        info = {ModelState.LOADING: "Loading model", ModelState.READY: "Ready", ModelState.ERROR: record.error or "Error"}[record.state]
+        info = {
+            ModelState.LOADING: "Loading model",
+            ModelState.READY: "Ready",
+            ModelState.ERROR: record.error or "Error",
+        }[record.state]
         return {
             "progress": progress,
             "stage": stage,
             "download_files": [],
-            "replicas": [{
-                "replica_id": 0, "replica_model_uid": f"{uid}-rep0", "progress": progress,
-                "stage": stage, "info": info, "updated_at": record.updated_at, "download_files": [],
-            }],
+            "replicas": [
+                {
+                    "replica_id": 0,
+                    "replica_model_uid": f"{uid}-rep0",
+                    "progress": progress,
+                    "stage": stage,
+                    "info": info,
+                    "updated_at": record.updated_at,
+                    "download_files": [],
+                }
+            ],
         }
 
-    def instances(self, model_name: str | None = None, model_uid: str | None = None) -> list[dict[str, Any]]:
+    def instances(
+        self, model_name: str | None = None, model_uid: str | None = None
+    ) -> list[dict[str, Any]]:
         out = []
         for record in self._models.values():
             if model_uid and record.uid != model_uid:
@@ -280,22 +315,31 @@ class Supervisor:
             if model_name and record.plan.family.model_name != model_name:
                 continue
             status = _INSTANCE_STATUS[record.state]
-            out.append({
-                "model_name": record.plan.family.model_name,
-                "model_uid": record.uid,
-                "model_version": None,
-                "model_ability": record.plan.family.model_ability,
-                "replica": 1,
-                "status": status,
-                "instance_created_ts": record.created_ts,
-                "n_worker": 1,
-                "replica_statuses": [{
-                    "replica_id": 0, "replica_model_uid": f"{record.uid}-rep0",
-                    "worker_address": self.address, "status": status,
-                    "model_state": record.state.value, "created_ts": record.created_ts,
-                    "error_message": record.error, "replica_uid": None, "gpu_idx": None,
-                }],
-            })
+            out.append(
+                {
+                    "model_name": record.plan.family.model_name,
+                    "model_uid": record.uid,
+                    "model_version": None,
+                    "model_ability": record.plan.family.model_ability,
+                    "replica": 1,
+                    "status": status,
+                    "instance_created_ts": record.created_ts,
+                    "n_worker": 1,
+                    "replica_statuses": [
+                        {
+                            "replica_id": 0,
+                            "replica_model_uid": f"{record.uid}-rep0",
+                            "worker_address": self.address,
+                            "status": status,
+                            "model_state": record.state.value,
+                            "created_ts": record.created_ts,
+                            "error_message": record.error,
+                            "replica_uid": None,
+                            "gpu_idx": None,
+                        }
+                    ],
+                }
+            )
         return out
 
     def running_files(self) -> list[tuple[RunningModel, Path]]:
@@ -309,8 +353,12 @@ class Supervisor:
             raise UnknownModelUID(uid, sorted(self._models))
         needed, label = _ROUTE_NEEDS[op]
         if record.plan.model_type != needed:
-            route = {"chat": "/v1/chat/completions", "complete": "/v1/completions",
-                     "embed": "/v1/embeddings", "rerank": "/v1/rerank"}[op]
+            route = {
+                "chat": "/v1/chat/completions",
+                "complete": "/v1/completions",
+                "embed": "/v1/embeddings",
+                "rerank": "/v1/rerank",
+            }[op]
             raise WrongModelType(
                 f"Model {uid} is a{'n' if record.plan.model_type[0] in 'aeiouAEIOU' else ''} "
                 f"{record.plan.model_type} model; {route} needs {label} model. Launch one with "
@@ -342,5 +390,7 @@ def _quant_from_name(file_name: str) -> str:
     """Best guess of the quantization from a GGUF file name (e.g. `...-Q4_K_M.gguf`)."""
     import re
 
-    match = re.search(r"(?i)(IQ\d_[A-Z]+|Q\d_K(?:_[SML])?|Q\d_\d|F16|BF16|F32|Q8_0|TQ\d_0|MXFP4)", file_name)
+    match = re.search(
+        r"(?i)(IQ\d_[A-Z]+|Q\d_K(?:_[SML])?|Q\d_\d|F16|BF16|F32|Q8_0|TQ\d_0|MXFP4)", file_name
+    )
     return match.group(1).upper() if match else "unknown"

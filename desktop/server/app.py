@@ -37,11 +37,16 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         catalog = Catalog(resources_dir() / "catalog", paths.registrations_dir)
         supervisor = Supervisor(
-            catalog, settings, settings.models_dir(paths),
+            catalog,
+            settings,
+            settings.models_dir(paths),
             address or f"{settings.server.host}:{settings.server.port}",
         )
         app.state.xd = ServerState(
-            settings=settings, catalog=catalog, supervisor=supervisor, api_key=api_key,
+            settings=settings,
+            catalog=catalog,
+            supervisor=supervisor,
+            api_key=api_key,
             started_at=time.time(),
         )
         log.info("XinDesk %s API ready (auth %s)", __version__, "on" if api_key else "off")
@@ -61,8 +66,10 @@ def create_app(
     )
     if settings.server.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.server.cors_origins,
-            allow_methods=["*"], allow_headers=["*"],
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
         )
     install_error_handlers(app)
     app.include_router(xinference.public)

@@ -80,7 +80,9 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after)
         if status >= 500:
             log.error("%s %s -> %d: %s", request.method, request.url.path, status, exc)
-        return JSONResponse({"detail": message_for(exc, request.url.path)}, status_code=status, headers=headers)
+        return JSONResponse(
+            {"detail": message_for(exc, request.url.path)}, status_code=status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -98,7 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse(
             {"detail": f"Internal error ({type(exc).__name__}): {exc}. See the server log."},
             status_code=500,

@@ -17,10 +17,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 def _launch(server: ServerProcess, path: Path, uid: str) -> None:
-    response = httpx.post(f"{server.url}/v1/models", json={
-        "model_uid": uid, "model_name": "gemma-3-it", "model_engine": "llama.cpp",
-        "model_format": "ggufv2", "model_path": str(path), "n_ctx": 1024,
-    }, timeout=120)
+    response = httpx.post(
+        f"{server.url}/v1/models",
+        json={
+            "model_uid": uid,
+            "model_name": "gemma-3-it",
+            "model_engine": "llama.cpp",
+            "model_format": "ggufv2",
+            "model_path": str(path),
+            "n_ctx": 1024,
+        },
+        timeout=120,
+    )
     assert response.status_code == 200, response.text
 
 
@@ -29,9 +37,15 @@ def test_worker_killed_mid_stream(server: ServerProcess, gemma_gguf: Path) -> No
     pid = httpx.get(f"{server.url}/v1/xindesk/models/victim/worker").json()["pid"]
     assert isinstance(pid, int)
     events: list[dict[str, object]] = []
-    body = {"model": "victim", "messages": [{"role": "user", "content": "Tell a long story."}],
-            "max_tokens": 900, "stream": True}
-    with httpx.stream("POST", f"{server.url}/v1/chat/completions", json=body, timeout=120) as response:
+    body = {
+        "model": "victim",
+        "messages": [{"role": "user", "content": "Tell a long story."}],
+        "max_tokens": 900,
+        "stream": True,
+    }
+    with httpx.stream(
+        "POST", f"{server.url}/v1/chat/completions", json=body, timeout=120
+    ) as response:
         assert response.status_code == 200
         for line in response.iter_lines():
             if not line.startswith("data:"):
@@ -57,8 +71,10 @@ def test_worker_killed_mid_stream(server: ServerProcess, gemma_gguf: Path) -> No
     assert "ended unexpectedly" in described["error"]
     instance = httpx.get(f"{server.url}/v1/models/instances", params={"model_uid": "victim"}).json()
     assert instance[0]["status"] == "ERROR"
-    chat = httpx.post(f"{server.url}/v1/chat/completions", json={
-        "model": "victim", "messages": [{"role": "user", "content": "hi"}]})
+    chat = httpx.post(
+        f"{server.url}/v1/chat/completions",
+        json={"model": "victim", "messages": [{"role": "user", "content": "hi"}]},
+    )
     assert chat.status_code == 503
     assert "Relaunch" in chat.json()["detail"]
 
@@ -68,9 +84,11 @@ def test_worker_killed_mid_stream(server: ServerProcess, gemma_gguf: Path) -> No
     described = httpx.get(f"{server.url}/v1/models/victim").json()
     assert described["status"] == "ready"
     assert described["worker_pid"] != pid
-    reply = httpx.post(f"{server.url}/v1/chat/completions", json={
-        "model": "victim", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4},
-        timeout=60)
+    reply = httpx.post(
+        f"{server.url}/v1/chat/completions",
+        json={"model": "victim", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4},
+        timeout=60,
+    )
     assert reply.status_code == 200
     assert reply.json()["choices"][0]["message"]["content"] is not None
 
@@ -93,13 +111,25 @@ def test_malformed_requests_get_4xx_json(server: ServerProcess, gemma_gguf: Path
         ({"model": "strict", "messages": []}, 400, "Please specify the prompt"),
         ({"model": "nope", "messages": [{"role": "user", "content": "x"}]}, 404, "uid: nope"),
         ({"model": "strict", "messages": [{"role": "wizard", "content": "x"}]}, 422, "role"),
-        ({"model": "strict", "messages": [{"role": "user", "content": "x"}], "temperature": 9}, 422,
-         "temperature"),
-        ({"model": "strict", "messages": [{"role": "user", "content": "word " * 1500}]}, 400,
-         "context of 1024 tokens"),
-        ({"model": "strict", "messages": [{"role": "user", "content": "x"}],
-          "response_format": {"type": "json_schema", "json_schema": {"name": "x"}}}, 400,
-         "json_schema.schema"),
+        (
+            {"model": "strict", "messages": [{"role": "user", "content": "x"}], "temperature": 9},
+            422,
+            "temperature",
+        ),
+        (
+            {"model": "strict", "messages": [{"role": "user", "content": "word " * 1500}]},
+            400,
+            "context of 1024 tokens",
+        ),
+        (
+            {
+                "model": "strict",
+                "messages": [{"role": "user", "content": "x"}],
+                "response_format": {"type": "json_schema", "json_schema": {"name": "x"}},
+            },
+            400,
+            "json_schema.schema",
+        ),
     ]
     for body, status, words in cases:
         if isinstance(body, bytes):
@@ -109,11 +139,15 @@ def test_malformed_requests_get_4xx_json(server: ServerProcess, gemma_gguf: Path
         assert response.status_code == status, (body, response.text)
         assert response.headers["content-type"].startswith("application/json")
         assert words in response.json()["detail"], response.text
-    duplicate = httpx.post(f"{server.url}/v1/models", json={
-        "model_uid": "strict", "model_name": "gemma-3-it", "model_path": str(gemma_gguf)})
+    duplicate = httpx.post(
+        f"{server.url}/v1/models",
+        json={"model_uid": "strict", "model_name": "gemma-3-it", "model_path": str(gemma_gguf)},
+    )
     assert duplicate.status_code == 400
     assert duplicate.json()["detail"] == "Model is already in the model list, uid: strict"
-    rerank = httpx.post(f"{server.url}/v1/rerank", json={"model": "strict", "query": "q", "documents": ["d"]})
+    rerank = httpx.post(
+        f"{server.url}/v1/rerank", json={"model": "strict", "query": "q", "documents": ["d"]}
+    )
     assert rerank.status_code == 400
     assert "rerank model" in rerank.json()["detail"]
     httpx.delete(f"{server.url}/v1/models/strict", timeout=60)

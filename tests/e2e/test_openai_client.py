@@ -21,7 +21,10 @@ WEATHER_TOOL = {
         "description": "Get the current weather of a city.",
         "parameters": {
             "type": "object",
-            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
+            "properties": {
+                "city": {"type": "string"},
+                "unit": {"type": "string", "enum": ["c", "f"]},
+            },
             "required": ["city"],
         },
     },
@@ -31,17 +34,29 @@ TIME_TOOL = {
     "function": {
         "name": "get_time",
         "description": "Get the time in a time zone.",
-        "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}, "required": ["zone"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"zone": {"type": "string"}},
+            "required": ["zone"],
+        },
     },
 }
 
 
 @pytest.fixture(scope="module")
 def gemma(server: ServerProcess, gemma_gguf: Path) -> Iterator[str]:
-    response = httpx.post(f"{server.url}/v1/models", json={
-        "model_uid": "gemma-oai", "model_name": "gemma-3-it", "model_engine": "llama.cpp",
-        "model_format": "ggufv2", "model_path": str(gemma_gguf), "n_ctx": 2048,
-    }, timeout=120)
+    response = httpx.post(
+        f"{server.url}/v1/models",
+        json={
+            "model_uid": "gemma-oai",
+            "model_name": "gemma-3-it",
+            "model_engine": "llama.cpp",
+            "model_format": "ggufv2",
+            "model_path": str(gemma_gguf),
+            "n_ctx": 2048,
+        },
+        timeout=120,
+    )
     assert response.status_code == 200, response.text
     yield "gemma-oai"
     httpx.delete(f"{server.url}/v1/models/gemma-oai", timeout=60)
@@ -58,14 +73,19 @@ def test_models_list(client: openai.OpenAI, gemma: str) -> None:
 
 def test_chat_stream(client: openai.OpenAI, gemma: str) -> None:
     stream = client.chat.completions.create(
-        model=gemma, messages=[{"role": "user", "content": "Name three colors."}],
-        max_tokens=20, stream=True, stream_options={"include_usage": True},
+        model=gemma,
+        messages=[{"role": "user", "content": "Name three colors."}],
+        max_tokens=20,
+        stream=True,
+        stream_options={"include_usage": True},
     )
     chunks = list(stream)
     assert chunks[0].choices[0].delta.role == "assistant"
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text.strip()
-    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    finishes = [
+        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
+    ]
     assert finishes in (["stop"], ["length"])
     usage = chunks[-1].usage
     assert usage is not None
@@ -75,8 +95,10 @@ def test_chat_stream(client: openai.OpenAI, gemma: str) -> None:
 
 def test_stop_and_max_tokens(client: openai.OpenAI, gemma: str) -> None:
     reply = client.chat.completions.create(
-        model=gemma, messages=[{"role": "user", "content": "Count: 1, 2, 3, 4, 5, 6, 7"}],
-        max_tokens=5, temperature=0,
+        model=gemma,
+        messages=[{"role": "user", "content": "Count: 1, 2, 3, 4, 5, 6, 7"}],
+        max_tokens=5,
+        temperature=0,
     )
     assert reply.choices[0].finish_reason == "length"
     assert reply.usage is not None
@@ -86,8 +108,11 @@ def test_stop_and_max_tokens(client: openai.OpenAI, gemma: str) -> None:
 def test_seeded_sampling_is_reproducible(client: openai.OpenAI, gemma: str) -> None:
     def ask() -> str:
         reply = client.chat.completions.create(
-            model=gemma, messages=[{"role": "user", "content": "Tell me a story."}],
-            max_tokens=16, temperature=1.0, seed=1234,
+            model=gemma,
+            messages=[{"role": "user", "content": "Tell me a story."}],
+            max_tokens=16,
+            temperature=1.0,
+            seed=1234,
         )
         return reply.choices[0].message.content or ""
 
@@ -96,8 +121,11 @@ def test_seeded_sampling_is_reproducible(client: openai.OpenAI, gemma: str) -> N
 
 def test_tool_choice_required_returns_a_valid_call(client: openai.OpenAI, gemma: str) -> None:
     reply = client.chat.completions.create(
-        model=gemma, messages=[{"role": "user", "content": "What's the weather in Paris?"}],
-        tools=[WEATHER_TOOL, TIME_TOOL], tool_choice="required", max_tokens=256,  # type: ignore[list-item]
+        model=gemma,
+        messages=[{"role": "user", "content": "What's the weather in Paris?"}],
+        tools=[WEATHER_TOOL, TIME_TOOL],
+        tool_choice="required",
+        max_tokens=256,  # type: ignore[list-item]
     )
     choice = reply.choices[0]
     assert choice.finish_reason == "tool_calls"
@@ -113,10 +141,12 @@ def test_tool_choice_required_returns_a_valid_call(client: openai.OpenAI, gemma:
 
 def test_named_tool_choice_streams_that_function(client: openai.OpenAI, gemma: str) -> None:
     stream = client.chat.completions.create(
-        model=gemma, messages=[{"role": "user", "content": "Time in Tokyo?"}],
+        model=gemma,
+        messages=[{"role": "user", "content": "Time in Tokyo?"}],
         tools=[WEATHER_TOOL, TIME_TOOL],  # type: ignore[list-item]
         tool_choice={"type": "function", "function": {"name": "get_time"}},
-        max_tokens=256, stream=True,
+        max_tokens=256,
+        stream=True,
     )
     chunks = list(stream)
     deltas = [c.choices[0].delta for c in chunks if c.choices]
@@ -125,14 +155,18 @@ def test_named_tool_choice_streams_that_function(client: openai.OpenAI, gemma: s
     assert calls[0].function is not None
     assert calls[0].function.name == "get_time"
     assert "zone" in json.loads(calls[0].function.arguments or "{}")
-    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    finishes = [
+        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
+    ]
     assert finishes == ["tool_calls"]
 
 
 def test_unknown_named_tool_is_a_400(client: openai.OpenAI, gemma: str) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(
-            model=gemma, messages=[{"role": "user", "content": "x"}], tools=[WEATHER_TOOL],  # type: ignore[list-item]
+            model=gemma,
+            messages=[{"role": "user", "content": "x"}],
+            tools=[WEATHER_TOOL],  # type: ignore[list-item]
             tool_choice={"type": "function", "function": {"name": "nope"}},
         )
     assert "nope" in caught.value.response.json()["detail"]
@@ -141,15 +175,23 @@ def test_unknown_named_tool_is_a_400(client: openai.OpenAI, gemma: str) -> None:
 def test_json_schema_response_is_valid(client: openai.OpenAI, gemma: str) -> None:
     schema = {
         "type": "object",
-        "properties": {"name": {"type": "string"}, "age": {"type": "integer"},
-                       "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3}},
+        "properties": {
+            "name": {"type": "string"},
+            "age": {"type": "integer"},
+            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+        },
         "required": ["name", "age", "tags"],
         "additionalProperties": False,
     }
     reply = client.chat.completions.create(
-        model=gemma, messages=[{"role": "user", "content": "Describe a person as JSON."}],
-        response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": schema}},
-        max_tokens=128, temperature=0.7,
+        model=gemma,
+        messages=[{"role": "user", "content": "Describe a person as JSON."}],
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "person", "schema": schema},
+        },
+        max_tokens=128,
+        temperature=0.7,
     )
     data = json.loads(reply.choices[0].message.content or "")
     assert set(data) == {"name", "age", "tags"}
@@ -159,8 +201,10 @@ def test_json_schema_response_is_valid(client: openai.OpenAI, gemma: str) -> Non
 
 def test_json_object_response_is_valid(client: openai.OpenAI, gemma: str) -> None:
     reply = client.chat.completions.create(
-        model=gemma, messages=[{"role": "user", "content": "Give me a JSON object."}],
-        response_format={"type": "json_object"}, max_tokens=64,
+        model=gemma,
+        messages=[{"role": "user", "content": "Give me a JSON object."}],
+        response_format={"type": "json_object"},
+        max_tokens=64,
     )
     content = reply.choices[0].message.content or ""
     if reply.choices[0].finish_reason == "stop":

@@ -30,15 +30,22 @@ def _cosine(a: list[float], b: list[float]) -> float:
 
 def test_gemma_as_embedding_model(server: ServerProcess, gemma_gguf: Path) -> None:
     client = RESTfulClient(server.url)
-    uid = client.launch_model(model_name="gemma-embed", model_type="embedding",
-                              model_engine="llama.cpp", model_format="ggufv2",
-                              model_path=str(gemma_gguf), model_uid="gemma-embed", n_ctx=512)
+    uid = client.launch_model(
+        model_name="gemma-embed",
+        model_type="embedding",
+        model_engine="llama.cpp",
+        model_format="ggufv2",
+        model_path=str(gemma_gguf),
+        model_uid="gemma-embed",
+        n_ctx=512,
+    )
     described = client.list_models()[uid]
     assert described["model_type"] == "embedding"
     assert described["dimensions"] == 640
     model = client.get_model(uid)
-    result = model.create_embedding(["The cat sat on the mat.", "A cat sat on a mat.",
-                                     "Quarterly revenue fell sharply."])
+    result = model.create_embedding(
+        ["The cat sat on the mat.", "A cat sat on a mat.", "Quarterly revenue fell sharply."]
+    )
     vectors = [d["embedding"] for d in result["data"]]
     assert [d["index"] for d in result["data"]] == [0, 1, 2]
     assert all(len(v) == 640 for v in vectors)
@@ -52,14 +59,25 @@ def test_gemma_as_embedding_model(server: ServerProcess, gemma_gguf: Path) -> No
     client.terminate_model(uid)
 
 
-def test_tiny_bert_embedder_through_openai(server: ServerProcess, tiny_models: dict[str, Path]) -> None:
-    launched = httpx.post(f"{server.url}/v1/models", json={
-        "model_uid": "tiny-embed", "model_name": "tiny-embed", "model_type": "embedding",
-        "model_path": str(tiny_models["embedding"])}, timeout=60)
+def test_tiny_bert_embedder_through_openai(
+    server: ServerProcess, tiny_models: dict[str, Path]
+) -> None:
+    launched = httpx.post(
+        f"{server.url}/v1/models",
+        json={
+            "model_uid": "tiny-embed",
+            "model_name": "tiny-embed",
+            "model_type": "embedding",
+            "model_path": str(tiny_models["embedding"]),
+        },
+        timeout=60,
+    )
     assert launched.status_code == 200, launched.text
     oai = openai.OpenAI(base_url=f"{server.url}/v1", api_key="x", max_retries=0)
-    result = oai.embeddings.create(model="tiny-embed", input=[
-        "the cat sat on the mat", "a cat sat on a mat", "stock markets fell sharply today"])
+    result = oai.embeddings.create(
+        model="tiny-embed",
+        input=["the cat sat on the mat", "a cat sat on a mat", "stock markets fell sharply today"],
+    )
     a, b, c = (d.embedding for d in result.data)
     assert _cosine(a, b) > _cosine(a, c)
     assert httpx.delete(f"{server.url}/v1/models/tiny-embed", timeout=60).status_code == 200
@@ -67,15 +85,20 @@ def test_tiny_bert_embedder_through_openai(server: ServerProcess, tiny_models: d
 
 def test_cross_encoder_rerank(server: ServerProcess, tiny_models: dict[str, Path]) -> None:
     client = RESTfulClient(server.url)
-    uid = client.launch_model(model_name="bge-reranker-v2-m3", model_type="rerank",
-                              model_engine="llama.cpp", model_format="ggufv2",
-                              model_path=str(tiny_models["reranker"]), model_uid="reranker")
+    uid = client.launch_model(
+        model_name="bge-reranker-v2-m3",
+        model_type="rerank",
+        model_engine="llama.cpp",
+        model_format="ggufv2",
+        model_path=str(tiny_models["reranker"]),
+        model_uid="reranker",
+    )
     assert client.list_models()[uid]["type"] == "normal"
     model = client.get_model(uid)
     documents = ["the weather is sunny", "cats eat fish and meat", "the stock market fell today"]
     result = model.rerank(documents, "what do cats eat", return_documents=True, return_len=True)
     results = result["results"]
-    assert [r["index"] for r in results][0] == 1
+    assert results[0]["index"] == 1
     scores = [r["relevance_score"] for r in results]
     assert scores == sorted(scores, reverse=True)
     assert all(0.0 < s < 1.0 for s in scores)
@@ -89,8 +112,11 @@ def test_cross_encoder_rerank(server: ServerProcess, tiny_models: dict[str, Path
 
     # FastGPT's rerank: 100 documents, no top_n.
     many = [f"document number {i} about weather" for i in range(99)] + ["cats eat fish"]
-    response = httpx.post(f"{server.url}/v1/rerank", json={
-        "model": uid, "query": "what do cats eat", "documents": many}, timeout=120)
+    response = httpx.post(
+        f"{server.url}/v1/rerank",
+        json={"model": uid, "query": "what do cats eat", "documents": many},
+        timeout=120,
+    )
     assert response.status_code == 200
     body = response.json()
     assert len(body["results"]) == 100
@@ -99,17 +125,36 @@ def test_cross_encoder_rerank(server: ServerProcess, tiny_models: dict[str, Path
 
 
 def test_llm_yes_no_rerank_with_gemma(server: ServerProcess, gemma_gguf: Path) -> None:
-    launched = httpx.post(f"{server.url}/v1/models", json={
-        "model_uid": "gemma-rerank", "model_name": "Qwen3-Reranker-0.6B", "model_type": "rerank",
-        "model_engine": "llama.cpp", "model_path": str(gemma_gguf), "n_ctx": 1024}, timeout=60)
+    launched = httpx.post(
+        f"{server.url}/v1/models",
+        json={
+            "model_uid": "gemma-rerank",
+            "model_name": "Qwen3-Reranker-0.6B",
+            "model_type": "rerank",
+            "model_engine": "llama.cpp",
+            "model_path": str(gemma_gguf),
+            "n_ctx": 1024,
+        },
+        timeout=60,
+    )
     assert launched.status_code == 200, launched.text
     described = httpx.get(f"{server.url}/v1/models/gemma-rerank").json()
     assert described["type"] == "LLM-based"
-    documents = ["Paris is the capital of France.", "Bananas are yellow.",
-                 "The stock market fell today."]
-    response = httpx.post(f"{server.url}/v1/rerank", json={
-        "model": "gemma-rerank", "query": "What is the capital of France?",
-        "documents": documents, "return_documents": True}, timeout=120)
+    documents = [
+        "Paris is the capital of France.",
+        "Bananas are yellow.",
+        "The stock market fell today.",
+    ]
+    response = httpx.post(
+        f"{server.url}/v1/rerank",
+        json={
+            "model": "gemma-rerank",
+            "query": "What is the capital of France?",
+            "documents": documents,
+            "return_documents": True,
+        },
+        timeout=120,
+    )
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert len(results) == 3
@@ -118,23 +163,39 @@ def test_llm_yes_no_rerank_with_gemma(server: ServerProcess, gemma_gguf: Path) -
     httpx.delete(f"{server.url}/v1/models/gemma-rerank", timeout=60)
 
 
-def test_custom_registration_with_model_uri_launches(server: ServerProcess, gemma_gguf: Path) -> None:
+def test_custom_registration_with_model_uri_launches(
+    server: ServerProcess, gemma_gguf: Path
+) -> None:
     """A custom registration whose model_uri is a local .gguf launches by name alone."""
     client = RESTfulClient(server.url)
     family = {
-        "version": 2, "model_name": "my-gemma", "model_lang": ["en"],
-        "model_ability": ["chat", "generate"], "context_length": 1024,
+        "version": 2,
+        "model_name": "my-gemma",
+        "model_lang": ["en"],
+        "model_ability": ["chat", "generate"],
+        "context_length": 1024,
         "model_family": "gemma-3-it",
-        "model_specs": [{"model_format": "ggufv2", "model_size_in_billions": "0_27",
-                         "quantization": "Q4_K_M", "model_uri": str(gemma_gguf)}],
+        "model_specs": [
+            {
+                "model_format": "ggufv2",
+                "model_size_in_billions": "0_27",
+                "quantization": "Q4_K_M",
+                "model_uri": str(gemma_gguf),
+            }
+        ],
     }
     client.register_model(model_type="LLM", model=json.dumps(family), persist=True)
-    uid = client.launch_model(model_name="my-gemma", model_engine="llama.cpp",
-                              model_format="ggufv2", model_size_in_billions=0.27,
-                              quantization="q4_k_m")
+    uid = client.launch_model(
+        model_name="my-gemma",
+        model_engine="llama.cpp",
+        model_format="ggufv2",
+        model_size_in_billions=0.27,
+        quantization="q4_k_m",
+    )
     assert uid == "my-gemma"
     reply = client.get_model(uid).chat(
-        messages=[{"role": "user", "content": "Hi"}], generate_config={"max_tokens": 4})
+        messages=[{"role": "user", "content": "Hi"}], generate_config={"max_tokens": 4}
+    )
     assert reply["choices"][0]["message"]["content"] is not None
     cached = client.list_cached_models()
     assert any(c["model_name"] == "my-gemma" for c in cached)

@@ -57,10 +57,12 @@ def test_full_client_flow(server: ServerProcess, gemma_gguf: Path) -> None:
     assert reply["choices"][0]["message"]["content"]
     assert reply["usage"]["prompt_tokens"] > 0
 
-    chunks = list(model.chat(
-        messages=[{"role": "user", "content": "Count to five."}],
-        generate_config={"stream": True, "max_tokens": 16},
-    ))
+    chunks = list(
+        model.chat(
+            messages=[{"role": "user", "content": "Count to five."}],
+            generate_config={"stream": True, "max_tokens": 16},
+        )
+    )
     assert chunks[0]["choices"][0]["delta"].get("role") == "assistant"
     finishing = [c for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]]
     assert len(finishing) == 1
@@ -86,15 +88,21 @@ def test_three_concurrent_streams_all_complete(server: ServerProcess, gemma_gguf
 
     def run(index: int) -> None:
         try:
-            chunks = list(model.chat(
-                messages=[{"role": "user", "content": f"Write a list of {index + 3} fruits."}],
-                generate_config={"stream": True, "max_tokens": 24, "temperature": 0.0},
-            ))
+            chunks = list(
+                model.chat(
+                    messages=[{"role": "user", "content": f"Write a list of {index + 3} fruits."}],
+                    generate_config={"stream": True, "max_tokens": 24, "temperature": 0.0},
+                )
+            )
             results[index] = {
-                "finish": [c["choices"][0]["finish_reason"] for c in chunks
-                           if c["choices"] and c["choices"][0]["finish_reason"]],
-                "text": "".join(c["choices"][0]["delta"].get("content") or ""
-                                for c in chunks if c["choices"]),
+                "finish": [
+                    c["choices"][0]["finish_reason"]
+                    for c in chunks
+                    if c["choices"] and c["choices"][0]["finish_reason"]
+                ],
+                "text": "".join(
+                    c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]
+                ),
             }
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)

@@ -50,15 +50,19 @@ def test_empty_messages_is_xinference_400(client: TestClient) -> None:
 
 def test_unknown_uid_is_404_on_inference_and_400_on_describe(client: TestClient) -> None:
     chat = client.post(
-        "/v1/chat/completions", json={"model": "nope", "messages": [{"role": "user", "content": "hi"}]}
+        "/v1/chat/completions",
+        json={"model": "nope", "messages": [{"role": "user", "content": "hi"}]},
     )
     assert chat.status_code == 404
     assert "uid: nope" in chat.json()["detail"]
     assert client.get("/v1/models/nope").status_code == 400
     assert client.delete("/v1/models/nope").json()["detail"].endswith("uid: nope")
     for path in ("/v1/embeddings", "/v1/rerank"):
-        body = {"model": "nope", "input": "x"} if "emb" in path else {
-            "model": "nope", "query": "q", "documents": ["d"]}
+        body = (
+            {"model": "nope", "input": "x"}
+            if "emb" in path
+            else {"model": "nope", "query": "q", "documents": ["d"]}
+        )
         assert client.post(path, json=body).status_code == 404
 
 
@@ -70,9 +74,15 @@ def test_launch_needs_a_model_name(client: TestClient) -> None:
 
 def test_seed_pytorch_launch_gets_the_gguf_command(client: TestClient) -> None:
     """The seed guide's `launch -n qwen-chat -s 14 -f pytorch` is answered with what to run."""
-    response = client.post("/v1/models", json={
-        "model_name": "qwen-chat", "model_size_in_billions": 14, "model_format": "pytorch",
-        "model_engine": "llama.cpp"})
+    response = client.post(
+        "/v1/models",
+        json={
+            "model_name": "qwen-chat",
+            "model_size_in_billions": 14,
+            "model_format": "pytorch",
+            "model_engine": "llama.cpp",
+        },
+    )
     assert response.status_code == 400
     detail = response.json()["detail"]
     assert "ggufv2" in detail
@@ -80,9 +90,16 @@ def test_seed_pytorch_launch_gets_the_gguf_command(client: TestClient) -> None:
 
 
 def test_catalog_model_not_downloaded_says_how(client: TestClient) -> None:
-    response = client.post("/v1/models", json={
-        "model_name": "qwen2.5-instruct", "model_size_in_billions": "0_5",
-        "model_format": "ggufv2", "quantization": "Q4_K_M", "model_engine": "llama.cpp"})
+    response = client.post(
+        "/v1/models",
+        json={
+            "model_name": "qwen2.5-instruct",
+            "model_size_in_billions": "0_5",
+            "model_format": "ggufv2",
+            "quantization": "Q4_K_M",
+            "model_engine": "llama.cpp",
+        },
+    )
     assert response.status_code == 400
     detail = response.json()["detail"]
     assert "not downloaded" in detail
@@ -90,10 +107,18 @@ def test_catalog_model_not_downloaded_says_how(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("size", "quant"), [("0_5", "q4_k_m"), (0.5, "Q4_K_M"), ("0.5", "Q4_k_M")])
-def test_size_and_quantization_spellings_match(client: TestClient, size: object, quant: str) -> None:
-    response = client.post("/v1/models", json={
-        "model_name": "qwen2.5-instruct", "model_size_in_billions": size,
-        "model_format": "ggufv2", "quantization": quant})
+def test_size_and_quantization_spellings_match(
+    client: TestClient, size: object, quant: str
+) -> None:
+    response = client.post(
+        "/v1/models",
+        json={
+            "model_name": "qwen2.5-instruct",
+            "model_size_in_billions": size,
+            "model_format": "ggufv2",
+            "quantization": quant,
+        },
+    )
     # The spec is found (the file is simply not downloaded), not "not found".
     assert "not downloaded" in response.json()["detail"]
 
@@ -107,14 +132,19 @@ def test_unknown_model_name_suggests(client: TestClient) -> None:
 def test_non_gguf_model_path_is_refused(client: TestClient, tmp_path: Path) -> None:
     bogus = tmp_path / "model.gguf"
     bogus.write_bytes(b"PK\x03\x04 this is a zip file")
-    response = client.post("/v1/models", json={"model_name": "gemma-3-it", "model_path": str(bogus)})
+    response = client.post(
+        "/v1/models", json={"model_name": "gemma-3-it", "model_path": str(bogus)}
+    )
     assert response.status_code == 400
     assert "not a GGUF file" in response.json()["detail"]
-    missing = client.post("/v1/models", json={"model_name": "gemma-3-it",
-                                              "model_path": str(tmp_path / "none.gguf")})
+    missing = client.post(
+        "/v1/models", json={"model_name": "gemma-3-it", "model_path": str(tmp_path / "none.gguf")}
+    )
     assert missing.status_code == 400
     assert "No file at" in missing.json()["detail"]
-    folder = client.post("/v1/models", json={"model_name": "gemma-3-it", "model_path": str(tmp_path)})
+    folder = client.post(
+        "/v1/models", json={"model_name": "gemma-3-it", "model_path": str(tmp_path)}
+    )
     assert "is a folder" in folder.json()["detail"]
 
 
@@ -147,15 +177,29 @@ def test_engines_route(client: TestClient) -> None:
 
 def test_register_and_unregister_a_custom_gguf(client: TestClient, tmp_path: Path) -> None:
     model = {
-        "version": 2, "model_name": "my-model", "model_lang": ["en"], "model_ability": ["chat"],
-        "context_length": 2048, "model_family": "gemma-3-it",
-        "model_specs": [{"model_format": "ggufv2", "model_size_in_billions": 1,
-                         "quantization": "Q4_K_M", "model_uri": str(tmp_path / "m.gguf")}],
+        "version": 2,
+        "model_name": "my-model",
+        "model_lang": ["en"],
+        "model_ability": ["chat"],
+        "context_length": 2048,
+        "model_family": "gemma-3-it",
+        "model_specs": [
+            {
+                "model_format": "ggufv2",
+                "model_size_in_billions": 1,
+                "quantization": "Q4_K_M",
+                "model_uri": str(tmp_path / "m.gguf"),
+            }
+        ],
     }
     import json
 
-    assert client.post("/v1/model_registrations/LLM",
-                       json={"model": json.dumps(model), "persist": True}).status_code == 200
+    assert (
+        client.post(
+            "/v1/model_registrations/LLM", json={"model": json.dumps(model), "persist": True}
+        ).status_code
+        == 200
+    )
     listed = client.get("/v1/model_registrations/LLM").json()
     assert {"model_name": "my-model", "is_builtin": False} in listed
     bad = client.post("/v1/model_registrations/LLM", json={"model": "{not json"})
@@ -181,9 +225,18 @@ def test_api_key_guards_every_route_but_auth_and_status(tmp_path: Path) -> None:
         denied = client.get("/v1/models")
         assert denied.status_code == 401
         assert "API key" in denied.json()["detail"]
-        assert client.get("/v1/models", headers={"Authorization": "Bearer sk-wrong"}).status_code == 401
-        assert client.get("/v1/models", headers={"Authorization": "Bearer sk-test"}).status_code == 200
+        assert (
+            client.get("/v1/models", headers={"Authorization": "Bearer sk-wrong"}).status_code
+            == 401
+        )
+        assert (
+            client.get("/v1/models", headers={"Authorization": "Bearer sk-test"}).status_code == 200
+        )
         assert client.get("/v1/models", headers={"x-api-key": "sk-test"}).status_code == 200
-        assert client.post("/token", json={"username": "u", "password": "sk-test"}).json()[
-            "access_token"] == "sk-test"
+        assert (
+            client.post("/token", json={"username": "u", "password": "sk-test"}).json()[
+                "access_token"
+            ]
+            == "sk-test"
+        )
         assert client.post("/token", json={"username": "u", "password": "no"}).status_code == 401

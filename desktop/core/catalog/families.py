@@ -92,7 +92,9 @@ class Spec(BaseModel):
         parts = (self.quantization_parts or {}).get(self.quantization)
         if parts and self.model_file_name_split_template:
             return [
-                self.model_file_name_split_template.format(quantization=self.quantization, part=part)
+                self.model_file_name_split_template.format(
+                    quantization=self.quantization, part=part
+                )
                 for part in parts
             ]
         if self.model_file_name_template:
@@ -180,9 +182,20 @@ class Family(BaseModel):
         for key in [k for k in data if k.startswith("xindesk_")]:
             del data[key]
         if self.model_type != "LLM":
-            for key in ("context_length", "model_lang", "model_ability", "model_description",
-                        "model_family", "chat_template", "stop_token_ids", "stop", "tool_parser",
-                        "architectures", "reasoning_start_tag", "reasoning_end_tag"):
+            for key in (
+                "context_length",
+                "model_lang",
+                "model_ability",
+                "model_description",
+                "model_family",
+                "chat_template",
+                "stop_token_ids",
+                "stop",
+                "tool_parser",
+                "architectures",
+                "reasoning_start_tag",
+                "reasoning_end_tag",
+            ):
                 data.pop(key, None)
         else:
             for key in ("dimensions", "max_tokens", "language", "type"):

@@ -65,7 +65,9 @@ class Catalog:
                 log.warning("catalog file %s is missing", file)
                 continue
             for raw in json.loads(file.read_text(encoding="utf-8")):
-                family = Family.model_validate({**raw, "model_type": model_type, "is_builtin": True})
+                family = Family.model_validate(
+                    {**raw, "model_type": model_type, "is_builtin": True}
+                )
                 self._builtin[model_type][family.model_name] = family
         if custom_dir is not None:
             self._load_custom(custom_dir)
@@ -156,7 +158,8 @@ class Catalog:
                 f"{name} has no {size}B GGUF build; sizes available: {', '.join(sizes)}."
             )
         quantized = [
-            s for s in sized
+            s
+            for s in sized
             if quantization is None or s.quantization.lower() == quantization.strip().lower()
         ]
         if not quantized:

@@ -7,6 +7,7 @@ request gets its own queue, so concurrent requests never see each other's tokens
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import threading
@@ -27,7 +28,9 @@ Event = tuple[str, dict[str, Any]]
 class WorkerHandle:
     """One worker process and the requests in flight to it."""
 
-    def __init__(self, spec: WorkerSpec, on_exit: Callable[[WorkerHandle, str], None] | None = None) -> None:
+    def __init__(
+        self, spec: WorkerSpec, on_exit: Callable[[WorkerHandle, str], None] | None = None
+    ) -> None:
         self.spec = spec
         self._on_exit = on_exit
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -55,7 +58,9 @@ class WorkerHandle:
         parent, child = ctx.Pipe(duplex=True)
         self._conn = parent
         self._process = ctx.Process(
-            target=worker.main, args=(child, self.spec), name=f"xindesk-model-{self.spec.uid}",
+            target=worker.main,
+            args=(child, self.spec),
+            name=f"xindesk-model-{self.spec.uid}",
             daemon=True,
         )
         self._process.start()
@@ -65,7 +70,8 @@ class WorkerHandle:
         return self.info
 
     def _read(self) -> None:
-        assert self._conn is not None and self._loop is not None
+        assert self._conn is not None
+        assert self._loop is not None
         while True:
             try:
                 message = self._conn.recv()
@@ -97,7 +103,8 @@ class WorkerHandle:
             code = self._process.exitcode
         if self.exit_reason is None:
             self.exit_reason = (
-                "stopped" if self._stopping
+                "stopped"
+                if self._stopping
                 else f"The model's worker process ended unexpectedly (exit code {code})."
             )
         if self._ready is not None and not self._ready.done():
@@ -141,10 +148,8 @@ class WorkerHandle:
             self._pending.pop(rid, None)
             if not finished and self.exit_reason is None:
                 # The caller went away (client disconnected): free the worker at once.
-                try:
+                with contextlib.suppress(WorkerCrashed):
                     self._send(("cancel", rid))
-                except WorkerCrashed:
-                    pass
 
     async def call(self, op: str, params: dict[str, Any]) -> dict[str, Any]:
         """A request with one answer (embeddings, rerank)."""
@@ -153,21 +158,19 @@ class WorkerHandle:
                 return payload
         raise WorkerCrashed("The worker ended the request without an answer.")
 
-    async def stop(self, timeout: float = 10.0) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
         """Ask the worker to exit; kill it if it does not."""
         self._stopping = True
         process = self._process
         if process is None:
             return
         if process.is_alive() and self.exit_reason is None:
-            try:
+            with contextlib.suppress(WorkerCrashed):
                 self._send(("shutdown",))
-            except WorkerCrashed:
-                pass
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, process.join, timeout)
+        await loop.run_in_executor(None, process.join, grace)
         if process.is_alive():
-            log.warning("worker of %s did not stop in %.0fs; killing it", self.spec.uid, timeout)
+            log.warning("worker of %s did not stop in %.0fs; killing it", self.spec.uid, grace)
             process.kill()
             await loop.run_in_executor(None, process.join, 5)
         if self._conn is not None:

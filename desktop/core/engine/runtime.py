@@ -18,7 +18,8 @@ from desktop.core.engine.templates import ResolvedTemplate, render_chat, resolve
 from desktop.core.errors import ChatTemplateError, InvalidRequest
 
 if TYPE_CHECKING:
-    from llama_cpp import Llama, LlamaGrammar
+    from llama_cpp import Llama
+    from llama_cpp.llama_grammar import LlamaGrammar
 
     from desktop.core.engine.toolcalls import ToolCall
 
@@ -75,7 +76,7 @@ class ModelRuntime:
         llm = self.llm
         return {
             "n_ctx": llm.n_ctx(),
-            "n_ctx_train": llm._model.n_ctx_train(),  # noqa: SLF001
+            "n_ctx_train": llm._model.n_ctx_train(),
             "n_embd": llm.n_embd(),
             "n_vocab": llm.n_vocab(),
             "architecture": self.architecture,
@@ -95,7 +96,7 @@ class ModelRuntime:
         llm = self.llm
         tokens: list[int] = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         bos = llm.token_bos()
-        wants_bos = bool(getattr(llm._model, "add_bos_token", lambda: True)())  # noqa: SLF001
+        wants_bos = bool(getattr(llm._model, "add_bos_token", lambda: True)())
         # Templates usually write the BOS text themselves; add it only when they did not, so the
         # model never sees two (llama.cpp's server does the same check).
         if wants_bos and bos >= 0 and (not tokens or tokens[0] != bos):
@@ -111,9 +112,10 @@ class ModelRuntime:
                 f"n_ctx."
             )
 
-    def _grammar(self, params: dict[str, Any], forced_schema: dict[str, Any] | None) -> LlamaGrammar | None:
-        from llama_cpp import LlamaGrammar
-        from llama_cpp.llama_grammar import JSON_GBNF
+    def _grammar(
+        self, params: dict[str, Any], forced_schema: dict[str, Any] | None
+    ) -> LlamaGrammar | None:
+        from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
 
         if forced_schema is not None:
             return LlamaGrammar.from_json_schema(json.dumps(forced_schema), verbose=False)
@@ -167,7 +169,7 @@ class ModelRuntime:
         limit = llm.n_ctx() - len(tokens)
         if isinstance(max_tokens, int) and max_tokens > 0:
             limit = min(limit, max_tokens)
-        vocab = llm._model.vocab  # noqa: SLF001
+        vocab = llm._model.vocab
         stop_ids = set(params.get("stop_token_ids") or [])
         stops = [s for s in stops if s]
         longest_stop = max((len(s) for s in stops), default=0)
@@ -177,20 +179,23 @@ class ModelRuntime:
         finish = "length"
         special = bool(params.get("_special_tokens"))
         temperature = params.get("temperature")
-        sampling = {
-            "temp": 0.8 if temperature is None else float(temperature),
-            "top_p": _num(params.get("top_p"), 0.95),
-            "top_k": int(_num(params.get("top_k"), 40)),
-            "min_p": _num(params.get("min_p"), 0.05),
-            "typical_p": _num(params.get("typical_p"), 1.0),
-            "repeat_penalty": _num(params.get("repeat_penalty", params.get("repetition_penalty")), 1.0),
-            "frequency_penalty": _num(params.get("frequency_penalty"), 0.0),
-            "presence_penalty": _num(params.get("presence_penalty"), 0.0),
-        }
         if limit <= 0:
             yield "done", self._usage(len(tokens), 0, "length")
             return
-        for token in llm.generate(tokens, grammar=grammar, **sampling):
+        repeat = params.get("repeat_penalty", params.get("repetition_penalty"))
+        generator = llm.generate(
+            tokens,
+            temp=0.8 if temperature is None else float(temperature),
+            top_p=_num(params.get("top_p"), 0.95),
+            top_k=int(_num(params.get("top_k"), 40)),
+            min_p=_num(params.get("min_p"), 0.05),
+            typical_p=_num(params.get("typical_p"), 1.0),
+            repeat_penalty=_num(repeat, 1.0),
+            frequency_penalty=_num(params.get("frequency_penalty"), 0.0),
+            presence_penalty=_num(params.get("presence_penalty"), 0.0),
+            grammar=grammar,
+        )
+        for token in generator:
             if llama_cpp.llama_vocab_is_eog(vocab, token) or token in stop_ids:
                 finish = "stop"
                 break
@@ -210,7 +215,7 @@ class ModelRuntime:
             ready = pending[: len(pending) - keep] if keep else pending
             if ready:
                 yield "delta", {"text": ready}
-                pending = pending[len(ready):]
+                pending = pending[len(ready) :]
             if produced >= limit or cancelled():
                 finish = "length"
                 break

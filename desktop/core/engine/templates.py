@@ -121,7 +121,9 @@ def resolve_chat_template(
         return ResolvedTemplate(family_template, "family", stop)
     known = ARCHITECTURE_TEMPLATES.get((architecture or "").lower())
     if known is not None:
-        return ResolvedTemplate(known.template, "architecture", tuple(dict.fromkeys(stop + known.stop)))
+        return ResolvedTemplate(
+            known.template, "architecture", tuple(dict.fromkeys(stop + known.stop))
+        )
     raise ChatTemplateError(
         f"This model has no chat template (none in the GGUF file, none for its family, and "
         f"architecture {architecture!r} has no standard one). Launch it with a `chat_template` "

@@ -83,17 +83,26 @@ def main(conn: Connection, spec: WorkerSpec) -> None:
             _serve(runtime, conn, rid, op, params, is_cancelled)
         except (InvalidRequest, ChatTemplateError) as exc:
             conn.send(("event", rid, "error", {"message": str(exc), "invalid": True}))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             # Anything else is a bug or a llama.cpp failure on this request; report it to the
             # caller and keep serving the others rather than taking the model down.
             log.exception("request %s failed", rid)
-            conn.send(("event", rid, "error", {"message": f"{type(exc).__name__}: {exc}", "invalid": False}))
+            conn.send(
+                (
+                    "event",
+                    rid,
+                    "error",
+                    {"message": f"{type(exc).__name__}: {exc}", "invalid": False},
+                )
+            )
         finally:
             with lock:
                 cancelled.discard(rid)
 
 
-def _serve(runtime: Any, conn: Connection, rid: str, op: str, params: dict[str, Any], is_cancelled: Any) -> None:
+def _serve(
+    runtime: Any, conn: Connection, rid: str, op: str, params: dict[str, Any], is_cancelled: Any
+) -> None:
     if op == "chat":
         for kind, payload in runtime.chat(params, is_cancelled):
             conn.send(("event", rid, kind, payload))

@@ -94,7 +94,8 @@ def _tool_call_entries(calls: list[dict[str, str]], *, with_index: bool) -> list
     entries = []
     for index, call in enumerate(calls):
         entry: dict[str, Any] = {
-            "id": call["id"], "type": "function",
+            "id": call["id"],
+            "type": "function",
             "function": {"name": call["name"], "arguments": call["arguments"]},
         }
         if with_index:
@@ -103,7 +104,9 @@ def _tool_call_entries(calls: list[dict[str, str]], *, with_index: bool) -> list
     return entries
 
 
-async def _first_event(events: AsyncIterator[tuple[str, dict[str, Any]]]) -> tuple[str, dict[str, Any]] | None:
+async def _first_event(
+    events: AsyncIterator[tuple[str, dict[str, Any]]],
+) -> tuple[str, dict[str, Any]] | None:
     """Pull the first event before answering, so errors found up front get a real status."""
     try:
         return await events.__anext__()
@@ -122,15 +125,19 @@ async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
         include_usage = bool((body.stream_options or {}).get("include_usage"))
         return EventSourceResponse(
             _chat_stream(events, first, cid, created, body.model, include_usage),
-            headers=_SSE_HEADERS, ping=600, sep="\r\n",
+            headers=_SSE_HEADERS,
+            ping=600,
+            sep="\r\n",
         )
     text, calls, done = "", [], {}
     pending = [first] if first else []
+
     async def all_events() -> AsyncIterator[tuple[str, dict[str, Any]]]:
         for item in pending:
             yield item
         async for item in events:
             yield item
+
     async for kind, payload in all_events():
         if kind == "delta":
             text += payload["text"]
@@ -138,36 +145,62 @@ async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
             calls.extend(payload["calls"])
         elif kind == "done":
             done = payload
-    message: dict[str, Any] = {"role": "assistant", "content": text if (text or not calls) else None}
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": text if (text or not calls) else None,
+    }
     if calls:
         message["tool_calls"] = _tool_call_entries(calls, with_index=False)
-    return JSONResponse({
-        "id": cid, "object": "chat.completion", "created": created, "model": body.model,
-        "choices": [{"index": 0, "message": message, "logprobs": None,
-                     "finish_reason": done.get("finish_reason", "stop")}],
-        "usage": done.get("usage", {}),
-    })
+    return JSONResponse(
+        {
+            "id": cid,
+            "object": "chat.completion",
+            "created": created,
+            "model": body.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "logprobs": None,
+                    "finish_reason": done.get("finish_reason", "stop"),
+                }
+            ],
+            "usage": done.get("usage", {}),
+        }
+    )
 
 
 async def _chat_stream(
     events: AsyncIterator[tuple[str, dict[str, Any]]],
     first: tuple[str, dict[str, Any]] | None,
-    cid: str, created: int, model: str, include_usage: bool,
+    cid: str,
+    created: int,
+    model: str,
+    include_usage: bool,
 ) -> AsyncIterator[dict[str, str]]:
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, str]:
-        return {"data": _dump({
-            "id": cid, "model": model, "object": "chat.completion.chunk", "created": created,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        })}
+        return {
+            "data": _dump(
+                {
+                    "id": cid,
+                    "model": model,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }
+            )
+        }
 
     yield chunk({"role": "assistant", "content": None})
     try:
         pending = [first] if first else []
+
         async def all_events() -> AsyncIterator[tuple[str, dict[str, Any]]]:
             for item in pending:
                 yield item
             async for item in events:
                 yield item
+
         async for kind, payload in all_events():
             if kind == "delta":
                 yield chunk({"content": payload["text"]})
@@ -176,10 +209,18 @@ async def _chat_stream(
             elif kind == "done":
                 yield chunk({"content": ""}, payload.get("finish_reason", "stop"))
                 if include_usage:
-                    yield {"data": _dump({
-                        "id": cid, "model": model, "object": "chat.completion.chunk",
-                        "created": created, "choices": [], "usage": payload.get("usage", {}),
-                    })}
+                    yield {
+                        "data": _dump(
+                            {
+                                "id": cid,
+                                "model": model,
+                                "object": "chat.completion.chunk",
+                                "created": created,
+                                "choices": [],
+                                "usage": payload.get("usage", {}),
+                            }
+                        )
+                    }
     except XinDeskError as exc:
         log.warning("chat stream %s ended with an error: %s", cid, exc)
         yield {"data": _dump({"error": str(exc)})}
@@ -202,15 +243,22 @@ async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any
             yield item
 
     if body.stream:
+
         async def stream() -> AsyncIterator[dict[str, str]]:
             def chunk(text: str, finish: str | None = None, usage: Any = None) -> dict[str, str]:
                 data: dict[str, Any] = {
-                    "id": cid, "object": "text_completion", "created": created, "model": body.model,
-                    "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}],
+                    "id": cid,
+                    "object": "text_completion",
+                    "created": created,
+                    "model": body.model,
+                    "choices": [
+                        {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}
+                    ],
                 }
                 if usage is not None:
                     data["usage"] = usage
                 return {"data": _dump(data)}
+
             try:
                 async for kind, payload in all_events():
                     if kind == "delta":
@@ -229,12 +277,23 @@ async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any
             done = payload
     if body.echo and isinstance(body.prompt, str):
         text = body.prompt + text
-    return JSONResponse({
-        "id": cid, "object": "text_completion", "created": created, "model": body.model,
-        "choices": [{"text": text, "index": 0, "logprobs": None,
-                     "finish_reason": done.get("finish_reason", "stop")}],
-        "usage": done.get("usage", {}),
-    })
+    return JSONResponse(
+        {
+            "id": cid,
+            "object": "text_completion",
+            "created": created,
+            "model": body.model,
+            "choices": [
+                {
+                    "text": text,
+                    "index": 0,
+                    "logprobs": None,
+                    "finish_reason": done.get("finish_reason", "stop"),
+                }
+            ],
+            "usage": done.get("usage", {}),
+        }
+    )
 
 
 @router.post("/v1/embeddings")
@@ -253,8 +312,11 @@ async def embeddings(body: EmbeddingRequest, supervisor: SupervisorDep) -> dict[
         data.append({"index": index, "object": "embedding", "embedding": value})
     tokens = int(result["prompt_tokens"])
     return {
-        "object": "list", "model": body.model, "model_replica": f"{body.model}-rep0",
-        "data": data, "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        "object": "list",
+        "model": body.model,
+        "model_replica": f"{body.model}-rep0",
+        "data": data,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
 
 
@@ -288,7 +350,11 @@ async def rerank(body: RerankRequest, supervisor: SupervisorDep) -> dict[str, An
             for i in order
         ],
         "meta": {
-            "api_version": None, "billed_units": None, "warnings": None,
-            "tokens": {"input_tokens": tokens, "output_tokens": tokens} if body.return_len else None,
+            "api_version": None,
+            "billed_units": None,
+            "warnings": None,
+            "tokens": {"input_tokens": tokens, "output_tokens": tokens}
+            if body.return_len
+            else None,
         },
     }

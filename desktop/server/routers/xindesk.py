@@ -12,7 +12,9 @@ router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)]
 
 
 @router.post("/models/{model_uid}/relaunch")
-async def relaunch(model_uid: str, supervisor: SupervisorDep, wait_ready: bool = Query(True)) -> dict[str, str]:
+async def relaunch(
+    model_uid: str, supervisor: SupervisorDep, wait_ready: bool = Query(True)
+) -> dict[str, str]:
     """Launch a model again with its original request (after it stopped with an error)."""
     return {"model_uid": await supervisor.relaunch(model_uid, wait_ready=wait_ready)}
 

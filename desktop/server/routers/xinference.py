@@ -39,13 +39,15 @@ async def status(state: StateDep) -> dict[str, Any]:
             state.supervisor.address: {
                 "update_time": time.time(),
                 "failure_remaining_count": 5,
-                "status": {"cpu": {
-                    "usage": psutil.cpu_percent(interval=None) / 100.0,
-                    "total": psutil.cpu_count() or 1,
-                    "memory_used": memory.used,
-                    "memory_available": memory.available,
-                    "memory_total": memory.total,
-                }},
+                "status": {
+                    "cpu": {
+                        "usage": psutil.cpu_percent(interval=None) / 100.0,
+                        "total": psutil.cpu_count() or 1,
+                        "memory_used": memory.used,
+                        "memory_available": memory.available,
+                        "memory_total": memory.total,
+                    }
+                },
             }
         },
     }
@@ -170,8 +172,13 @@ async def list_registrations(
     out = []
     for family in catalog.families(kind):
         if detailed:
-            out.append({**family.to_api(), "is_builtin": family.is_builtin,
-                        "download_hubs": ["huggingface", "modelscope"]})
+            out.append(
+                {
+                    **family.to_api(),
+                    "is_builtin": family.is_builtin,
+                    "download_hubs": ["huggingface", "modelscope"],
+                }
+            )
         else:
             out.append({"model_name": family.model_name, "is_builtin": family.is_builtin})
     return out
@@ -221,13 +228,27 @@ def _engine_entries(catalog: CatalogDep, model_type: str, model_name: str) -> di
     sizes = {str(s.model_size_in_billions): s.model_size_in_billions for s in family.model_specs}
     for (fmt, size), quants in entries.items():
         if kind == "LLM":
-            params.append({"model_name": model_name, "model_format": fmt,
-                           "model_size_in_billions": sizes[size], "quantizations": quants,
-                           "multimodal_projectors": None, "support_draft_model": False})
+            params.append(
+                {
+                    "model_name": model_name,
+                    "model_format": fmt,
+                    "model_size_in_billions": sizes[size],
+                    "quantizations": quants,
+                    "multimodal_projectors": None,
+                    "support_draft_model": False,
+                }
+            )
         else:
-            params.extend({"model_name": model_name, "model_format": fmt,
-                           "model_size_in_billions": None, "quantization": q,
-                           "support_draft_model": False} for q in quants)
+            params.extend(
+                {
+                    "model_name": model_name,
+                    "model_format": fmt,
+                    "model_size_in_billions": None,
+                    "quantization": q,
+                    "support_draft_model": False,
+                }
+                for q in quants
+            )
     return {ENGINE_NAME: params}
 
 
@@ -241,7 +262,9 @@ async def engines_by_name(model_name: str, catalog: CatalogDep) -> dict[str, Any
 
 
 @router.get("/v1/engines/{model_type}/{model_name}")
-async def engines_by_type(model_type: str, model_name: str, catalog: CatalogDep) -> dict[str, Any] | None:
+async def engines_by_type(
+    model_type: str, model_name: str, catalog: CatalogDep
+) -> dict[str, Any] | None:
     return _engine_entries(catalog, model_type, model_name)
 
 
@@ -256,14 +279,28 @@ async def cached_models(
             for spec in family.model_specs:
                 if not spec.model_uri:
                     continue
-                seen.setdefault(spec.model_uri, _cache_entry(
-                    family.model_name, kind, spec.model_size_in_billions, spec.quantization,
-                    spec.model_uri))
+                seen.setdefault(
+                    spec.model_uri,
+                    _cache_entry(
+                        family.model_name,
+                        kind,
+                        spec.model_size_in_billions,
+                        spec.quantization,
+                        spec.model_uri,
+                    ),
+                )
     for record, path in supervisor.running_files():
         desc = supervisor.describe(record.uid)
-        seen.setdefault(str(path), _cache_entry(
-            desc["model_name"], desc["model_type"], desc.get("model_size_in_billions"),
-            desc["quantization"], str(path)))
+        seen.setdefault(
+            str(path),
+            _cache_entry(
+                desc["model_name"],
+                desc["model_type"],
+                desc.get("model_size_in_billions"),
+                desc["quantization"],
+                str(path),
+            ),
+        )
     entries = [e for e in seen.values() if model_name is None or e["model_name"] == model_name]
     return {"list": sorted(entries, key=lambda e: e["model_name"])}
 
@@ -272,11 +309,15 @@ def _cache_entry(name: str, kind: str, size: Any, quant: str, path: str) -> dict
     import os
 
     return {
-        "model_name": name, "model_type": kind, "model_engine": [ENGINE_NAME],
-        "model_size_in_billions": size, "model_format": GGUF_FORMAT, "quantization": quant,
-        "model_version": f"{name}--{size}B--{GGUF_FORMAT}--{quant}", "path": path,
-        "real_path": os.path.realpath(path), "actor_ip_address": "local",
+        "model_name": name,
+        "model_type": kind,
+        "model_engine": [ENGINE_NAME],
+        "model_size_in_billions": size,
+        "model_format": GGUF_FORMAT,
+        "quantization": quant,
+        "model_version": f"{name}--{size}B--{GGUF_FORMAT}--{quant}",
+        "path": path,
+        "real_path": os.path.realpath(path),
+        "actor_ip_address": "local",
         "size_bytes": os.path.getsize(path) if os.path.exists(path) else 0,
     }
-
-

@@ -74,4 +74,3 @@ class RerankRequest(_Body):
     return_documents: bool | None = False
     return_len: bool | None = False
     max_chunks_per_doc: int | None = None
-    kwargs: str | None = None
