@@ -241,7 +241,10 @@ def bench_in_process(model: Path, args: argparse.Namespace) -> PathResult:
 
     result = PathResult("in-process llama_cpp")
     started = time.perf_counter()
-    llm = Llama(str(model), n_ctx=args.n_ctx, n_threads=args.threads, verbose=False)
+    threads = args.threads
+    llm = Llama(
+        str(model), n_ctx=args.n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False
+    )
     result.launch_s = time.perf_counter() - started
     result.rss_mib = psutil.Process().memory_info().rss / MIB
 
@@ -297,6 +300,7 @@ def bench_xindesk(model: Path, args: argparse.Namespace, work: Path) -> list[Pat
                 "model_path": str(model),
                 "n_ctx": args.n_ctx,
                 "n_threads": args.threads,
+                "n_threads_batch": args.threads,
             }
             started = time.perf_counter()
             response = client.post("/v1/models", json=launch)
@@ -387,23 +391,18 @@ def bench_llama_cpp_server(model: Path, args: argparse.Namespace, work: Path) ->
         print(f"  {result.note}")
         return result
     port = free_port()
+    threads = str(args.threads)
     command = [
         sys.executable,
         "-m",
         "llama_cpp.server",
         "--model",
         str(model),
-        "--n_ctx",
-        str(args.n_ctx),
-        "--n_threads",
-        str(args.threads),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
         "--verbose",
         "False",
     ]
+    command += ["--n_ctx", str(args.n_ctx), "--n_threads", threads, "--n_threads_batch", threads]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
     result.note = "launch = process start to /v1/models 200"
     return bench_http_server(
         result, command, "/v1/models", port, args, work / "llama_cpp_server.log", str(model)
@@ -418,19 +417,9 @@ def bench_llama_server(model: Path, args: argparse.Namespace, work: Path) -> Pat
         print(f"  {result.note}")
         return result
     port = free_port()
-    command = [
-        binary,
-        "-m",
-        str(model),
-        "-c",
-        str(args.n_ctx),
-        "-t",
-        str(args.threads),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
+    threads = str(args.threads)
+    command = [binary, "-m", str(model), "-c", str(args.n_ctx), "-t", threads, "-tb", threads]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
     result.note = f"{binary}; launch = process start to /health 200"
     return bench_http_server(
         result, command, "/health", port, args, work / "llama_server.log", "bench"

@@ -15,7 +15,7 @@ from typing import Any
 
 from desktop.core.catalog import Catalog, Family, ModelType, Spec
 from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
-from desktop.core.catalog.registry import parse_model_type
+from desktop.core.catalog.registry import parse_model_type, with_article
 from desktop.core.engine.protocol import RerankKind, WorkerSpec
 from desktop.core.errors import InvalidRequest, ModelFileMissing, ModelNotFound
 from desktop.core.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
@@ -203,7 +203,7 @@ def plan_launch(
             other = catalog.find_any_type(name)
             if other is not None:
                 raise InvalidRequest(
-                    f"{name} is a {other.model_type} model, not {model_type}; "
+                    f"{name} is {with_article(other.model_type)} model, not {model_type}; "
                     f"launch it with model_type={other.model_type!r}."
                 )
             family = _adhoc_family(model_type, name)

@@ -19,6 +19,7 @@ from typing import Any
 
 from desktop.core.catalog import Catalog
 from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
+from desktop.core.catalog.registry import with_article
 from desktop.core.engine.handle import Event, WorkerHandle
 from desktop.core.errors import (
     InvalidRequest,
@@ -360,8 +361,8 @@ class Supervisor:
                 "rerank": "/v1/rerank",
             }[op]
             raise WrongModelType(
-                f"Model {uid} is a{'n' if record.plan.model_type[0] in 'aeiouAEIOU' else ''} "
-                f"{record.plan.model_type} model; {route} needs {label} model. Launch one with "
+                f"Model {uid} is {with_article(record.plan.model_type)} model; "
+                f"{route} needs {label} model. Launch one with "
                 f"model_type={needed!r} (a catalog model, or this file again with model_path)."
             )
         if op == "chat" and "chat" not in record.plan.family.model_ability:

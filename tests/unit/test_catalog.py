@@ -19,8 +19,17 @@ def catalog(tmp_path: Path) -> Catalog:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("0_5", "0.5"), (0.5, "0.5"), ("0.5", "0.5"), (7, "7"), ("7", "7"), (7.0, "7"),
-     ("1_8", "1.8"), ("14b", "14"), (None, None)],
+    [
+        ("0_5", "0.5"),
+        (0.5, "0.5"),
+        ("0.5", "0.5"),
+        (7, "7"),
+        ("7", "7"),
+        (7.0, "7"),
+        ("1_8", "1.8"),
+        ("14b", "14"),
+        (None, None),
+    ],
 )
 def test_normalize_size(raw: object, expected: str | None) -> None:
     assert normalize_size(raw) == expected
@@ -36,8 +45,9 @@ def test_size_display_follows_xinference() -> None:
 @pytest.mark.parametrize("size", ["0_5", 0.5, "0.5"])
 @pytest.mark.parametrize("quant", ["q4_k_m", "Q4_K_M", "Q4_k_m"])
 def test_match_size_and_quantization_spellings(catalog: Catalog, size: object, quant: str) -> None:
-    family, spec = catalog.match("LLM", "qwen2.5-instruct", model_format="ggufv2", size=size,
-                                 quantization=quant)
+    family, spec = catalog.match(
+        "LLM", "qwen2.5-instruct", model_format="ggufv2", size=size, quantization=quant
+    )
     assert family.model_name == "qwen2.5-instruct"
     assert spec.size_key == "0.5"
     assert spec.quantization == "q4_k_m"
@@ -46,8 +56,13 @@ def test_match_size_and_quantization_spellings(catalog: Catalog, size: object, q
 
 def test_hub_preference(catalog: Catalog) -> None:
     _, hf = catalog.match("LLM", "qwen2.5-instruct", size="0_5", quantization="q4_0")
-    _, ms = catalog.match("LLM", "qwen2.5-instruct", size="0_5", quantization="q4_0",
-                          hubs=("modelscope", "huggingface"))
+    _, ms = catalog.match(
+        "LLM",
+        "qwen2.5-instruct",
+        size="0_5",
+        quantization="q4_0",
+        hubs=("modelscope", "huggingface"),
+    )
     assert hf.model_hub == "huggingface"
     assert ms.model_hub == "modelscope"
 
@@ -76,24 +91,30 @@ def test_pytorch_request_gets_the_gguf_alternative(catalog: Catalog) -> None:
 def test_misses_list_what_exists(catalog: Catalog) -> None:
     with pytest.raises(ModelNotFound, match="sizes available: 0_5, 1_5, 3"):
         catalog.match("LLM", "qwen2.5-instruct", size=9)
-    with pytest.raises(ModelNotFound, match="available: .*q4_k_m"):
+    with pytest.raises(ModelNotFound, match=r"available: .*q4_k_m"):
         catalog.match("LLM", "qwen2.5-instruct", size="0_5", quantization="Q9_X")
-    with pytest.raises(ModelNotFound, match="Did you mean: qwen2.5-instruct"):
+    with pytest.raises(ModelNotFound, match=r"Did you mean: qwen2\.5-instruct"):
         catalog.match("LLM", "qwen2.5-instruc")
-    with pytest.raises(InvalidRequest, match="is a embedding model|is a embedding"):
+    with pytest.raises(InvalidRequest, match="is an embedding model"):
         catalog.match("LLM", "bge-m3")
 
 
 def test_register_persists_and_reloads(catalog: Catalog, tmp_path: Path) -> None:
-    payload = {"model_name": "mine", "model_ability": ["chat"], "model_specs": [
-        {"model_format": "ggufv2", "quantization": "Q4_K_M", "model_uri": "/x/y.gguf"}]}
+    payload = {
+        "model_name": "mine",
+        "model_ability": ["chat"],
+        "model_specs": [
+            {"model_format": "ggufv2", "quantization": "Q4_K_M", "model_uri": "/x/y.gguf"}
+        ],
+    }
     catalog.register("LLM", payload, persist=True)
     again = Catalog(resources_dir() / "catalog", tmp_path / "registrations")
     family = again.get("LLM", "mine")
     assert family.is_builtin is False
     assert family.model_specs[0].model_uri == "/x/y.gguf"
     again.unregister("LLM", "mine")
-    assert Catalog(resources_dir() / "catalog", tmp_path / "registrations").find("LLM", "mine") is None
+    reloaded = Catalog(resources_dir() / "catalog", tmp_path / "registrations")
+    assert reloaded.find("LLM", "mine") is None
 
 
 @pytest.mark.parametrize(
@@ -102,8 +123,14 @@ def test_register_persists_and_reloads(catalog: Catalog, tmp_path: Path) -> None
         ({"model_name": "bad name", "model_ability": ["chat"]}, "Invalid model name"),
         ({"model_name": "qwen3", "model_ability": ["chat"]}, "conflicts"),
         ({"model_name": "x", "model_ability": ["vision"]}, "'chat' or 'generate'"),
-        ({"model_name": "x", "model_ability": ["chat"],
-          "model_specs": [{"model_format": "pytorch", "quantization": "none"}]}, "GGUF only"),
+        (
+            {
+                "model_name": "x",
+                "model_ability": ["chat"],
+                "model_specs": [{"model_format": "pytorch", "quantization": "none"}],
+            },
+            "GGUF only",
+        ),
     ],
 )
 def test_register_rejects(catalog: Catalog, payload: dict[str, object], words: str) -> None:

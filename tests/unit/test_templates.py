@@ -26,7 +26,9 @@ def test_family_template_next() -> None:
 
 
 def test_architecture_template_for_a_base_model() -> None:
-    resolved = resolve_chat_template(gguf_template=None, family_template=None, architecture="gemma3")
+    resolved = resolve_chat_template(
+        gguf_template=None, family_template=None, architecture="gemma3"
+    )
     assert resolved.source == "architecture"
     assert "<end_of_turn>" in resolved.stop
     prompt = render_chat(resolved, MESSAGES, bos_token="<bos>", eos_token="<eos>")
@@ -56,15 +58,18 @@ def test_hugging_face_style_template_features() -> None:
     )
     resolved = resolve_chat_template(gguf_template=template, family_template=None, architecture="")
     assert resolved.supports_tools
-    prompt = render_chat(resolved, MESSAGES[1:2], bos_token="", eos_token="",
-                         tools=[{"type": "function"}])
+    prompt = render_chat(
+        resolved, MESSAGES[1:2], bos_token="", eos_token="", tools=[{"type": "function"}]
+    )
     assert prompt == 'user="Hi";T1>'
 
 
 def test_template_exceptions_become_chat_template_errors() -> None:
     refusing = resolve_chat_template(
-        gguf_template="{{ raise_exception('roles must alternate') }}", family_template=None,
-        architecture="")
+        gguf_template="{{ raise_exception('roles must alternate') }}",
+        family_template=None,
+        architecture="",
+    )
     with pytest.raises(ChatTemplateError, match="roles must alternate"):
         render_chat(refusing, MESSAGES, bos_token="", eos_token="")
     broken = resolve_chat_template(gguf_template="{% for %}", family_template=None, architecture="")

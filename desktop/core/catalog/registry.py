@@ -41,6 +41,11 @@ _CATALOG_FILES: dict[ModelType, str] = {
 _BAD_NAME = re.compile(r"[+/?%#&=\s]")
 
 
+def with_article(model_type: str) -> str:
+    """ "an embedding", "a rerank", "an LLM" (for messages)."""
+    return ("an " if model_type[0] in "aeiouAEIOUL" else "a ") + model_type
+
+
 def parse_model_type(value: str | None) -> ModelType:
     """Accept Xinference's model type names, case-insensitively ("llm", "LLM", "Embedding")."""
     text = (value or "LLM").strip()
@@ -135,7 +140,7 @@ class Catalog:
             other = self.find_any_type(name)
             if other is not None:
                 raise InvalidRequest(
-                    f"{name} is a {other.model_type} model, not {model_type}; "
+                    f"{name} is {with_article(other.model_type)} model, not {model_type}; "
                     f"launch it with model_type={other.model_type!r}."
                 )
             raise ModelNotFound(
