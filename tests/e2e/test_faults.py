@@ -17,19 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 def _launch(server: ServerProcess, path: Path, uid: str) -> None:
-    response = httpx.post(
-        f"{server.url}/v1/models",
-        json={
-            "model_uid": uid,
-            "model_name": "gemma-3-it",
-            "model_engine": "llama.cpp",
-            "model_format": "ggufv2",
-            "model_path": str(path),
-            "n_ctx": 1024,
-        },
-        timeout=120,
-    )
-    assert response.status_code == 200, response.text
+    server.launch_gguf(path, uid, n_ctx=1024)
 
 
 def test_worker_killed_mid_stream(server: ServerProcess, gemma_gguf: Path) -> None:

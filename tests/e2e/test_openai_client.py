@@ -45,19 +45,7 @@ TIME_TOOL = {
 
 @pytest.fixture(scope="module")
 def gemma(server: ServerProcess, gemma_gguf: Path) -> Iterator[str]:
-    response = httpx.post(
-        f"{server.url}/v1/models",
-        json={
-            "model_uid": "gemma-oai",
-            "model_name": "gemma-3-it",
-            "model_engine": "llama.cpp",
-            "model_format": "ggufv2",
-            "model_path": str(gemma_gguf),
-            "n_ctx": 2048,
-        },
-        timeout=120,
-    )
-    assert response.status_code == 200, response.text
+    server.launch_gguf(gemma_gguf, "gemma-oai", n_ctx=2048)
     yield "gemma-oai"
     httpx.delete(f"{server.url}/v1/models/gemma-oai", timeout=60)
 

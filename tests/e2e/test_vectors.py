@@ -62,17 +62,9 @@ def test_gemma_as_embedding_model(server: ServerProcess, gemma_gguf: Path) -> No
 def test_tiny_bert_embedder_through_openai(
     server: ServerProcess, tiny_models: dict[str, Path]
 ) -> None:
-    launched = httpx.post(
-        f"{server.url}/v1/models",
-        json={
-            "model_uid": "tiny-embed",
-            "model_name": "tiny-embed",
-            "model_type": "embedding",
-            "model_path": str(tiny_models["embedding"]),
-        },
-        timeout=60,
+    server.launch_gguf(
+        tiny_models["embedding"], "tiny-embed", model_name="tiny-embed", model_type="embedding"
     )
-    assert launched.status_code == 200, launched.text
     oai = openai.OpenAI(base_url=f"{server.url}/v1", api_key="x", max_retries=0)
     result = oai.embeddings.create(
         model="tiny-embed",
@@ -125,19 +117,13 @@ def test_cross_encoder_rerank(server: ServerProcess, tiny_models: dict[str, Path
 
 
 def test_llm_yes_no_rerank_with_gemma(server: ServerProcess, gemma_gguf: Path) -> None:
-    launched = httpx.post(
-        f"{server.url}/v1/models",
-        json={
-            "model_uid": "gemma-rerank",
-            "model_name": "Qwen3-Reranker-0.6B",
-            "model_type": "rerank",
-            "model_engine": "llama.cpp",
-            "model_path": str(gemma_gguf),
-            "n_ctx": 1024,
-        },
-        timeout=60,
+    server.launch_gguf(
+        gemma_gguf,
+        "gemma-rerank",
+        model_name="Qwen3-Reranker-0.6B",
+        model_type="rerank",
+        n_ctx=1024,
     )
-    assert launched.status_code == 200, launched.text
     described = httpx.get(f"{server.url}/v1/models/gemma-rerank").json()
     assert described["type"] == "LLM-based"
     documents = [
