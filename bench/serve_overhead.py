@@ -77,6 +77,7 @@ class PathResult:
     runs: list[Run] = field(default_factory=list)
     launch_s: float | None = None  # model launch (or server start + load) to ready
     rss_mib: float | None = None  # serving process(es) after the model loaded
+    other_load_pct: float | None = None  # CPU used by unrelated processes during the runs
     note: str = ""
 
     @property
@@ -124,17 +125,41 @@ def prompt_for(base: str, run: int) -> str:
     return f"Essay {run}. {base}"
 
 
-def repeat(
-    result: PathResult, runs: int, one: Callable[[int], Run], *, label: str = ""
-) -> PathResult:
-    name = label or result.name
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot."""
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+def own_cpu_s() -> float:
+    """CPU seconds of this process and its children (the servers and their workers)."""
+    total = 0.0
+    me = psutil.Process()
+    for proc in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def repeat(result: PathResult, runs: int, one: Callable[[int], Run]) -> PathResult:
+    """One warm-up, then `runs` timed runs; notes how busy other processes kept the CPUs."""
     one(0)  # warm-up
+    wall, busy, own = time.perf_counter(), busy_cpu_s(), own_cpu_s()
     for i in range(1, runs + 1):
         run = one(i)
         result.runs.append(run)
         print(
-            f"  {name} run {i}: TTFT {run.ttft_s * 1000:7.1f} ms, "
+            f"  {result.name} run {i}: TTFT {run.ttft_s * 1000:7.1f} ms, "
             f"{run.decode_tps:6.1f} tok/s, {run.tokens} tokens"
+        )
+    elapsed = (time.perf_counter() - wall) * (psutil.cpu_count() or 1)
+    other = max(0.0, (busy_cpu_s() - busy) - (own_cpu_s() - own))
+    result.other_load_pct = 100 * other / elapsed if elapsed > 0 else 0.0
+    if result.other_load_pct > 10:
+        print(
+            f"  WARNING: other processes used {result.other_load_pct:.0f}% of the CPUs "
+            "during these runs; the numbers are disturbed"
         )
     return result
 
@@ -442,7 +467,7 @@ def cpu_model() -> str:
 def print_table(results: list[PathResult], baseline: float) -> None:
     header = (
         f"{'path':<34} {'TTFT ms':>8} {'tok/s':>7} {'vs in-proc':>10} {'tokens':>6} "
-        f"{'launch s':>8} {'RSS MiB':>8}"
+        f"{'launch s':>8} {'RSS MiB':>8} {'other%':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -458,10 +483,15 @@ def print_table(results: list[PathResult], baseline: float) -> None:
         tps = res.median("decode_tps")
         ratio = tps / baseline if baseline > 0 else 0.0
         tokens = "/".join(sorted({str(run.tokens) for run in res.runs}))
+        other = f"{res.other_load_pct:.0f}" if res.other_load_pct is not None else "-"
         print(
             f"{res.name:<34} {res.median('ttft_s') * 1000:>8.1f} {tps:>7.1f} {ratio:>10.2f} "
-            f"{tokens:>6} {launch:>8} {rss:>8}"
+            f"{tokens:>6} {launch:>8} {rss:>8} {other:>6}"
         )
+    print("launch s: in-process = Llama() load; XinDesk = POST /v1/models;")
+    print("          other servers = process start to ready.")
+    print("RSS MiB:  serving process plus its children, after the model loaded.")
+    print("other%:   CPU used by unrelated processes during the timed runs (keep it near 0).")
     notes = [f"  {res.name}: {res.note}" for res in results if res.ok and res.note]
     if notes:
         print("notes:")
