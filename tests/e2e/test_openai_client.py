@@ -213,3 +213,45 @@ def test_embeddings_on_a_chat_model_is_a_clear_400(client: openai.OpenAI, gemma:
     with pytest.raises(openai.BadRequestError) as caught:
         client.embeddings.create(model=gemma, input="hello")
     assert "/v1/embeddings needs an embedding model" in caught.value.response.json()["detail"]
+
+
+def test_legacy_functions_form_is_forced_like_tools(server: ServerProcess, gemma: str) -> None:
+    """FastGPT still sends the legacy `functions` + `function_call` form."""
+    response = httpx.post(
+        f"{server.url}/v1/chat/completions",
+        json={
+            "model": gemma,
+            "messages": [{"role": "user", "content": "Weather in Rome?"}],
+            "functions": [WEATHER_TOOL["function"]],
+            "function_call": {"name": "get_weather"},
+            "max_tokens": 256,
+        },
+        timeout=120,
+    )
+    assert response.status_code == 200, response.text
+    choice = response.json()["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    call = choice["message"]["tool_calls"][0]
+    assert call["function"]["name"] == "get_weather"
+    assert "city" in json.loads(call["function"]["arguments"])
+
+
+def test_tool_choice_auto_gives_a_well_formed_answer(client: openai.OpenAI, gemma: str) -> None:
+    """With `auto` the model may answer or call; either way the reply is well formed."""
+    reply = client.chat.completions.create(
+        model=gemma,
+        messages=[{"role": "user", "content": "What's the weather in Paris?"}],
+        tools=[WEATHER_TOOL],
+        tool_choice="auto",
+        max_tokens=48,
+        temperature=0,  # type: ignore[list-item]
+    )
+    choice = reply.choices[0]
+    if choice.message.tool_calls:
+        assert choice.finish_reason == "tool_calls"
+        assert choice.message.tool_calls[0].function.name == "get_weather"
+        json.loads(choice.message.tool_calls[0].function.arguments)
+    else:
+        assert choice.finish_reason in ("stop", "length")
+        assert choice.message.content
+        assert "<tool_call>" not in choice.message.content
