@@ -278,7 +278,9 @@ def plan_launch(
         )
     threads = settings.models.threads or default_threads()
     llama_kwargs.setdefault("n_threads", threads)
-    llama_kwargs.setdefault("n_threads_batch", threads)
+    # Prompt reading follows the generation threads unless asked otherwise (a launch that
+    # lowers n_threads to leave cores free means it for both).
+    llama_kwargs.setdefault("n_threads_batch", llama_kwargs["n_threads"])
     if model_type != "LLM":
         # Embedding and rerank read whole inputs at once: one batch must hold a full input.
         llama_kwargs.setdefault("n_batch", n_ctx)
