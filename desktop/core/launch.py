@@ -190,6 +190,11 @@ def plan_launch(
     quant = request.get("quantization")
     model_path_raw = request.get("model_path")
 
+    wanted: dict[str, Any] = {
+        "size": size,
+        "quantization": quant,
+        "hubs": _hub_order(request, settings),
+    }
     family: Family | None = catalog.find(model_type, name)
     spec: Spec | None = None
     if model_path_raw:
@@ -209,26 +214,12 @@ def plan_launch(
             family = _adhoc_family(model_type, name)
         else:
             try:
-                _, spec = catalog.match(
-                    model_type,
-                    name,
-                    model_format=GGUF_FORMAT,
-                    size=size,
-                    quantization=quant,
-                    hubs=_hub_order(request, settings),
-                )
+                _, spec = catalog.match(model_type, name, model_format=GGUF_FORMAT, **wanted)
             except (ModelNotFound, InvalidRequest):
                 spec = None
         model_path = check_gguf_file(str(model_path_raw))
     else:
-        family, spec = catalog.match(
-            model_type,
-            name,
-            model_format=fmt,
-            size=size,
-            quantization=quant,
-            hubs=_hub_order(request, settings),
-        )
+        family, spec = catalog.match(model_type, name, model_format=fmt, **wanted)
         if spec.model_uri:
             model_path = check_gguf_file(spec.model_uri)
         else:
