@@ -29,6 +29,7 @@ def test_worker_killed_mid_stream(server: ServerProcess, gemma_gguf: Path) -> No
         "model": "victim",
         "messages": [{"role": "user", "content": "Tell a long story."}],
         "max_tokens": 900,
+        "temperature": 0,
         "stream": True,
     }
     with httpx.stream(

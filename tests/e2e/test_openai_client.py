@@ -64,6 +64,7 @@ def test_chat_stream(client: openai.OpenAI, gemma: str) -> None:
         model=gemma,
         messages=[{"role": "user", "content": "Name three colors."}],
         max_tokens=20,
+        temperature=0,
         stream=True,
         stream_options={"include_usage": True},
     )
@@ -113,6 +114,7 @@ def test_tool_choice_required_returns_a_valid_call(client: openai.OpenAI, gemma:
         messages=[{"role": "user", "content": "What's the weather in Paris?"}],
         tools=[WEATHER_TOOL, TIME_TOOL],
         tool_choice="required",
+        temperature=0,
         max_tokens=256,  # type: ignore[list-item]
     )
     choice = reply.choices[0]
@@ -134,6 +136,7 @@ def test_named_tool_choice_streams_that_function(client: openai.OpenAI, gemma: s
         tools=[WEATHER_TOOL, TIME_TOOL],  # type: ignore[list-item]
         tool_choice={"type": "function", "function": {"name": "get_time"}},
         max_tokens=256,
+        temperature=0,
         stream=True,
     )
     chunks = list(stream)
@@ -164,9 +167,15 @@ def test_json_schema_response_is_valid(client: openai.OpenAI, gemma: str) -> Non
     schema = {
         "type": "object",
         "properties": {
-            "name": {"type": "string"},
-            "age": {"type": "integer"},
-            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+            # Bounded, so the grammar itself guarantees the object ends within max_tokens
+            # even while sampling (an unbounded string lets a tiny model ramble).
+            "name": {"type": "string", "maxLength": 24},
+            "age": {"type": "integer", "minimum": 0, "maximum": 150},
+            "tags": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": 12},
+                "maxItems": 3,
+            },
         },
         "required": ["name", "age", "tags"],
         "additionalProperties": False,
@@ -178,13 +187,15 @@ def test_json_schema_response_is_valid(client: openai.OpenAI, gemma: str) -> Non
             "type": "json_schema",
             "json_schema": {"name": "person", "schema": schema},
         },
-        max_tokens=128,
+        max_tokens=200,
         temperature=0.7,
     )
     data = json.loads(reply.choices[0].message.content or "")
     assert set(data) == {"name", "age", "tags"}
     assert isinstance(data["age"], int)
     assert isinstance(data["tags"], list)
+    assert len(data["name"]) <= 24
+    assert 0 <= data["age"] <= 150
 
 
 def test_json_object_response_is_valid(client: openai.OpenAI, gemma: str) -> None:
@@ -225,6 +236,7 @@ def test_legacy_functions_form_is_forced_like_tools(server: ServerProcess, gemma
             "functions": [WEATHER_TOOL["function"]],
             "function_call": {"name": "get_weather"},
             "max_tokens": 256,
+            "temperature": 0,
         },
         timeout=120,
     )

@@ -60,7 +60,7 @@ def test_full_client_flow(server: ServerProcess, gemma_gguf: Path) -> None:
     chunks = list(
         model.chat(
             messages=[{"role": "user", "content": "Count to five."}],
-            generate_config={"stream": True, "max_tokens": 16},
+            generate_config={"stream": True, "max_tokens": 16, "temperature": 0.0},
         )
     )
     assert chunks[0]["choices"][0]["delta"].get("role") == "assistant"
