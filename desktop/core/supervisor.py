@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -379,7 +379,7 @@ class Supervisor:
             )
         return record.handle
 
-    def stream(self, uid: str, op: str, params: dict[str, Any]) -> AsyncIterator[Event]:
+    def stream(self, uid: str, op: str, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
         """Events of a chat or completion request (raises before the first one if impossible)."""
         return self._for_route(uid, op).stream(op, params)
 

@@ -12,7 +12,7 @@ import logging
 import multiprocessing
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -122,7 +122,7 @@ class WorkerHandle:
         except (OSError, EOFError, BrokenPipeError) as exc:
             raise WorkerCrashed(f"The model's worker process is gone: {exc}") from exc
 
-    async def stream(self, op: str, params: dict[str, Any]) -> AsyncIterator[Event]:
+    async def stream(self, op: str, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
         """Send a request and yield its events until `done`, `result` or an error."""
         rid = uuid.uuid4().hex
         queue: asyncio.Queue[Event] = asyncio.Queue()

@@ -175,6 +175,7 @@ class ModelRuntime:
         longest_stop = max((len(s) for s in stops), default=0)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pending = ""
+        stopped_by_string = False
         produced = 0
         finish = "length"
         special = bool(params.get("_special_tokens"))
@@ -209,6 +210,7 @@ class ModelRuntime:
                     yield "delta", {"text": before}
                 pending = ""
                 finish = "stop"
+                stopped_by_string = True
                 break
             # Hold back a tail that could be the start of a stop string.
             keep = _partial_stop_tail(pending, stops, longest_stop)
@@ -223,7 +225,8 @@ class ModelRuntime:
             finish = "length"
         # A stop-string hit already cleared `pending`; anything left is real text (a held-back
         # tail that never became a stop string, or the end of a length-limited answer).
-        pending += decoder.decode(b"", final=True)
+        if not stopped_by_string:
+            pending += decoder.decode(b"", final=True)
         if pending:
             yield "delta", {"text": pending}
         yield "done", self._usage(len(tokens), produced, finish)

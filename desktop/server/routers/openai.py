@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -104,41 +104,47 @@ def _tool_call_entries(calls: list[dict[str, str]], *, with_index: bool) -> list
     return entries
 
 
-async def _first_event(
-    events: AsyncIterator[tuple[str, dict[str, Any]]],
-) -> tuple[str, dict[str, Any]] | None:
-    """Pull the first event before answering, so errors found up front get a real status."""
+Events = AsyncIterator[tuple[str, dict[str, Any]]]
+
+
+async def _started(events: AsyncGenerator[tuple[str, dict[str, Any]], None]) -> Events:
+    """Pull the first event before answering, so errors found up front (a prompt too long, an
+    unknown tool) get a real HTTP status; return all the events, that one included."""
     try:
-        return await events.__anext__()
+        first: tuple[str, dict[str, Any]] | None = await events.__anext__()
     except StopAsyncIteration:
-        return None
+        first = None
+
+    async def replay() -> Events:
+        try:
+            if first is not None:
+                yield first
+            async for item in events:
+                yield item
+        finally:
+            # A client that goes away closes this; close the request too, which cancels it in
+            # the worker at once.
+            await events.aclose()
+
+    return replay()
 
 
 @router.post("/v1/chat/completions", response_model=None)
 async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
     params = _chat_params(body)
-    events = supervisor.stream(body.model, "chat", params)
-    first = await _first_event(events)
+    events = await _started(supervisor.stream(body.model, "chat", params))
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
         include_usage = bool((body.stream_options or {}).get("include_usage"))
         return EventSourceResponse(
-            _chat_stream(events, first, cid, created, body.model, include_usage),
+            _chat_stream(events, cid, created, body.model, include_usage),
             headers=_SSE_HEADERS,
             ping=600,
             sep="\r\n",
         )
     text, calls, done = "", [], {}
-    pending = [first] if first else []
-
-    async def all_events() -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        for item in pending:
-            yield item
-        async for item in events:
-            yield item
-
-    async for kind, payload in all_events():
+    async for kind, payload in events:
         if kind == "delta":
             text += payload["text"]
         elif kind == "tool_calls":
@@ -171,8 +177,7 @@ async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
 
 
 async def _chat_stream(
-    events: AsyncIterator[tuple[str, dict[str, Any]]],
-    first: tuple[str, dict[str, Any]] | None,
+    events: Events,
     cid: str,
     created: int,
     model: str,
@@ -193,15 +198,7 @@ async def _chat_stream(
 
     yield chunk({"role": "assistant", "content": None})
     try:
-        pending = [first] if first else []
-
-        async def all_events() -> AsyncIterator[tuple[str, dict[str, Any]]]:
-            for item in pending:
-                yield item
-            async for item in events:
-                yield item
-
-        async for kind, payload in all_events():
+        async for kind, payload in events:
             if kind == "delta":
                 yield chunk({"content": payload["text"]})
             elif kind == "tool_calls":
@@ -231,16 +228,9 @@ async def _chat_stream(
 @router.post("/v1/completions", response_model=None)
 async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any:
     params = _sampling_params(body)
-    events = supervisor.stream(body.model, "complete", params)
-    first = await _first_event(events)
+    events = await _started(supervisor.stream(body.model, "complete", params))
     cid = f"cmpl-{uuid.uuid4().hex}"
     created = int(time.time())
-
-    async def all_events() -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        if first:
-            yield first
-        async for item in events:
-            yield item
 
     if body.stream:
 
@@ -260,7 +250,7 @@ async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any
                 return {"data": _dump(data)}
 
             try:
-                async for kind, payload in all_events():
+                async for kind, payload in events:
                     if kind == "delta":
                         yield chunk(payload["text"])
                     elif kind == "done":
@@ -270,7 +260,7 @@ async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any
 
         return EventSourceResponse(stream(), headers=_SSE_HEADERS, ping=600, sep="\r\n")
     text, done = "", {}
-    async for kind, payload in all_events():
+    async for kind, payload in events:
         if kind == "delta":
             text += payload["text"]
         elif kind == "done":
