@@ -17,7 +17,8 @@ them to messages; nothing else needs to know about HTTP.
     ├── ModelLoadError                       llama.cpp could not load the file         -> 500
     ├── WorkerCrashed                        the model's process died                  -> 500
     ├── LaunchCancelled                      a launch was cancelled                    -> 499
-    └── ConfigError                          settings that cannot work together        -> 400
+    ├── ConfigError                          settings that cannot work together        -> 400
+    └── SecretStoreUnavailable               no keychain on this machine               -> 500
 """
 
 from __future__ import annotations
@@ -90,3 +91,7 @@ class LaunchCancelled(XinDeskError):
 
 class ConfigError(XinDeskError):
     """Settings that cannot work together (e.g. LAN access without an API key)."""
+
+
+class SecretStoreUnavailable(XinDeskError):
+    """No usable keyring backend on this machine (common on headless Linux)."""

@@ -11,16 +11,14 @@ import logging
 import secrets as _random
 from dataclasses import dataclass
 
-from desktop.core.errors import XinDeskError
+from desktop.core.errors import SecretStoreUnavailable
 
 log = logging.getLogger("xindesk.secrets")
 
+__all__ = ["API_KEY", "SecretStore", "SecretStoreUnavailable", "generate_api_key"]
+
 SERVICE = "xindesk"
 API_KEY = "api-key"
-
-
-class SecretStoreUnavailable(XinDeskError):
-    """No usable keyring backend on this machine."""
 
 
 def generate_api_key() -> str:
