@@ -18,7 +18,12 @@ them to messages; nothing else needs to know about HTTP.
     ├── WorkerCrashed                        the model's process died                  -> 500
     ├── LaunchCancelled                      a launch was cancelled                    -> 499
     ├── ConfigError                          settings that cannot work together        -> 400
-    └── SecretStoreUnavailable               no keychain on this machine               -> 500
+    ├── SecretStoreUnavailable               no keychain on this machine               -> 500
+    ├── DownloadNotFound (LookupError)       no download job with this id              -> 404
+    ├── HubError                             a hub answered with an error               -> 502
+    │   └── HubUnreachable                   no hub could be reached (offline, blocked)  -> 502
+    ├── NotEnoughDiskSpace                   a download would not fit on the disk      -> 507
+    └── IntegrityError                       a downloaded file's sha256/size is wrong  -> 502
 """
 
 from __future__ import annotations
@@ -95,3 +100,23 @@ class ConfigError(XinDeskError):
 
 class SecretStoreUnavailable(XinDeskError):
     """No usable keyring backend on this machine (common on headless Linux)."""
+
+
+class DownloadNotFound(XinDeskError, LookupError):
+    """No download job with this id."""
+
+
+class HubError(XinDeskError):
+    """A model hub (Hugging Face, a mirror, ModelScope) answered with an error."""
+
+
+class HubUnreachable(HubError):
+    """No model hub could be reached: offline, blocked, or a wrong mirror address."""
+
+
+class NotEnoughDiskSpace(XinDeskError):
+    """A download would not fit in the free space of its folder; checked before it starts."""
+
+
+class IntegrityError(XinDeskError):
+    """A downloaded file does not match the hub's size or sha256; it never counts as installed."""

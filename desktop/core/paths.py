@@ -64,6 +64,16 @@ class AppPaths:
         return self.data_dir / "registrations"
 
     @property
+    def downloads_dir(self) -> Path:
+        """Download jobs, one JSON file each, so downloads resume after a restart."""
+        return self.data_dir / "downloads"
+
+    @property
+    def hub_cache_dir(self) -> Path:
+        """Cached hub answers (repo file listings with sizes and hashes), safe to delete."""
+        return self.cache_dir / "hub"
+
+    @property
     def demo_dir(self) -> Path:
         return self.cache_dir / "demo"
 

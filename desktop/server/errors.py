@@ -16,11 +16,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from desktop.core.errors import (
     ChatTemplateError,
     ConfigError,
+    DownloadNotFound,
+    HubError,
+    IntegrityError,
     InvalidRequest,
     LaunchCancelled,
     ModelLoadError,
     ModelNotFound,
     ModelNotReady,
+    NotEnoughDiskSpace,
     UnknownModelUID,
     WorkerCrashed,
     XinDeskError,
@@ -39,6 +43,10 @@ _STATUS: list[tuple[type[XinDeskError], int]] = [
     (LaunchCancelled, 499),
     (ModelLoadError, 500),
     (WorkerCrashed, 500),
+    (DownloadNotFound, 404),
+    (HubError, 502),
+    (IntegrityError, 502),
+    (NotEnoughDiskSpace, 507),
 ]
 
 
