@@ -72,7 +72,14 @@ class DownloadSettings(BaseModel):
     hf_endpoint: str | None = Field(
         None, description="A Hugging Face mirror, e.g. https://hf-mirror.com"
     )
+    modelscope_endpoint: str | None = Field(
+        None, description="ModelScope's address; None means https://www.modelscope.cn"
+    )
     proxy: str | None = Field(None, description="HTTP(S) proxy for downloads and search.")
+    max_parallel: int = Field(2, ge=1, le=8, description="Downloads that run at the same time.")
+    retries: int = Field(
+        8, ge=0, description="Automatic retries (with backoff) before a download shows as failed."
+    )
 
 
 class UiSettings(BaseModel):
