@@ -1,0 +1,118 @@
+"""Download jobs as records on disk, so a download outlives the process that started it.
+
+One JSON file per job in `AppPaths.downloads_dir`, written atomically on every change of state
+(never on progress: the bytes on disk are the progress). After a crash or a reboot the manager
+reads them back and carries on with whatever was queued or running.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+log = logging.getLogger("xindesk.hub")
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    DOWNLOADING = "downloading"
+    VERIFYING = "verifying"
+    PAUSED = "paused"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+    @property
+    def active(self) -> bool:
+        return self in (JobState.QUEUED, JobState.DOWNLOADING, JobState.VERIFYING)
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.FAILED, JobState.CANCELLED, JobState.COMPLETED)
+
+
+class JobFile(BaseModel):
+    path: str = Field(description="Path inside the repository.")
+    size: int
+    sha256: str | None = None
+
+
+class CatalogRef(BaseModel):
+    """Which catalog model a job downloads, when it came from the catalog."""
+
+    model_name: str
+    model_type: str = "LLM"
+    model_size_in_billions: str | None = None
+    quantization: str | None = None
+
+
+class DownloadJob(BaseModel):
+    id: str
+    hub: Literal["huggingface", "modelscope"]
+    repo_id: str
+    revision: str | None = None
+    files: list[JobFile]
+    folder: Path = Field(description="Where the files go; the repository's folder.")
+    state: JobState = JobState.QUEUED
+    error: str | None = None
+    label: str = ""
+    model: CatalogRef | None = None
+    created_at: float = 0.0
+    finished_at: float | None = None
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(file.size for file in self.files)
+
+    def destination(self, file: JobFile) -> Path:
+        return self.folder.joinpath(*file.path.split("/"))
+
+    @property
+    def destinations(self) -> list[Path]:
+        return [self.destination(file) for file in self.files]
+
+
+class JobStore:
+    """Reads and writes job records; knows nothing about downloading."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _file(self, job_id: str) -> Path:
+        return self.folder / f"{job_id}.json"
+
+    def save(self, job: DownloadJob) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".job-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(job.model_dump_json(indent=1))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self._file(job.id))
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def remove(self, job_id: str) -> None:
+        self._file(job_id).unlink(missing_ok=True)
+
+    def load_all(self) -> list[DownloadJob]:
+        if not self.folder.is_dir():
+            return []
+        jobs: list[DownloadJob] = []
+        for file in sorted(self.folder.glob("*.json")):
+            try:
+                raw: Any = json.loads(file.read_text(encoding="utf-8"))
+                jobs.append(DownloadJob.model_validate(raw))
+            except (OSError, json.JSONDecodeError, ValidationError) as exc:
+                # A damaged record must not stop the other downloads from resuming.
+                log.warning("ignoring the unreadable download record %s: %s", file, exc)
+        jobs.sort(key=lambda job: job.created_at)
+        return jobs
