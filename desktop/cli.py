@@ -256,6 +256,110 @@ def cmd_cached(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- search and download ------------------------------------------------------------------------
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        found = client.search(args.query, hub=args.hub, limit=args.limit)
+    rows = [
+        [r["hub"], r["repo_id"], r.get("downloads", ""), r.get("likes", ""), r.get("updated") or ""]
+        for r in found["results"]
+    ]
+    _out(_table(rows, ["Hub", "Repository", "Downloads", "Likes", "Updated"]))
+    for note in found.get("notes", []):
+        sys.stderr.write(f"Note: {note}\n")
+    return 0
+
+
+def _download_body(args: argparse.Namespace) -> dict[str, Any]:
+    target: str = args.target
+    body: dict[str, Any] = {"hub": args.hub} if args.hub else {}
+    if "/" in target or args.files:
+        from desktop.core.hub.remote import parse_repo_reference
+
+        hub, repo_id, extra = parse_repo_reference(target)
+        if hub and not args.hub:
+            body["hub"] = hub
+        files = list(args.files)
+        quant = args.quantization
+        if extra and extra.endswith(".gguf"):
+            files.append(extra)
+        elif extra and not quant:
+            quant = extra
+        body["repo_id"] = repo_id
+        if files:
+            body["files"] = files
+        elif quant:
+            body["quantization"] = quant
+        else:
+            raise SystemExit(
+                "Name the file(s) to download after the repository, or a quantization with -q."
+            )
+        return body
+    body.update(
+        {
+            "model_name": target,
+            "model_type": args.model_type,
+            "model_size_in_billions": args.size_in_billions,
+            "quantization": args.quantization,
+        }
+    )
+    return body
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    body = _download_body(args)
+    with _client(args) as client:
+        job = client.start_download(body)
+        _out(f"Downloading {job['label']} from {job['hub']} into {job['folder']}")
+        bar = tqdm(
+            total=job["total_bytes"],
+            initial=job["downloaded_bytes"],
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
+        try:
+            while job["state"] in ("queued", "downloading", "verifying"):
+                time.sleep(0.5)
+                job = client.download(job["id"])
+                bar.update(job["downloaded_bytes"] - bar.n)
+                bar.set_postfix_str(job["state"])
+        except KeyboardInterrupt:
+            job = client.pause_download(job["id"])
+            bar.close()
+            _out("Paused. Run the same command again to resume from where it stopped.")
+            return 130
+        bar.close()
+    if job["state"] == "completed":
+        _out(f"Done: {job['folder']}")
+        return 0
+    _out(f"Download {job['state']}: {job.get('error') or ''}".rstrip(": "))
+    return 1
+
+
+def cmd_downloads(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        jobs = client.downloads()
+    rows = [
+        [
+            j["id"],
+            j["state"],
+            j["label"],
+            f"{j['downloaded_bytes'] / 1024**2:.1f}/{j['total_bytes'] / 1024**2:.1f} MiB",
+            j.get("error") or "",
+        ]
+        for j in jobs
+    ]
+    _out(_table(rows, ["Id", "State", "What", "Progress", "Error"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xindesk", description="XinDesk: a private LLM service on this computer."
@@ -313,6 +417,28 @@ def build_parser() -> argparse.ArgumentParser:
     cached = sub.add_parser("cached", help="List model files on this machine.")
     client_opts(cached)
     cached.add_argument("--model_name", "--model-name", dest="model_name")
+
+    search = sub.add_parser("search", help="Search Hugging Face / ModelScope for GGUF models.")
+    client_opts(search)
+    search.add_argument("query")
+    search.add_argument("--hub", choices=["huggingface", "modelscope"])
+    search.add_argument("--limit", type=int, default=30)
+
+    download = sub.add_parser(
+        "download",
+        help="Download a catalog model (NAME -s SIZE -q QUANT) or files of a repository "
+        "(OWNER/REPO FILE..., or OWNER/REPO -q QUANT). Ctrl-C pauses; run it again to resume.",
+    )
+    client_opts(download)
+    download.add_argument("target", help="A catalog model name, or owner/repo (or its URL).")
+    download.add_argument("files", nargs="*", help="Files of the repository to download.")
+    download.add_argument("-s", "--size-in-billions")
+    download.add_argument("-q", "--quantization")
+    download.add_argument("-t", "--model-type", default="LLM")
+    download.add_argument("--hub", choices=["huggingface", "modelscope", "auto"])
+
+    downloads = sub.add_parser("downloads", help="List downloads and their state.")
+    client_opts(downloads)
     return parser
 
 
@@ -324,6 +450,9 @@ _COMMANDS = {
     "registrations": cmd_registrations,
     "engine": cmd_engine,
     "cached": cmd_cached,
+    "search": cmd_search,
+    "download": cmd_download,
+    "downloads": cmd_downloads,
 }
 
 

@@ -120,3 +120,68 @@ class XinDeskClient:
             "list"
         ]
         return result
+
+    # -- XinDesk's model library: downloads, search, installed models, hardware ---------------
+
+    def start_download(self, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("POST", "/v1/xindesk/downloads", json=body)
+        return result
+
+    def downloads(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("GET", "/v1/xindesk/downloads")["downloads"]
+        return result
+
+    def download(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", f"/v1/xindesk/downloads/{job_id}")
+        return result
+
+    def pause_download(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("POST", f"/v1/xindesk/downloads/{job_id}/pause")
+        return result
+
+    def resume_download(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("POST", f"/v1/xindesk/downloads/{job_id}/resume")
+        return result
+
+    def cancel_download(self, job_id: str, *, delete_files: bool = True) -> dict[str, Any]:
+        result: dict[str, Any] = self._request(
+            "POST",
+            f"/v1/xindesk/downloads/{job_id}/cancel",
+            params={"delete_files": delete_files},
+        )
+        return result
+
+    def forget_download(self, job_id: str) -> None:
+        self._request("DELETE", f"/v1/xindesk/downloads/{job_id}")
+
+    def search(self, query: str, *, hub: str | None = None, limit: int = 30) -> dict[str, Any]:
+        params: dict[str, Any] = {"q": query, "limit": limit}
+        if hub:
+            params["hub"] = hub
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/search", params=params)
+        return result
+
+    def repo_files(
+        self, repo_id: str, *, hub: str | None = None, context_length: int | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"repo_id": repo_id}
+        if hub:
+            params["hub"] = hub
+        if context_length:
+            params["context_length"] = context_length
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/repo", params=params)
+        return result
+
+    def hardware(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/hardware")
+        return result
+
+    def installed(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("GET", "/v1/xindesk/installed")["models"]
+        return result
+
+    def import_model(self, path: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request(
+            "POST", "/v1/xindesk/installed/import", json={"path": path}
+        )
+        return result

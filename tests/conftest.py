@@ -17,6 +17,9 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     """No test reads the developer's settings, keychain or tokens."""
     monkeypatch.setenv("XINDESK_HOME", str(tmp_path / "xindesk-home"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.fixtures.memory_keyring.MemoryKeyring")
+    # A server started by a test must not list (or delete from) the developer's HF cache.
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-home" / "hub"))
     for name in (
         "XINDESK_API_KEY",
         "HF_TOKEN",
@@ -54,3 +57,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real `xindesk serve` on 127.0.0.1 per test module (auth off)."""
     with run_server(tmp_path_factory.mktemp("server-home")) as proc:
         yield proc
+
+
+# This block was appended while others edit the top of this file; the import belongs up
+# with the others (it is stdlib-only and cheap) once nobody else has the header open.
+from tests.fixtures.hub_server import TestHub  # noqa: E402
+
+
+@pytest.fixture
+def test_hub() -> Iterator[TestHub]:
+    """A local Hugging Face Hub + ModelScope on 127.0.0.1 (tests/fixtures/hub_server.py)."""
+    with TestHub() as hub:
+        yield hub

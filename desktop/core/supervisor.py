@@ -19,18 +19,22 @@ from typing import Any
 
 from desktop.core.catalog import Catalog
 from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
-from desktop.core.catalog.registry import with_article
+from desktop.core.catalog.registry import parse_model_type, with_article
 from desktop.core.engine.handle import Event, WorkerHandle
 from desktop.core.errors import (
     InvalidRequest,
     LaunchCancelled,
     ModelAlreadyRunning,
+    ModelFileMissing,
     ModelLoadError,
     ModelNotReady,
     UnknownModelUID,
     WrongModelType,
 )
-from desktop.core.launch import LaunchPlan, plan_launch
+from desktop.core.hub.catalog_download import download_catalog_model
+from desktop.core.hub.jobs import JobState
+from desktop.core.hub.manager import DownloadManager
+from desktop.core.launch import LaunchPlan, plan_launch, validate_uid
 from desktop.core.settings import Settings
 
 log = logging.getLogger("xindesk.supervisor")
@@ -75,25 +79,57 @@ class RunningModel:
         return self.plan.uid
 
 
+@dataclass
+class PendingDownload:
+    """A catalog model launched before it was on disk: downloading, then it launches."""
+
+    uid: str
+    request: dict[str, Any]
+    job_id: str
+    model_name: str
+    model_ability: list[str]
+    created_ts: int = field(default_factory=lambda: int(time.time()))
+    task: asyncio.Task[str] | None = None
+    error: str | None = None
+
+
 class Supervisor:
     """All running models of one server."""
 
     def __init__(
-        self, catalog: Catalog, settings: Settings, models_dir: Path, address: str
+        self,
+        catalog: Catalog,
+        settings: Settings,
+        models_dir: Path,
+        address: str,
+        downloads: DownloadManager | None = None,
     ) -> None:
         self.catalog = catalog
         self.settings = settings
         self.models_dir = models_dir
         self.address = address
+        self.downloads = downloads
         self._models: dict[str, RunningModel] = {}
+        self._pending: dict[str, PendingDownload] = {}
 
     # -- launch / terminate ---------------------------------------------------------------------
 
     async def launch(self, request: dict[str, Any], *, wait_ready: bool = True) -> str:
-        """Start a model; with `wait_ready` return only once it answers (or failed)."""
-        plan = await asyncio.to_thread(
-            plan_launch, request, self.catalog, self.settings, self.models_dir
-        )
+        """Start a model; with `wait_ready` return only once it answers (or failed).
+
+        A catalog model that is not on disk yet is downloaded first (stage "downloading").
+        """
+        uid_asked = request.get("model_uid") or request.get("model_name")
+        if isinstance(uid_asked, str) and uid_asked in self._pending:
+            raise ModelAlreadyRunning(f"Model is already being downloaded, uid: {uid_asked}")
+        try:
+            plan = await asyncio.to_thread(
+                plan_launch, request, self.catalog, self.settings, self.models_dir
+            )
+        except ModelFileMissing:
+            if self.downloads is None or request.get("model_path"):
+                raise
+            return await self._download_then_launch(request, wait_ready=wait_ready)
         existing = self._models.get(plan.uid)
         if existing is not None:
             if existing.state is not ModelState.ERROR:
@@ -106,6 +142,62 @@ class Supervisor:
         if wait_ready:
             await self._wait_loaded(record)
         return plan.uid
+
+    async def _download_then_launch(self, request: dict[str, Any], *, wait_ready: bool) -> str:
+        manager = self.downloads
+        assert manager is not None
+        name = str(request.get("model_name") or "").strip()
+        uid = validate_uid(str(request.get("model_uid") or name))
+        if uid in self._models and self._models[uid].state is not ModelState.ERROR:
+            raise ModelAlreadyRunning(f"Model is already in the model list, uid: {uid}")
+        model_type = parse_model_type(request.get("model_type"))
+        job, _spec = await asyncio.to_thread(
+            download_catalog_model,
+            manager,
+            self.catalog,
+            self.models_dir,
+            model_type=model_type,
+            name=name,
+            size=request.get("model_size_in_billions"),
+            quantization=request.get("quantization"),
+            source=request.get("download_hub") or self.settings.downloads.source,
+        )
+        family = self.catalog.find(model_type, name)
+        pending = PendingDownload(
+            uid=uid,
+            request=dict(request),
+            job_id=job.id,
+            model_name=name,
+            model_ability=list(family.model_ability) if family else [],
+        )
+        self._pending[uid] = pending
+        log.info("model %s is not downloaded yet; downloading (job %s)", uid, job.id)
+        pending.task = asyncio.create_task(self._finish_download(pending), name=f"dl-{uid}")
+        if not wait_ready:
+            return uid
+        return await asyncio.shield(pending.task)
+
+    async def _finish_download(self, pending: PendingDownload) -> str:
+        manager = self.downloads
+        assert manager is not None
+        try:
+            while True:
+                job = await asyncio.to_thread(manager.wait, pending.job_id, 1.0)
+                if job.state is JobState.COMPLETED:
+                    break
+                if job.state is JobState.CANCELLED:
+                    raise LaunchCancelled("Launch cancelled")
+                if job.state is JobState.FAILED:
+                    raise ModelLoadError(f"Download failed: {job.error}")
+        except BaseException as exc:
+            pending.error = str(exc)
+            self._pending.pop(pending.uid, None)
+            raise
+        self._pending.pop(pending.uid, None)
+        # Launch the very file that was downloaded: the repository's names may differ from the
+        # catalog's template, and a by-name lookup must never start the download again.
+        request = {**pending.request, "model_path": str(job.destinations[0])}
+        return await self.launch(request, wait_ready=True)
 
     async def _wait_loaded(self, record: RunningModel) -> None:
         await record.ready.wait()
@@ -169,6 +261,11 @@ class Supervisor:
             await record.handle.stop()
 
     async def cancel_launch(self, uid: str) -> None:
+        pending = self._pending.get(uid)
+        if pending is not None and self.downloads is not None:
+            # The partial files stay: launching the same model again resumes the download.
+            await asyncio.to_thread(self.downloads.cancel, pending.job_id, delete_files=False)
+            return
         record = self._models.get(uid)
         if record is None or record.state is not ModelState.LOADING:
             raise InvalidRequest(f"Model {uid} has not been launched yet")
@@ -179,6 +276,10 @@ class Supervisor:
         self._fail(record, "Launch cancelled")
 
     async def shutdown(self) -> None:
+        for pending in list(self._pending.values()):
+            if pending.task is not None:
+                pending.task.cancel()
+        self._pending.clear()
         records = list(self._models.values())
         self._models.clear()
         await asyncio.gather(*(self._discard(r) for r in records), return_exceptions=True)
@@ -278,7 +379,44 @@ class Supervisor:
         )
         return desc
 
+    def _download_progress(self, pending: PendingDownload) -> dict[str, Any]:
+        assert self.downloads is not None
+        job = self.downloads.get(pending.job_id)
+        figures = self.downloads.progress(pending.job_id)
+        # Downloading is most of a launch's wait; loading takes the last few percent.
+        progress = round(0.95 * float(figures["progress"]), 4)
+        files = [
+            {
+                "file": file.path,
+                "size": file.size,
+                "downloaded": dest.stat().st_size if dest.is_file() else None,
+            }
+            for file, dest in zip(job.files, job.destinations, strict=True)
+        ]
+        info = f"Downloading {job.label} from {job.hub}: {job.state}"
+        if job.error:
+            info += f" ({job.error})"
+        replica = {
+            "replica_id": 0,
+            "replica_model_uid": f"{pending.uid}-rep0",
+            "progress": progress,
+            "stage": "downloading",
+            "info": info,
+            "updated_at": time.time(),
+            "download_files": files,
+        }
+        return {
+            "progress": progress,
+            "stage": "downloading",
+            "download_files": files,
+            "replicas": [replica],
+            "download": {"job_id": job.id, "state": str(job.state), **figures},
+        }
+
     def progress(self, uid: str) -> dict[str, Any]:
+        pending = self._pending.get(uid)
+        if pending is not None and self.downloads is not None:
+            return self._download_progress(pending)
         record = self._models.get(uid)
         if record is None:
             return {"progress": 0.0, "stage": "pending", "download_files": [], "replicas": []}
@@ -309,7 +447,25 @@ class Supervisor:
     def instances(
         self, model_name: str | None = None, model_uid: str | None = None
     ) -> list[dict[str, Any]]:
-        out = []
+        out: list[dict[str, Any]] = []
+        for pending in self._pending.values():
+            if model_uid and pending.uid != model_uid:
+                continue
+            if model_name and pending.model_name != model_name:
+                continue
+            out.append(
+                {
+                    "model_name": pending.model_name,
+                    "model_uid": pending.uid,
+                    "model_version": None,
+                    "model_ability": pending.model_ability,
+                    "replica": 1,
+                    "status": "CREATING",
+                    "instance_created_ts": pending.created_ts,
+                    "n_worker": 1,
+                    "replica_statuses": [],
+                }
+            )
         for record in self._models.values():
             if model_uid and record.uid != model_uid:
                 continue

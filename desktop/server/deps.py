@@ -9,7 +9,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from desktop.core.catalog import Catalog
+from desktop.core.hub.manager import DownloadManager
+from desktop.core.paths import AppPaths
 from desktop.core.settings import Settings
+from desktop.core.store import ModelStore
 from desktop.core.supervisor import Supervisor
 
 
@@ -18,8 +21,11 @@ class ServerState:
     """Everything the routes share; created in the app's lifespan, kept on `app.state.xd`."""
 
     settings: Settings
+    paths: AppPaths
     catalog: Catalog
     supervisor: Supervisor
+    downloads: DownloadManager
+    store: ModelStore
     api_key: str | None
     started_at: float
 

@@ -47,6 +47,24 @@ def spec_folder(spec: Spec, models_dir: Path) -> Path:
     return repo_folder(models_dir, spec.model_id)
 
 
+def _spec_paths(manager: DownloadManager, spec: Spec, hub: HubName) -> list[str]:
+    """The files to fetch for a catalog spec, checked against the repository's listing (a
+    repository re-uploaded under other names still downloads the right quantization)."""
+    from desktop.core.catalog.sizes import match_spec_files
+
+    assert spec.model_id is not None
+    remote, _pinned, listing = manager.list_repo(
+        spec.model_id, hub=hub, revision=spec.model_revision
+    )
+    matched = match_spec_files(spec, listing)
+    if not matched.complete:
+        raise ModelNotFound(
+            f"{spec.model_id} on {remote.name} lacks {', '.join(matched.missing)} for "
+            f"{spec.quantization}; the catalog entry is out of date."
+        )
+    return matched.paths
+
+
 def download_repo_quantization(
     manager: DownloadManager,
     models_dir: Path,
@@ -58,15 +76,12 @@ def download_repo_quantization(
 ) -> DownloadJob:
     """Queue every part of one quantization of any GGUF repository."""
     from desktop.core.catalog.files import group_gguf_files
-    from desktop.core.quant import quant_level
 
     remote, _pinned, files = manager.list_repo(repo_id, hub=hub, revision=revision)
     grouped = group_gguf_files(files)
-    level = quant_level(quantization)
-    wanted = level.name if level else quantization.upper()
-    matches = [choice for choice in grouped.choices if choice.quant.upper() == wanted.upper()]
+    matches = grouped.find(quantization)
     if not matches:
-        offered = ", ".join(choice.quant for choice in grouped.choices) or "none"
+        offered = ", ".join(grouped.quants) or "none"
         raise ModelNotFound(
             f"{repo_id} on {remote.name} has no {quantization} GGUF. It offers: {offered}."
         )
@@ -116,11 +131,9 @@ def download_catalog_model(
             raise
         if spec.model_hub != hub or not spec.model_id:
             continue
-        files = spec.file_names()
-        if not files:
-            raise ModelNotFound(f"{name}: the catalog gives no file name for {spec.quantization}.")
         tried.append(hub)
         try:
+            files = _spec_paths(manager, spec, hub)
             job = manager.add(
                 spec.model_id,
                 files,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from desktop import __version__
+from desktop.core.catalog import Catalog
 from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
 from desktop.core.catalog.registry import parse_model_type
 from desktop.core.errors import InvalidRequest
@@ -270,9 +272,13 @@ async def engines_by_type(
 
 @router.get("/v1/cache/models")
 async def cached_models(
-    catalog: CatalogDep, supervisor: SupervisorDep, model_name: str | None = None
+    state: StateDep,
+    catalog: CatalogDep,
+    supervisor: SupervisorDep,
+    model_name: str | None = None,
 ) -> dict[str, Any]:
-    """GGUF files XinDesk knows on this machine: custom registrations' files and models in use."""
+    """GGUF files on this machine: downloaded and imported models, custom registrations'
+    files, and models in use; catalog downloads under their catalog names."""
     seen: dict[str, dict[str, Any]] = {}
     for kind in ("LLM", "embedding", "rerank"):
         for family in catalog.families(parse_model_type(kind)):
@@ -289,6 +295,18 @@ async def cached_models(
                         spec.model_uri,
                     ),
                 )
+    for model in await asyncio.to_thread(state.store.list):
+        if not model.usable:
+            continue
+        spec_match = _catalog_spec_for(catalog, model.repo_id, model.path.name)
+        if spec_match is not None:
+            family_name, kind, size = spec_match
+        else:
+            family_name, kind, size = (model.repo_id or model.path.stem).split("/")[-1], "LLM", None
+        seen.setdefault(
+            str(model.path),
+            _cache_entry(family_name, kind, size, model.quantization or "unknown", str(model.path)),
+        )
     for record, path in supervisor.running_files():
         desc = supervisor.describe(record.uid)
         seen.setdefault(
@@ -303,6 +321,20 @@ async def cached_models(
         )
     entries = [e for e in seen.values() if model_name is None or e["model_name"] == model_name]
     return {"list": sorted(entries, key=lambda e: e["model_name"])}
+
+
+def _catalog_spec_for(
+    catalog: Catalog, repo_id: str | None, file_name: str
+) -> tuple[str, str, Any] | None:
+    """The catalog family, type and size a downloaded file belongs to, if any."""
+    if repo_id is None:
+        return None
+    for kind in ("LLM", "embedding", "rerank"):
+        for family in catalog.families(parse_model_type(kind)):
+            for spec in family.model_specs:
+                if spec.model_id == repo_id and file_name in spec.file_names():
+                    return family.model_name, kind, spec.model_size_in_billions
+    return None
 
 
 def _cache_entry(name: str, kind: str, size: Any, quant: str, path: str) -> dict[str, Any]:

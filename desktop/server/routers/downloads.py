@@ -1,0 +1,148 @@
+"""Download routes (under /v1/xindesk/downloads): list, start, pause, resume, cancel, forget,
+and a Server-Sent Events stream of progress for the GUI and the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sse_starlette.sse import EventSourceResponse
+
+from desktop.core.hub.catalog_download import (
+    download_catalog_model,
+    download_repo_quantization,
+    repo_folder,
+)
+from desktop.core.hub.jobs import DownloadJob
+from desktop.core.hub.manager import DownloadManager
+from desktop.core.hub.remote import HubName
+from desktop.server.deps import StateDep, require_api_key
+from desktop.server.schemas.downloads import StartDownload
+
+router = APIRouter(
+    prefix="/v1/xindesk/downloads", dependencies=[Depends(require_api_key)], tags=["downloads"]
+)
+
+STREAM_INTERVAL = 0.5
+
+
+def view(manager: DownloadManager, job: DownloadJob) -> dict[str, Any]:
+    """A job as the API shows it: the record plus live progress."""
+    return {
+        "id": job.id,
+        "state": str(job.state),
+        "label": job.label,
+        "hub": job.hub,
+        "repo_id": job.repo_id,
+        "revision": job.revision,
+        "folder": str(job.folder),
+        "files": [f.model_dump() for f in job.files],
+        "error": job.error,
+        "model": job.model.model_dump() if job.model else None,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        **manager.progress(job.id),
+    }
+
+
+@router.get("")
+async def list_downloads(state: StateDep) -> dict[str, Any]:
+    manager = state.downloads
+    return {"downloads": [view(manager, job) for job in manager.list()]}
+
+
+@router.post("")
+async def start_download(body: StartDownload, state: StateDep) -> dict[str, Any]:
+    """Queue a download; answers at once with the job (poll it or follow /events)."""
+    manager = state.downloads
+    models_dir = state.settings.models_dir(state.paths)
+    hub: HubName | None = None if body.hub in (None, "auto") else body.hub  # type: ignore[assignment]
+    if body.model_name is not None:
+        job, _ = await asyncio.to_thread(
+            download_catalog_model,
+            manager,
+            state.catalog,
+            models_dir,
+            model_type=body.model_type,
+            name=body.model_name,
+            size=body.model_size_in_billions,
+            quantization=body.quantization,
+            source=body.hub or state.settings.downloads.source,
+        )
+    elif body.files:
+        assert body.repo_id is not None
+        job = await asyncio.to_thread(
+            manager.add,
+            body.repo_id,
+            body.files,
+            folder=repo_folder(models_dir, body.repo_id),
+            hub=hub,
+            revision=body.revision,
+        )
+    else:
+        assert body.repo_id is not None
+        assert body.quantization is not None
+        job = await asyncio.to_thread(
+            download_repo_quantization,
+            manager,
+            models_dir,
+            body.repo_id,
+            body.quantization,
+            hub=hub,
+            revision=body.revision,
+        )
+    return view(manager, job)
+
+
+@router.get("/events")
+async def events(request: Request, state: StateDep) -> EventSourceResponse:
+    """Every job's figures, sent when something changed (at most twice a second)."""
+    manager = state.downloads
+
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        last: dict[str, str] = {}
+        while not await request.is_disconnected():
+            current = {job.id: json.dumps(view(manager, job)) for job in manager.list()}
+            for job_id, text in current.items():
+                if last.get(job_id) != text:
+                    yield {"event": "download", "data": text}
+            for job_id in set(last) - set(current):
+                yield {"event": "removed", "data": json.dumps({"id": job_id})}
+            last = current
+            await asyncio.sleep(STREAM_INTERVAL)
+
+    return EventSourceResponse(stream(), ping=15)
+
+
+@router.get("/{job_id}")
+async def get_download(job_id: str, state: StateDep) -> dict[str, Any]:
+    return view(state.downloads, state.downloads.get(job_id))
+
+
+@router.post("/{job_id}/pause")
+async def pause(job_id: str, state: StateDep) -> dict[str, Any]:
+    return view(state.downloads, state.downloads.pause(job_id))
+
+
+@router.post("/{job_id}/resume")
+async def resume(job_id: str, state: StateDep) -> dict[str, Any]:
+    return view(state.downloads, state.downloads.resume(job_id))
+
+
+@router.post("/{job_id}/cancel")
+async def cancel(
+    job_id: str,
+    state: StateDep,
+    delete_files: bool = Query(True, description="Also delete the partial files."),
+) -> dict[str, Any]:
+    job = await asyncio.to_thread(state.downloads.cancel, job_id, delete_files=delete_files)
+    return view(state.downloads, job)
+
+
+@router.delete("/{job_id}")
+async def forget(job_id: str, state: StateDep) -> None:
+    """Remove a finished, cancelled or paused job from the list (downloaded files stay)."""
+    state.downloads.forget(job_id)

@@ -1,0 +1,174 @@
+"""The model library (under /v1/xindesk): hardware, hub search, a repository's GGUF files by
+quantization with a memory fit, registering a searched repository, and installed models."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from desktop.core.catalog.files import QuantChoice, group_gguf_files
+from desktop.core.catalog.from_repo import registration_from_repo
+from desktop.core.errors import HubUnreachable
+from desktop.core.hardware import probe_hardware
+from desktop.core.hub.remote import HubName, RemoteHub, open_hub, parse_repo_reference
+from desktop.core.hub.wiring import endpoint_for
+from desktop.core.quant import quant_level
+from desktop.core.store import InstalledModel
+from desktop.server.deps import StateDep, require_api_key
+from desktop.server.schemas.downloads import ImportModel, RegisterRepo
+
+router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)], tags=["library"])
+
+HubParam = Literal["huggingface", "modelscope"] | None
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses (and their tuples) as JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _hubs(state: StateDep, hub: HubName | None) -> list[RemoteHub]:
+    settings = state.settings.downloads
+    if hub is not None:
+        return [open_hub(hub, endpoint=endpoint_for(hub, settings))]
+    names: tuple[HubName, ...] = (
+        ("huggingface", "modelscope") if settings.source == "auto" else (settings.source,)
+    )
+    return [open_hub(name, endpoint=endpoint_for(name, settings)) for name in names]
+
+
+@router.get("/hardware")
+async def hardware() -> dict[str, Any]:
+    """RAM, GPUs and the llama.cpp backend of this build, with where each figure came from."""
+    found = await asyncio.to_thread(probe_hardware)
+    return {
+        **_plain(found),
+        "gpu_total_bytes": found.gpu_total_bytes,
+        "gpu_free_bytes": found.gpu_free_bytes,
+    }
+
+
+@router.get("/search")
+async def search(
+    state: StateDep,
+    q: str = Query(..., min_length=1, description="Words, owner/repo, or a hub URL."),
+    hub: HubParam = None,
+    limit: int = Query(30, ge=1, le=100),
+) -> dict[str, Any]:
+    """GGUF repositories on the hubs; a hub that cannot be reached is noted, not an error
+    (unless every hub failed)."""
+    wanted_hub, text, _extra = (None, q.strip(), None)
+    if "/" in q:
+        wanted_hub, text, _extra = parse_repo_reference(q)
+    hubs = _hubs(state, hub or wanted_hub)
+    results: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for remote in hubs:
+        try:
+            found = await asyncio.to_thread(remote.search, text, limit=limit)
+        except HubUnreachable as exc:
+            notes.append(str(exc))
+            continue
+        results.extend(_plain(item) for item in found)
+    if not results and len(notes) == len(hubs):
+        raise HubUnreachable(" ".join(notes))
+    return {"results": results, "notes": notes}
+
+
+def _choice_view(choice: QuantChoice) -> dict[str, Any]:
+    level = quant_level(choice.quant)
+    return {
+        "quantization": choice.quant,
+        "label": choice.label,
+        "files": [_plain(f) for f in choice.files],
+        "size": choice.size,
+        "complete": choice.complete,
+        "parts": choice.parts,
+        "bits_per_weight": level.bits_per_weight if level else None,
+    }
+
+
+@router.get("/repo")
+async def repo_files(
+    state: StateDep,
+    repo_id: str = Query(..., description="owner/repo or a hub URL."),
+    hub: HubParam = None,
+    revision: str | None = None,
+) -> dict[str, Any]:
+    """A repository's GGUF files grouped by quantization (best quality first), split parts
+    together, vision projectors apart."""
+    named_hub, repo, _extra = parse_repo_reference(repo_id)
+    remote, pinned, files = await asyncio.to_thread(
+        state.downloads.list_repo, repo, hub=hub or named_hub, revision=revision
+    )
+    grouped = group_gguf_files(files)
+    return {
+        "hub": remote.name,
+        "repo_id": repo,
+        "revision": pinned,
+        "choices": [_choice_view(choice) for choice in grouped.choices],
+        "projectors": [_plain(f) for f in grouped.projectors],
+        "unknown": [_plain(f) for f in grouped.unknown],
+    }
+
+
+@router.post("/repo/register")
+async def register_repo(body: RegisterRepo, state: StateDep) -> dict[str, Any]:
+    """Make a searched repository launchable by name (a custom registration): launching it
+    downloads the chosen quantization first, like a catalog model."""
+    named_hub, repo, _extra = parse_repo_reference(body.repo_id)
+    remote, _pinned, files = await asyncio.to_thread(
+        state.downloads.list_repo, repo, hub=body.hub or named_hub
+    )
+    payload = registration_from_repo(
+        repo,
+        remote.name,
+        group_gguf_files(files),
+        model_name=body.model_name,
+        model_type=body.model_type,
+        context_length=body.context_length,
+    )
+    family = state.catalog.register(body.model_type, payload, persist=True)
+    return family.to_api()
+
+
+def _installed_view(model: InstalledModel) -> dict[str, Any]:
+    view: dict[str, Any] = _plain(model)
+    view["usable"] = model.usable
+    return view
+
+
+@router.get("/installed")
+async def installed(state: StateDep) -> dict[str, Any]:
+    """GGUF models on this machine: downloaded, imported in place, and found in the Hugging
+    Face cache."""
+    found = await asyncio.to_thread(state.store.list)
+    return {"models": [_installed_view(model) for model in found]}
+
+
+@router.post("/installed/import")
+async def import_model(body: ImportModel, state: StateDep) -> dict[str, Any]:
+    """Register a local .gguf (or a split set) where it is, without copying it."""
+    model = await asyncio.to_thread(lambda: state.store.import_path(Path(body.path).expanduser()))
+    return _installed_view(model)
+
+
+@router.delete("/installed/{model_id:path}")
+async def delete_installed(
+    model_id: str, state: StateDep, delete_files: bool = Query(False)
+) -> None:
+    """Delete a downloaded model's files, or forget an imported one (its file stays unless
+    `delete_files`). A model that is running cannot be deleted."""
+    await asyncio.to_thread(state.store.remove, model_id, delete_files=delete_files)

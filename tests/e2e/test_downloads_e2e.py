@@ -1,0 +1,215 @@
+"""Downloads through the real server: launch of a catalog model that is not on disk (through
+xinference-client, progress observed), SIGKILL mid-download and resume, and the REST routes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from xinference_client import RESTfulClient
+
+from desktop.core.hub.transfer import PART_SUFFIX
+from tests.fixtures.hub_server import TestHub
+from tests.fixtures.server import ServerProcess, run_server
+
+pytestmark = pytest.mark.e2e
+
+CATALOG_REPO = "bartowski/google_gemma-3-1b-it-GGUF"
+CATALOG_FILE = "google_gemma-3-1b-it-Q4_K_M.gguf"
+
+
+def _write_settings(home: Path, hub: TestHub, **downloads: object) -> None:
+    config = home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "downloads": {
+            "source": "huggingface",
+            "hf_endpoint": hub.url,
+            "modelscope_endpoint": hub.url,
+            "retries": 3,
+            **downloads,
+        }
+    }
+    (config / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+
+
+@pytest.fixture
+def hub(gemma_gguf: Path) -> Iterator[TestHub]:
+    with TestHub() as test_hub:
+        test_hub.add_repo(CATALOG_REPO, {CATALOG_FILE: gemma_gguf, "README.md": b"gemma"})
+        yield test_hub
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_launch_downloads_then_loads(
+    tmp_path: Path, hub: TestHub, gemma_gguf: Path
+) -> None:
+    home = tmp_path / "home"
+    _write_settings(home, hub)
+    # Slow the file down so the download stage is long enough to be seen.
+    hub.stall(2.0, after_bytes=32 * 1024 * 1024, path=CATALOG_FILE)
+    with run_server(home, env=hub.hf_env()) as server:
+        client = RESTfulClient(server.url)
+        stages: list[tuple[str, float]] = []
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                reply = httpx.get(f"{server.url}/v1/models/gemma-dl/progress", timeout=10).json()
+                stages.append((reply["stage"], reply["progress"]))
+                time.sleep(0.1)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            uid = client.launch_model(
+                model_name="gemma-3-1b-it",
+                model_engine="llama.cpp",
+                model_format="ggufv2",
+                model_size_in_billions=1,
+                quantization="Q4_K_M",
+                model_uid="gemma-dl",
+                n_ctx=512,
+            )
+        finally:
+            done.set()
+            watcher.join()
+        assert uid == "gemma-dl"
+        downloading = [p for stage, p in stages if stage == "downloading"]
+        assert downloading, stages
+        assert any(0 < p < 0.95 for p in downloading), downloading
+        assert downloading == sorted(downloading)
+        model = client.get_model(uid)
+        reply = model.generate("Hello", generate_config={"max_tokens": 4})  # type: ignore[union-attr]
+        assert reply["choices"][0]["text"] is not None
+        installed = home / "data" / "models" / "bartowski" / "google_gemma-3-1b-it-GGUF"
+        assert _sha(installed / CATALOG_FILE) == _sha(gemma_gguf)
+        cached = httpx.get(f"{server.url}/v1/cache/models", timeout=10).json()["list"]
+        assert any(entry["path"].endswith(CATALOG_FILE) for entry in cached)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_sigkill_mid_download_resumes_after_restart(
+    tmp_path: Path, hub: TestHub, gemma_gguf: Path
+) -> None:
+    home = tmp_path / "home"
+    _write_settings(home, hub)
+    size = gemma_gguf.stat().st_size
+    hub.stall(30, after_bytes=size // 2, path=CATALOG_FILE)
+    part = home / "data" / "models" / "bartowski" / "google_gemma-3-1b-it-GGUF"
+    part = part / (CATALOG_FILE + PART_SUFFIX)
+    with run_server(home, env=hub.hf_env()) as server:
+        job = httpx.post(
+            f"{server.url}/v1/xindesk/downloads",
+            json={"repo_id": CATALOG_REPO, "files": [CATALOG_FILE]},
+            timeout=30,
+        ).json()
+        deadline = time.monotonic() + 60
+        while not (part.exists() and part.stat().st_size >= size // 4):
+            assert time.monotonic() < deadline, "the download never got going"
+            time.sleep(0.05)
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+    kept = part.stat().st_size
+    assert 0 < kept < size
+    assert not (part.parent / CATALOG_FILE).exists()
+    served_before = hub.bytes_served(CATALOG_REPO, CATALOG_FILE)
+    with run_server(home, env=hub.hf_env()) as server:
+        deadline = time.monotonic() + 120
+        while True:
+            state = httpx.get(f"{server.url}/v1/xindesk/downloads/{job['id']}", timeout=10).json()
+            if state["state"] in ("completed", "failed"):
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert state["state"] == "completed", state
+    assert _sha(part.parent / CATALOG_FILE) == _sha(gemma_gguf)
+    # The restart fetched only what the partial file lacked (plus at most one chunk).
+    assert hub.bytes_served(CATALOG_REPO, CATALOG_FILE) - served_before <= size - kept + 2**20
+
+
+def _api(server: ServerProcess) -> httpx.Client:
+    return httpx.Client(base_url=server.url, timeout=60)
+
+
+@pytest.mark.timeout(300)
+def test_library_routes(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
+    home = tmp_path / "home"
+    _write_settings(home, hub)
+    hub.add_repo(
+        "acme/Tiny-7B-GGUF",
+        {
+            "tiny-7b-Q4_K_M.gguf": b"x" * 4096,
+            "tiny-7b-Q8_0-00001-of-00002.gguf": b"y" * 2048,
+            "tiny-7b-Q8_0-00002-of-00002.gguf": b"z" * 2048,
+            "mmproj-tiny-f16.gguf": b"p" * 1024,
+        },
+        downloads=10,
+    )
+    hub.add_repo("acme/not-a-model", {"README.md": b"nothing"})
+    with run_server(home, env=hub.hf_env()) as server, _api(server) as api:
+        found = api.get("/v1/xindesk/search", params={"q": "tiny"}).json()
+        assert [r["repo_id"] for r in found["results"]] == ["acme/Tiny-7B-GGUF"]
+
+        repo = api.get("/v1/xindesk/repo", params={"repo_id": "acme/Tiny-7B-GGUF"}).json()
+        assert [c["quantization"] for c in repo["choices"]] == ["Q8_0", "Q4_K_M"]
+        assert repo["choices"][0]["size"] == 4096 and repo["choices"][0]["parts"] == 2
+        assert [p["path"] for p in repo["projectors"]] == ["mmproj-tiny-f16.gguf"]
+
+        missing = api.get("/v1/xindesk/repo", params={"repo_id": "acme/nope"})
+        assert missing.status_code == 400 and "acme/nope" in missing.json()["detail"]
+
+        job = api.post(
+            "/v1/xindesk/downloads", json={"repo_id": "acme/Tiny-7B-GGUF", "quantization": "q8_0"}
+        ).json()
+        assert [f["path"] for f in job["files"]] == [
+            "tiny-7b-Q8_0-00001-of-00002.gguf",
+            "tiny-7b-Q8_0-00002-of-00002.gguf",
+        ]
+        deadline = time.monotonic() + 60
+        while job["state"] not in ("completed", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+            job = api.get(f"/v1/xindesk/downloads/{job['id']}").json()
+        assert job["state"] == "completed", job
+        assert job["downloaded_bytes"] == job["total_bytes"] == 4096
+
+        unknown = api.post("/v1/xindesk/downloads/nope/pause")
+        assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+        bad = api.post("/v1/xindesk/downloads", json={"repo_id": "acme/Tiny-7B-GGUF"})
+        assert bad.status_code == 422 and "detail" in bad.json()
+
+        registered = api.post(
+            "/v1/xindesk/repo/register", json={"repo_id": "acme/Tiny-7B-GGUF"}
+        ).json()
+        assert registered["model_name"] == "Tiny-7B-GGUF"
+        quants = {s["quantization"] for s in registered["model_specs"]}
+        assert quants == {"Q8_0", "Q4_K_M"}
+        names = [
+            r["model_name"] for r in api.get("/v1/model_registrations/LLM").json()
+        ]
+        assert "Tiny-7B-GGUF" in names
+
+        imported = api.post("/v1/xindesk/installed/import", json={"path": str(gemma_gguf)})
+        assert imported.status_code == 200, imported.text
+        listed = api.get("/v1/xindesk/installed").json()["models"]
+        assert str(gemma_gguf) in [m["path"] for m in listed]
+        not_gguf = api.post("/v1/xindesk/installed/import", json={"path": str(home)})
+        assert not_gguf.status_code == 400
+
+        hardware = api.get("/v1/xindesk/hardware").json()
+        assert hardware["ram_total_bytes"] > 0 and hardware["backend"]
