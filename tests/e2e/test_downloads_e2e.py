@@ -213,3 +213,51 @@ def test_library_routes(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
 
         hardware = api.get("/v1/xindesk/hardware").json()
         assert hardware["ram_total_bytes"] > 0 and hardware["backend"]
+
+
+@pytest.mark.timeout(300)
+def test_cli_download_ctrl_c_pauses_and_rerun_resumes(
+    tmp_path: Path, hub: TestHub, gemma_gguf: Path
+) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    _write_settings(home, hub)
+    size = gemma_gguf.stat().st_size
+    hub.stall(20, after_bytes=size // 3, path=CATALOG_FILE)
+    folder = home / "data" / "models" / "bartowski" / "google_gemma-3-1b-it-GGUF"
+    part = folder / (CATALOG_FILE + PART_SUFFIX)
+    with run_server(home, env=hub.hf_env()) as server:
+        command = [
+            sys.executable,
+            "-m",
+            "desktop",
+            "download",
+            "gemma-3-1b-it",
+            "-s",
+            "1",
+            "-q",
+            "Q4_K_M",
+            "-e",
+            server.url,
+        ]
+        first = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy()
+        )
+        deadline = time.monotonic() + 60
+        while not (part.exists() and part.stat().st_size >= size // 4):
+            assert time.monotonic() < deadline, "the download never got going"
+            time.sleep(0.05)
+        first.send_signal(signal.SIGINT)
+        out, err = first.communicate(timeout=60)
+        assert first.returncode == 130, (out, err)
+        assert b"Paused" in out
+        jobs = httpx.get(f"{server.url}/v1/xindesk/downloads", timeout=10).json()["downloads"]
+        assert [j["state"] for j in jobs] == ["paused"]
+        second = subprocess.run(command, capture_output=True, timeout=240, env=os.environ.copy())
+        assert second.returncode == 0, (second.stdout, second.stderr)
+        assert b"Done" in second.stdout
+        jobs = httpx.get(f"{server.url}/v1/xindesk/downloads", timeout=10).json()["downloads"]
+        assert [j["state"] for j in jobs] == ["completed"]
+    assert _sha(folder / CATALOG_FILE) == _sha(gemma_gguf)

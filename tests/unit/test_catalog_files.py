@@ -104,17 +104,20 @@ def test_official_qwen_repo_groups_split_parts_best_quality_first() -> None:
         "Q2_K",
     ]
     assert all(c.complete and c.folder is None for c in repo.choices)
-    assert repo.projectors == [] and repo.unknown == []  # README, LICENSE are no GGUF
+    assert repo.projectors == []
+    assert repo.unknown == []  # README, LICENSE are no GGUF
     q4 = repo.find("q4_k_m")[0]
     assert [f.path for f in q4.files] == [
         "qwen2.5-7b-instruct-q4_k_m-00001-of-00002.gguf",
         "qwen2.5-7b-instruct-q4_k_m-00002-of-00002.gguf",
     ]
     assert q4.size == 3_993_201_344 + 689_872_320
-    assert q4.parts == 2 and q4.path == q4.files[0].path
+    assert q4.parts == 2
+    assert q4.path == q4.files[0].path
     assert q4.label == "qwen2.5-7b-instruct-q4_k_m"
     fp16 = repo.find("F16")[0]
-    assert fp16.parts == 4 and len(fp16.files) == 4
+    assert fp16.parts == 4
+    assert len(fp16.files) == 4
     assert repo.find("q2_k")[0].files[0].path == "qwen2.5-7b-instruct-q2_k.gguf"
 
 
@@ -146,7 +149,8 @@ def test_parts_listed_out_of_order_come_back_in_order_and_sets_do_not_merge() ->
     assert len(repo.choices) == 2
     complete, partial = repo.choices  # complete first within a level
     assert [split_part(f.path) for f in complete.files] == [(1, 3), (2, 3), (3, 3)]
-    assert complete.complete and not partial.complete
+    assert complete.complete
+    assert not partial.complete
     assert partial.missing_parts == (2,)
 
 
@@ -161,10 +165,14 @@ def test_big_quantizations_in_folders() -> None:
     ]
     assert q8.complete
     (f16,) = repo.find("f16")
-    assert f16.parts == 4 and f16.complete and f16.folder == "Qwen2.5-72B-Instruct-f16"
+    assert f16.parts == 4
+    assert f16.complete
+    assert f16.folder == "Qwen2.5-72B-Instruct-f16"
     (q4,) = repo.find("Q4_K_M")
-    assert q4.folder is None and q4.parts == 1
-    assert repo.quants[0] == "F16" and repo.quants[-1] == "IQ1_M"
+    assert q4.folder is None
+    assert q4.parts == 1
+    assert repo.quants[0] == "F16"
+    assert repo.quants[-1] == "IQ1_M"
     assert repo.unknown == []  # the .imatrix file is no GGUF
 
 
@@ -174,7 +182,9 @@ def test_quant_named_only_by_the_folder() -> None:
     )
 
     (choice,) = repo.choices
-    assert choice.quant == "Q4_K_M" and choice.complete and choice.folder == "Q4_K_M"
+    assert choice.quant == "Q4_K_M"
+    assert choice.complete
+    assert choice.folder == "Q4_K_M"
 
 
 def test_projectors_are_never_choices_and_ud_variants_are() -> None:
@@ -256,7 +266,8 @@ def test_qwen25_7b_on_modelscope(catalog: Catalog, tmp_path: Path) -> None:
 
     table = CatalogFiles(ListingCache(tmp_path)).for_hub(specs, hub)
 
-    assert len(table) == 8 and all(row.complete and row.hub == "modelscope" for row in table)
+    assert len(table) == 8
+    assert all(row.complete and row.hub == "modelscope" for row in table)
     q8 = next(row for row in table if row.quantization == "q8_0")
     assert q8.size == 3_993_201_344 + 4_105_407_744
 
@@ -304,7 +315,9 @@ def test_qwen3_30b_split_set_in_a_folder_and_a_missing_level(
     hub = FakeHub("modelscope", {repo: ms_listing(repo)})
     specs = gguf_specs(catalog, "qwen3", "30", "modelscope")
 
-    rows = {row.quantization: row for row in CatalogFiles(ListingCache(tmp_path)).for_hub(specs, hub)}
+    rows = {
+        row.quantization: row for row in CatalogFiles(ListingCache(tmp_path)).for_hub(specs, hub)
+    }
 
     assert rows["BF16"].paths == [
         "BF16/Qwen3-30B-A3B-BF16-00001-of-00002.gguf",
@@ -314,7 +327,8 @@ def test_qwen3_30b_split_set_in_a_folder_and_a_missing_level(
     assert rows["UD-Q4_K_XL"].paths == ["Qwen3-30B-A3B-UD-Q4_K_XL.gguf"]
     # The recorded listing has no UD-IQ2_M file: the spec says so instead of guessing.
     missing = rows["UD-IQ2_M"]
-    assert not missing.complete and missing.size is None
+    assert not missing.complete
+    assert missing.size is None
     assert missing.missing == ("Qwen3-30B-A3B-UD-IQ2_M.gguf",)
 
 
@@ -329,7 +343,8 @@ def test_catalog_names_that_no_longer_match_fall_back_to_the_repos_files() -> No
 
     found = match_spec_files(spec, hf_listing("Qwen/Qwen2.5-7B-Instruct-GGUF"))
 
-    assert found.complete and not found.exact
+    assert found.complete
+    assert not found.exact
     assert found.expected == ("qwen2.5-7b-instruct-q4_k_m.gguf",)
     assert found.paths == [
         "qwen2.5-7b-instruct-q4_k_m-00001-of-00002.gguf",
@@ -347,7 +362,8 @@ def test_names_match_ignoring_case_and_folder() -> None:
 
     found = match_spec_files(spec, files("gguf/Model-Q4_K_M.gguf", "README.md"))
 
-    assert found.exact and found.paths == ["gguf/Model-Q4_K_M.gguf"]
+    assert found.exact
+    assert found.paths == ["gguf/Model-Q4_K_M.gguf"]
 
 
 def test_a_spec_must_be_asked_of_its_own_hub(catalog: Catalog, tmp_path: Path) -> None:
@@ -376,12 +392,14 @@ def test_listing_cache_ttl_refresh_and_stale_fallback(tmp_path: Path) -> None:
     cache = ListingCache(tmp_path, ttl=3600, clock=clock)
 
     first = cache.get(hub, repo)
-    assert not first.stale and len(first.files) == 12
+    assert not first.stale
+    assert len(first.files) == 12
     assert (tmp_path / "huggingface").is_dir()
 
     clock.now += 60
     again = cache.get(hub, repo)
-    assert again.files == first.files and len(hub.calls) == 1  # fresh: not asked again
+    assert again.files == first.files
+    assert len(hub.calls) == 1  # fresh: not asked again
 
     # A new cache over the same folder (the next app start) reads the file.
     assert ListingCache(tmp_path, ttl=3600, clock=clock).get(hub, repo).files == first.files
@@ -389,13 +407,16 @@ def test_listing_cache_ttl_refresh_and_stale_fallback(tmp_path: Path) -> None:
 
     clock.now += 3600
     refreshed = cache.get(hub, repo)
-    assert len(hub.calls) == 2 and refreshed.fetched_at == clock.now
+    assert len(hub.calls) == 2
+    assert refreshed.fetched_at == clock.now
 
     clock.now += 7200
     hub.error = HubUnreachable("Cannot reach Hugging Face at https://huggingface.co: refused.")
     stale = cache.get(hub, repo)
-    assert stale.stale and stale.files == first.files
-    assert stale.note is not None and "Cannot reach Hugging Face" in stale.note
+    assert stale.stale
+    assert stale.files == first.files
+    assert stale.note is not None
+    assert "Cannot reach Hugging Face" in stale.note
     assert "2 hours ago" in stale.note
 
     spec = Spec(
@@ -405,7 +426,9 @@ def test_listing_cache_ttl_refresh_and_stale_fallback(tmp_path: Path) -> None:
         model_file_name_template="qwen2.5-0.5b-instruct-q8_0.gguf",
     )
     row = CatalogFiles(cache).spec_files(spec, hub)
-    assert row.stale and row.complete and row.note == stale.note
+    assert row.stale
+    assert row.complete
+    assert row.note == stale.note
 
 
 def test_listing_cache_without_a_copy_raises_and_not_found_is_not_masked(tmp_path: Path) -> None:

@@ -468,8 +468,11 @@ def ms(hub: TestHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     The SDK builds its default config once per process (endpoint, token, cache and config
     folders); installing a fresh one keeps the developer's ~/.modelscope out of the test.
     """
+    from modelscope_hub import config as ms_config
     from modelscope_hub.config import HubConfig, set_default_config
 
+    # Read directly: get_default_config() would build (and keep) one when there is none.
+    previous = ms_config._default_config
     for name, value in hub.ms_env().items():
         monkeypatch.setenv(name, value)
     config = HubConfig(
@@ -482,7 +485,7 @@ def ms(hub: TestHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     try:
         yield hub
     finally:
-        set_default_config(None)
+        set_default_config(previous)
 
 
 def _ms_url(hub: TestHub, filename: str = GGUF) -> str:

@@ -39,45 +39,53 @@ def recorded(name: str) -> Any:
 # -- references ----------------------------------------------------------------------------------
 
 
+HF, MS = "huggingface", "modelscope"
+LLAMA = "bartowski/Llama-3.2-1B-Instruct-GGUF"
+Q72 = "bartowski/Qwen2.5-72B-Instruct-GGUF"
+Q72_PART = "Qwen2.5-72B-Instruct-Q8_0/Qwen2.5-72B-Instruct-Q8_0-00001-of-00002.gguf"
+QWEN7 = "qwen/Qwen2.5-7B-Instruct-GGUF"
+QWEN7_PART = "qwen2.5-7b-instruct-q4_k_m-00001-of-00002.gguf"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("bartowski/Qwen2.5-7B-Instruct-GGUF", (None, "bartowski/Qwen2.5-7B-Instruct-GGUF", None)),
         ("  Qwen/Qwen2.5-0.5B-Instruct-GGUF\n", (None, "Qwen/Qwen2.5-0.5B-Instruct-GGUF", None)),
         ("unsloth/gemma-3-4b-it-GGUF:Q4_K_M", (None, "unsloth/gemma-3-4b-it-GGUF", "Q4_K_M")),
-        ("unsloth/gemma-3-4b-it-GGUF:UD-Q4_K_XL", (None, "unsloth/gemma-3-4b-it-GGUF", "UD-Q4_K_XL")),
+        (
+            "unsloth/gemma-3-4b-it-GGUF:UD-Q4_K_XL",
+            (None, "unsloth/gemma-3-4b-it-GGUF", "UD-Q4_K_XL"),
+        ),
         ("owner/repo:latest", (None, "owner/repo", None)),
-        ("hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF", ("huggingface", "bartowski/Llama-3.2-1B-Instruct-GGUF", None)),
-        ("hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:IQ4_XS", ("huggingface", "bartowski/Llama-3.2-1B-Instruct-GGUF", "IQ4_XS")),
-        ("huggingface.co/owner/repo", ("huggingface", "owner/repo", None)),
-        ("https://huggingface.co/owner/repo", ("huggingface", "owner/repo", None)),
-        ("https://huggingface.co/owner/repo/", ("huggingface", "owner/repo", None)),
-        ("https://huggingface.co/owner/repo/tree/main", ("huggingface", "owner/repo", None)),
-        ("https://huggingface.co/owner/repo/blob/main/x.gguf", ("huggingface", "owner/repo", "x.gguf")),
+        (f"hf.co/{LLAMA}", (HF, LLAMA, None)),
+        (f"hf.co/{LLAMA}:IQ4_XS", (HF, LLAMA, "IQ4_XS")),
+        ("huggingface.co/owner/repo", (HF, "owner/repo", None)),
+        ("https://huggingface.co/owner/repo", (HF, "owner/repo", None)),
+        ("https://huggingface.co/owner/repo/", (HF, "owner/repo", None)),
+        ("https://huggingface.co/owner/repo/tree/main", (HF, "owner/repo", None)),
+        ("https://huggingface.co/owner/repo/blob/main/x.gguf", (HF, "owner/repo", "x.gguf")),
         (
-            "https://huggingface.co/bartowski/Qwen2.5-72B-Instruct-GGUF/resolve/main/"
-            "Qwen2.5-72B-Instruct-Q8_0/Qwen2.5-72B-Instruct-Q8_0-00001-of-00002.gguf?download=true",
-            (
-                "huggingface",
-                "bartowski/Qwen2.5-72B-Instruct-GGUF",
-                "Qwen2.5-72B-Instruct-Q8_0/Qwen2.5-72B-Instruct-Q8_0-00001-of-00002.gguf",
-            ),
+            f"https://huggingface.co/{Q72}/resolve/main/{Q72_PART}?download=true",
+            (HF, Q72, Q72_PART),
         ),
-        ("https://hf-mirror.com/owner/repo", ("huggingface", "owner/repo", None)),
-        ("HTTPS://HF-MIRROR.COM/owner/repo/blob/main/a%20b.gguf", ("huggingface", "owner/repo", "a b.gguf")),
-        ("https://www.modelscope.cn/models/owner/repo/files", ("modelscope", "owner/repo", None)),
-        ("https://modelscope.cn/models/owner/repo/summary", ("modelscope", "owner/repo", None)),
-        ("modelscope.cn/models/owner/repo", ("modelscope", "owner/repo", None)),
-        ("modelscope.cn/Qwen/Qwen2.5-3B-Instruct-GGUF:q4_k_m", ("modelscope", "Qwen/Qwen2.5-3B-Instruct-GGUF", "q4_k_m")),
+        ("https://hf-mirror.com/owner/repo", (HF, "owner/repo", None)),
+        ("HTTPS://HF-MIRROR.COM/owner/repo/blob/main/a%20b.gguf", (HF, "owner/repo", "a b.gguf")),
+        ("https://www.modelscope.cn/models/owner/repo/files", (MS, "owner/repo", None)),
+        ("https://modelscope.cn/models/owner/repo/summary", (MS, "owner/repo", None)),
+        ("modelscope.cn/models/owner/repo", (MS, "owner/repo", None)),
         (
-            "https://www.modelscope.cn/models/qwen/Qwen2.5-7B-Instruct-GGUF/file/view/master/"
-            "qwen2.5-7b-instruct-q4_k_m-00001-of-00002.gguf?status=2",
-            ("modelscope", "qwen/Qwen2.5-7B-Instruct-GGUF", "qwen2.5-7b-instruct-q4_k_m-00001-of-00002.gguf"),
+            "modelscope.cn/Qwen/Qwen2.5-3B-Instruct-GGUF:q4_k_m",
+            (MS, "Qwen/Qwen2.5-3B-Instruct-GGUF", "q4_k_m"),
         ),
-        ("https://modelscope.cn/models/o/r/resolve/master/sub/x.gguf", ("modelscope", "o/r", "sub/x.gguf")),
-        ("https://www.modelscope.ai/models/o/r", ("modelscope", "o/r", None)),
+        (
+            f"https://www.modelscope.cn/models/{QWEN7}/file/view/master/{QWEN7_PART}?status=2",
+            (MS, QWEN7, QWEN7_PART),
+        ),
+        ("https://modelscope.cn/models/o/r/resolve/master/sub/x.gguf", (MS, "o/r", "sub/x.gguf")),
+        ("https://www.modelscope.ai/models/o/r", (MS, "o/r", None)),
     ],
-)  # fmt: skip
+)
 def test_parse_repo_reference(text: str, expected: tuple[str | None, str, str | None]) -> None:
     assert parse_repo_reference(text) == expected
 
@@ -124,7 +132,8 @@ def test_hubs_for_each_source() -> None:
         lambda hub: tokens[hub],
     )
     assert [hub.name for hub in auto] == ["huggingface", "modelscope"]
-    assert isinstance(auto[0], HuggingFaceHub) and auto[0].endpoint == "https://hf-mirror.com"
+    assert isinstance(auto[0], HuggingFaceHub)
+    assert auto[0].endpoint == "https://hf-mirror.com"
 
     only_hf = hubs_for(DownloadSettings(source="huggingface"))
     assert [hub.name for hub in only_hf] == ["huggingface"]
@@ -144,8 +153,10 @@ def test_open_hub_defaults_to_the_libraries_addresses(monkeypatch: pytest.Monkey
     monkeypatch.delenv("MODELSCOPE_DOMAIN", raising=False)
     hf = open_hub("huggingface", endpoint=None)
     ms = open_hub("modelscope", endpoint=None)
-    assert isinstance(hf, HuggingFaceHub) and hf.endpoint == constants.ENDPOINT
-    assert isinstance(ms, ModelScopeHub) and ms.endpoint == "https://modelscope.cn"
+    assert isinstance(hf, HuggingFaceHub)
+    assert hf.endpoint == constants.ENDPOINT
+    assert isinstance(ms, ModelScopeHub)
+    assert ms.endpoint == "https://modelscope.cn"
     # A bare domain, as people type it in the settings, gets a scheme.
     assert ModelScopeHub("www.modelscope.cn").endpoint == "https://www.modelscope.cn"
 
@@ -320,7 +331,9 @@ def ms_api() -> Any:
     return HubApi(HubConfig(endpoint="https://www.modelscope.cn", token=""))
 
 
-def test_ms_list_files_from_a_recorded_listing(ms_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ms_list_files_from_a_recorded_listing(
+    ms_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     raw = recorded("ms-files-unsloth__Qwen3-30B-A3B-GGUF.json")
     asked: dict[str, Any] = {}
 
@@ -334,7 +347,8 @@ def test_ms_list_files_from_a_recorded_listing(ms_api: Any, monkeypatch: pytest.
     files = hub.list_files("unsloth/Qwen3-30B-A3B-GGUF")
 
     assert asked["repo_id"] == "unsloth/Qwen3-30B-A3B-GGUF"
-    assert asked["revision"] == "master" and asked["recursive"] is True
+    assert asked["revision"] == "master"
+    assert asked["recursive"] is True
     blobs = [e for e in raw["Data"]["Files"] if e["Type"] == "blob"]
     assert files == [RemoteFile(e["Path"], e["Size"], e["Sha256"]) for e in blobs]
     assert "BF16" not in {f.path for f in files}  # the folder entry
@@ -361,9 +375,12 @@ def test_ms_search_from_a_recorded_answer(ms_api: Any, monkeypatch: pytest.Monke
         "bartowski/Qwen2.5-7B-Instruct-GGUF",
         "okwinds/Qwen2.5-7B-Instruct-Int4-GGUF",
     ]
-    assert hits[0].downloads == 95_113 and hits[0].likes == 61
-    assert hits[0].updated is not None and hits[0].updated.startswith("2024-09-20T08:10:02")
-    assert hits[0].gguf_files is None and hits[0].hub == "modelscope"
+    assert hits[0].downloads == 95_113
+    assert hits[0].likes == 61
+    assert hits[0].updated is not None
+    assert hits[0].updated.startswith("2024-09-20T08:10:02")
+    assert hits[0].gguf_files is None
+    assert hits[0].hub == "modelscope"
 
 
 @pytest.mark.parametrize(
@@ -449,8 +466,10 @@ def test_live_file_url_and_revision_serve_the_file(
     assert response.content == published[path]
     if name == "huggingface":
         assert len(revision) == 40  # a commit, so a download cannot change under us
+        assert hub.resolve_revision("acme/tiny-chat-GGUF", "main") == revision
     else:
         assert revision == "master"
+        assert hub.resolve_revision("acme/tiny-chat-GGUF", "master") == "master"
 
 
 @pytest.mark.parametrize("name", HUBS)
@@ -462,7 +481,9 @@ def test_live_search_finds_gguf_repos_only(
     hits = hub.search("tiny-chat")
 
     assert [h.repo_id for h in hits] == ["acme/tiny-chat-GGUF"]
-    assert hits[0].hub == name and hits[0].downloads == 42 and hits[0].likes == 3
+    assert hits[0].hub == name
+    assert hits[0].downloads == 42
+    assert hits[0].likes == 3
     assert "gguf" in hits[0].tags
     assert hits[0].gguf_files == (4 if name == "huggingface" else None)
     assert hub.search("no-such-model") == []
@@ -481,6 +502,8 @@ def test_live_unknown_repo_and_revision(
         hub.resolve_revision("acme/missing")
     with pytest.raises(ModelNotFound, match="v404"):
         hub.list_files("acme/tiny-chat-GGUF", "v404")
+    with pytest.raises(ModelNotFound, match="v404"):
+        hub.resolve_revision("acme/tiny-chat-GGUF", "v404")
 
 
 def test_live_auto_falls_back_from_an_unreachable_hugging_face(
@@ -495,7 +518,8 @@ def test_live_auto_falls_back_from_an_unreachable_hugging_face(
 
     name, files = first_reachable(hubs_for(settings), listing)
 
-    assert name == "modelscope" and asked == ["modelscope"]  # HF failed its probe
+    assert name == "modelscope"
+    assert asked == ["modelscope"]  # HF failed its probe
     assert {f.path for f in files} == set(published)
 
 
@@ -521,7 +545,8 @@ def test_live_nothing_reachable_names_every_hub() -> None:
         first_reachable(hubs_for(settings), lambda hub: hub.search("x"))
 
     message = str(error.value)
-    assert UNREACHABLE in message and "127.0.0.1:9" in message
+    assert UNREACHABLE in message
+    assert "127.0.0.1:9" in message
     assert "hf-mirror.com" in message  # what to do about it
 
 

@@ -302,6 +302,7 @@ class ListingCache:
             log.warning("cannot cache the listing of %s: %s", listing.repo_id, exc)
 
     def _file(self, hub: HubName, repo_id: str, revision: str | None) -> Path:
+        # Keyed by hub name, not address: a mirror serves the same repository as the hub.
         key = quote(f"{repo_id}@{revision or ''}", safe="@._-")
         return self._folder / hub / f"{key}.json"
 

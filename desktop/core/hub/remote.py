@@ -1,9 +1,11 @@
 """Talking to the model hubs (Hugging Face or a mirror of it, ModelScope) through their libraries.
 
-Every request goes through `huggingface_hub` or `modelscope_hub` (the package `modelscope` itself
+Every API call goes through `huggingface_hub` or `modelscope_hub` (the package `modelscope` itself
 delegates to since 1.3x), never through URLs we build: the libraries know the routes, paging,
-authentication and retries, and our test hub speaks exactly what they call. This module only
-turns their answers into small typed records and their exceptions into ours:
+authentication and retries, and our test hub speaks exactly what they call. The one request of
+our own is `first_reachable`'s probe, a HEAD to the hub's address with a short timeout, because
+neither library can ask "is it there at all?" without half a minute of retries. This module
+turns the libraries' answers into small typed records and their exceptions into ours:
 
     repository, revision or file that does not exist  -> ModelNotFound (names hub and repo)
     connection refused, timeout, DNS, proxy failure    -> HubUnreachable (names the endpoint,
@@ -46,6 +48,7 @@ PROBE_TIMEOUT = 5.0
 #: ModelScope's default branch (Hugging Face's is "main").
 MODELSCOPE_DEFAULT_REVISION = "master"
 HF_DEFAULT_REVISION = "main"
+_COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 
 _HF_UNREACHABLE_HINT = (
     "If huggingface.co is blocked where you are, set a mirror (e.g. https://hf-mirror.com) or "
@@ -318,11 +321,23 @@ class ModelScopeHub:
         return str(url)
 
     def resolve_revision(self, repo_id: str, revision: str | None = None) -> str:
-        # ModelScope downloads by branch or tag name; asking for the repo is what tells a
-        # missing repo (ModelNotFound) from a present one before a download starts.
+        # ModelScope downloads by branch or tag name, so the name is what gets pinned; asking
+        # is still worth it, because a wrong repo or tag should fail here and not mid-download.
+        if revision is None or _COMMIT_RE.fullmatch(revision):
+            with self._errors(repo_id, revision):
+                self._api.get_repo(repo_id, "model")
+            return revision or MODELSCOPE_DEFAULT_REVISION
         with self._errors(repo_id, revision):
-            self._api.get_repo(repo_id, "model", revision=revision)
-        return revision or MODELSCOPE_DEFAULT_REVISION
+            known = [
+                str(item.get("Revision") or item.get("name") or "")
+                for item in self._api.list_repo_revisions(repo_id, "model")
+            ]
+        if revision not in known:
+            raise ModelNotFound(
+                f"{repo_id} on ModelScope ({self.endpoint}) has no revision {revision}; "
+                f"it has: {', '.join(k for k in known if k) or 'none'}."
+            )
+        return revision
 
     @contextlib.contextmanager
     def _errors(self, repo_id: str | None, revision: str | None = None) -> Iterator[None]:
@@ -397,7 +412,7 @@ def _probe(hub: HubName, endpoint: str, timeout: float, hint: str) -> None:
     import httpx
 
     try:
-        httpx.head(endpoint or "/", timeout=timeout, follow_redirects=False)
+        httpx.head(endpoint, timeout=timeout, follow_redirects=False)
     except httpx.HTTPError as exc:
         raise HubUnreachable(
             f"Cannot reach {HUB_TITLES[hub]} at {endpoint}: {_reason(exc)}. {hint}"
