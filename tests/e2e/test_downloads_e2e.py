@@ -54,9 +54,7 @@ def _sha(path: Path) -> str:
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_launch_downloads_then_loads(
-    tmp_path: Path, hub: TestHub, gemma_gguf: Path
-) -> None:
+def test_launch_downloads_then_loads(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
     home = tmp_path / "home"
     _write_settings(home, hub)
     # Slow the file down so the download stage is long enough to be seen.
@@ -167,11 +165,13 @@ def test_library_routes(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
 
         repo = api.get("/v1/xindesk/repo", params={"repo_id": "acme/Tiny-7B-GGUF"}).json()
         assert [c["quantization"] for c in repo["choices"]] == ["Q8_0", "Q4_K_M"]
-        assert repo["choices"][0]["size"] == 4096 and repo["choices"][0]["parts"] == 2
+        assert repo["choices"][0]["size"] == 4096
+        assert repo["choices"][0]["parts"] == 2
         assert [p["path"] for p in repo["projectors"]] == ["mmproj-tiny-f16.gguf"]
 
         missing = api.get("/v1/xindesk/repo", params={"repo_id": "acme/nope"})
-        assert missing.status_code == 400 and "acme/nope" in missing.json()["detail"]
+        assert missing.status_code == 400
+        assert "acme/nope" in missing.json()["detail"]
 
         job = api.post(
             "/v1/xindesk/downloads", json={"repo_id": "acme/Tiny-7B-GGUF", "quantization": "q8_0"}
@@ -189,9 +189,11 @@ def test_library_routes(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
         assert job["downloaded_bytes"] == job["total_bytes"] == 4096
 
         unknown = api.post("/v1/xindesk/downloads/nope/pause")
-        assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+        assert unknown.status_code == 404
+        assert "nope" in unknown.json()["detail"]
         bad = api.post("/v1/xindesk/downloads", json={"repo_id": "acme/Tiny-7B-GGUF"})
-        assert bad.status_code == 422 and "detail" in bad.json()
+        assert bad.status_code == 422
+        assert "detail" in bad.json()
 
         registered = api.post(
             "/v1/xindesk/repo/register", json={"repo_id": "acme/Tiny-7B-GGUF"}
@@ -199,9 +201,7 @@ def test_library_routes(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
         assert registered["model_name"] == "Tiny-7B-GGUF"
         quants = {s["quantization"] for s in registered["model_specs"]}
         assert quants == {"Q8_0", "Q4_K_M"}
-        names = [
-            r["model_name"] for r in api.get("/v1/model_registrations/LLM").json()
-        ]
+        names = [r["model_name"] for r in api.get("/v1/model_registrations/LLM").json()]
         assert "Tiny-7B-GGUF" in names
 
         imported = api.post("/v1/xindesk/installed/import", json={"path": str(gemma_gguf)})
@@ -212,7 +212,8 @@ def test_library_routes(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
         assert not_gguf.status_code == 400
 
         hardware = api.get("/v1/xindesk/hardware").json()
-        assert hardware["ram_total_bytes"] > 0 and hardware["backend"]
+        assert hardware["ram_total_bytes"] > 0
+        assert hardware["backend"]
 
 
 @pytest.mark.timeout(300)
