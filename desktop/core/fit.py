@@ -96,6 +96,9 @@ GPU_BACKEND_OVERHEAD: dict[str, int] = {
 }
 _DEFAULT_GPU_OVERHEAD = 512 * MiB
 
+# llama.cpp's llama_max_parallel_sequences(): llama-cpp-python's embedding mode runs
+# min(n_batch, this) sequences per batch.
+_MAX_PARALLEL_SEQUENCES = 256
 # llama.cpp rounds n_ctx up to a multiple of 256 (a 128-token context gets 256 cells).
 _CTX_PAD = 256
 # ggml types the CPU backend repacks into interleaved layouts (ggml-cpu/repack.cpp) on
@@ -167,6 +170,7 @@ class ModelShape:
     has_kv_cache: bool
     causal: bool
     pooled: bool
+    gated_ffn: bool
     file_type: int | None
 
     @property
@@ -355,6 +359,11 @@ def model_shape(metadata: Mapping[str, Any]) -> ModelShape:
     pooling = _int(_arch_value(metadata, arch, "pooling_type"), -1)
     file_type = metadata.get("general.file_type")
     context = _arch_value(metadata, arch, "context_length")
+    tensors = metadata.get(TENSORS_KEY)
+    if isinstance(tensors, Sequence) and tensors:
+        gated = any(".ffn_gate" in str(_tensor_field(t, "name")) for t in tensors)
+    else:
+        gated = arch not in _ENCODERS
     return ModelShape(
         architecture=arch,
         n_layer=n_layer,
@@ -371,6 +380,7 @@ def model_shape(metadata: Mapping[str, Any]) -> ModelShape:
         has_kv_cache=causal and arch not in _ENCODERS and any(n_head_kv),
         causal=causal,
         pooled=pooling > 0,
+        gated_ffn=gated,
         file_type=int(file_type) if isinstance(file_type, int) else None,
     )
 
@@ -581,6 +591,7 @@ def estimate_memory(
     swa_full: bool = True,
     cpu_repack: bool = True,
     gpu_backend: str | None = None,
+    embedding: bool | None = None,
 ) -> MemoryEstimate:
     """Memory to run a GGUF model, by part and device.
 
@@ -596,6 +607,8 @@ def estimate_memory(
         swa_full: llama-cpp-python's default True keeps a full-size sliding-window cache.
         cpu_repack: Count the CPU backend's repacked weight copies.
         gpu_backend: "CUDA", "HIP", "Metal", "Vulkan", ... for the GPU overhead figure.
+        embedding: llama-cpp-python's `embedding=True`; None means "if the model pools"
+            (embedding and rerank models).
 
     Raises:
         InvalidRequest: Unknown KV cache type, or metadata without a model shape.
@@ -691,12 +704,21 @@ def estimate_memory(
     else:
         assumptions.append("no KV cache (an encoder model)")
 
-    # --- compute buffers
+    # --- compute buffers and the output buffer
+    if embedding is None:
+        embedding = shape.pooled
+    n_seq = min(n_batch, _MAX_PARALLEL_SEQUENCES) if embedding else 1
+    # A causal language model computes logits for every token; a pooled encoder does not.
+    logits = shape.causal and not shape.pooled
     compute_cpu, compute_gpu = _compute_buffers(
-        shape, n_ctx, n_ubatch, cells, on_gpu, output_on_gpu, offload, flash_attn
+        shape, n_ubatch, cells, on_gpu, output_on_gpu, offload, flash_attn, logits
     )
+    # llama.cpp's output buffer: one row of logits per sequence, and one embedding per
+    # sequence in embedding mode (llama-cpp-python then runs up to 256 sequences at once).
+    output = n_seq * (shape.n_vocab + (shape.n_embd if embedding else 0)) * 4
+    if embedding:
+        assumptions.append(f"embedding mode, up to {n_seq} sequences per batch")
 
-    output = shape.n_vocab * 4 if shape.causal and not shape.pooled else shape.n_embd * 4
     backend = gpu_backend or "GPU"
     overhead_gpu = GPU_BACKEND_OVERHEAD.get(backend, _DEFAULT_GPU_OVERHEAD) if offload else 0
     if offload:
@@ -725,60 +747,63 @@ def estimate_memory(
 
 def _compute_buffers(
     shape: ModelShape,
-    n_ctx: int,
     n_ubatch: int,
     cells: tuple[int, ...],
     on_gpu: tuple[bool, ...],
     output_on_gpu: bool,
     offload: int,
     flash_attn: bool,
+    logits: bool,
 ) -> tuple[int, int]:
     """The compute buffer of the CPU and of the GPU, in bytes.
 
-    A device's buffer is the peak of the graph allocator over one worst-case batch of
+    A device's buffer is the peak of ggml's graph allocator over one worst-case batch of
     `n_ubatch` tokens: the largest of the attention, feed-forward and output moments of the
-    layers it runs. Coefficients were fitted to llama.cpp's reports (see the module
-    docstring); in units of one float per token (`unit`):
+    layers it runs. In floats per token of the batch (the coefficients were fitted to what
+    llama.cpp reports, over models of different widths, head counts and contexts):
 
-    * attention: scores n_head x n_kv (without flash attention), one mask per cache of
-      n_kv floats (half-floats with flash attention), and the activations: 3 x n_embd
-      (6 x with flash attention) + Q + attention output + K + V.
-    * feed-forward: 4 x n_ff + n_embd (n_ff counts the active experts of a MoE).
-    * output: n_vocab x n_ubatch logits + 2 x n_embd.
+    * the attention masks, one per cache (n_kv floats, half-floats with flash attention),
+      are graph inputs and stay allocated until the last attention is done;
+    * attention: the masks, the scores n_head x n_kv (not with flash attention), and the
+      activations 3 x n_embd + Q + attention output + K + V;
+    * feed-forward: the masks (when a later layer still needs them) and 4 x n_ff for a gated
+      block (SwiGLU/GeGLU), 2 x n_ff for a plain one (BERT); n_ff counts active experts;
+    * output: n_vocab logits for every token of the batch (llama.cpp reserves for a batch
+      that wants all of them), 2 x n_embd beside.
     """
     unit = n_ubatch * 4
     n_kv_layers = cells if shape.has_kv_cache else (n_ubatch,) * shape.n_layer
-    masks = 2 if shape.uses_swa and shape.has_kv_cache else 1
+    kinds = {swa for swa, kv in zip(shape.swa_layers, shape.n_head_kv, strict=True) if kv}
+    mask_floats = sum(
+        max(n for n, swa in zip(n_kv_layers, shape.swa_layers, strict=True) if swa == kind)
+        for kind in kinds
+    )
+    masks = unit * (mask_floats // 2 if flash_attn else mask_floats)
 
     def attention(il: int) -> int:
         heads, kv_heads = shape.n_head[il], shape.n_head_kv[il]
         if not heads:
             return 0
-        n_kv = n_kv_layers[il]
         q = heads * shape.head_dim_k[il]
         out = heads * shape.head_dim_v[il]
         kv = kv_heads * (shape.head_dim_k[il] + shape.head_dim_v[il])
-        act = (6 if flash_attn else 3) * shape.n_embd + q + out + kv
-        scores = 0 if flash_attn else heads * n_kv
-        # Every mask is an input of the whole graph, so all of them are live at once.
-        mask_floats = sum(
-            max(n for n, swa in zip(n_kv_layers, shape.swa_layers, strict=True) if swa == kind)
-            for kind in ({True, False} if masks == 2 else {shape.swa_layers[il]})
-        )
-        mask = mask_floats // 2 if flash_attn else mask_floats
-        return unit * (scores + mask + act)
+        scores = 0 if flash_attn else heads * n_kv_layers[il]
+        return masks + unit * (scores + 3 * shape.n_embd + q + out + kv)
 
-    ffn = unit * (4 * shape.n_ff + shape.n_embd)
-    if shape.causal and not shape.pooled:
-        logits = shape.n_vocab * n_ubatch * 4 + 2 * shape.n_embd * unit
-    else:
-        logits = 2 * shape.n_embd * unit
+    ffn = unit * (4 if shape.gated_ffn else 2) * shape.n_ff
+    if shape.n_layer > 1:
+        ffn += masks
+    output = unit * 2 * shape.n_embd
+    if logits:
+        output += shape.n_vocab * n_ubatch * 4
 
     def peak(layers: Iterable[int], with_output: bool) -> int:
         moments = [attention(il) for il in layers]
-        if not moments and not with_output:
-            return 0
-        return max([*moments, ffn if moments else 0, logits if with_output else 0])
+        if moments:
+            moments.append(ffn)
+        if with_output:
+            moments.append(output)
+        return max(moments, default=0)
 
     cpu_layers = [il for il in range(shape.n_layer) if not on_gpu[il]]
     gpu_layers = [il for il in range(shape.n_layer) if on_gpu[il]]
@@ -786,7 +811,7 @@ def _compute_buffers(
         return peak(cpu_layers, with_output=True), 0
     gpu = peak(gpu_layers, with_output=output_on_gpu)
     # The CPU keeps a small host buffer for the inputs even when every layer is offloaded.
-    cpu = max(peak(cpu_layers, with_output=not output_on_gpu), 2 * shape.n_embd * unit)
+    cpu = max(peak(cpu_layers, with_output=not output_on_gpu), unit * 2 * shape.n_embd)
     return cpu, gpu
 
 

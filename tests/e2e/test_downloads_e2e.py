@@ -211,6 +211,18 @@ def test_library_routes(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
         not_gguf = api.post("/v1/xindesk/installed/import", json={"path": str(home)})
         assert not_gguf.status_code == 400
 
+        table = api.get("/v1/xindesk/catalog/LLM/gemma-3-1b-it", params={"size": "1"}).json()[
+            "specs"
+        ]
+        q4 = next(row for row in table if row["quantization"] == "Q4_K_M")
+        assert q4["size"] == gemma_gguf.stat().st_size
+        assert q4["files"][0]["path"] == CATALOG_FILE
+        assert q4["model_size_in_billions"] == "1"
+        assert not q4["downloaded"]
+        q8 = next(row for row in table if row["quantization"] == "Q8_0")
+        assert q8["size"] is None
+        assert q8["missing"] == ["google_gemma-3-1b-it-Q8_0.gguf"]
+
         hardware = api.get("/v1/xindesk/hardware").json()
         assert hardware["ram_total_bytes"] > 0
         assert hardware["backend"]

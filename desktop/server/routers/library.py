@@ -172,3 +172,60 @@ async def delete_installed(
     """Delete a downloaded model's files, or forget an imported one (its file stays unless
     `delete_files`). A model that is running cannot be deleted."""
     await asyncio.to_thread(state.store.remove, model_id, delete_files=delete_files)
+
+
+@router.get("/catalog/{model_type}/{model_name}")
+async def catalog_files(
+    model_type: Literal["LLM", "embedding", "rerank"],
+    model_name: str,
+    state: StateDep,
+    hub: HubParam = None,
+    size: str | None = Query(None, description="Only this size in billions."),
+    refresh: bool = False,
+) -> dict[str, Any]:
+    """A catalog model's quantizations with their exact files and sizes in bytes, from the
+    first hub that answers (cached for a day; an old listing is used, and says so, when no hub
+    can be reached)."""
+    from desktop.core.catalog.families import normalize_size
+    from desktop.core.catalog.sizes import CatalogFiles, ListingCache
+    from desktop.core.hub.remote import first_reachable
+
+    family = state.catalog.get(model_type, model_name)
+    wanted = normalize_size(size) if size is not None else None
+    specs = [
+        spec
+        for spec in family.model_specs
+        if spec.model_format == "ggufv2" and (wanted is None or spec.size_key == wanted)
+    ]
+    files = CatalogFiles(ListingCache(state.paths.hub_cache_dir))
+    models_dir = state.settings.models_dir(state.paths)
+
+    def table(remote: RemoteHub) -> list[dict[str, Any]]:
+        rows = []
+        on_hub = [spec for spec in specs if spec.model_hub == remote.name and spec.model_id]
+        entries = files.for_hub(on_hub, remote, refresh=refresh)
+        for spec, entry in zip(on_hub, entries, strict=True):
+            level = quant_level(entry.quantization)
+            on_disk = bool(entry.files) and all(
+                models_dir.joinpath(*entry.repo_id.split("/"), *f.path.split("/")).is_file()
+                for f in entry.files
+            )
+            rows.append(
+                {
+                    "hub": entry.hub,
+                    "repo_id": entry.repo_id,
+                    "model_size_in_billions": spec.size_key,
+                    "quantization": entry.quantization,
+                    "files": [_plain(f) for f in entry.files],
+                    "size": entry.size,
+                    "missing": list(entry.missing),
+                    "bits_per_weight": level.bits_per_weight if level else None,
+                    "downloaded": on_disk,
+                    "stale": entry.stale,
+                    "note": entry.note,
+                }
+            )
+        return rows
+
+    rows = await asyncio.to_thread(first_reachable, _hubs(state, hub), table)
+    return {"model_name": family.model_name, "model_type": model_type, "specs": rows}
