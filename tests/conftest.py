@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.hub_server import TestHub
 from tests.fixtures.server import ServerProcess, run_server
 
 CACHE = Path.home() / ".cache" / "xindesk-tests"
@@ -57,11 +58,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real `xindesk serve` on 127.0.0.1 per test module (auth off)."""
     with run_server(tmp_path_factory.mktemp("server-home")) as proc:
         yield proc
-
-
-# This block was appended while others edit the top of this file; the import belongs up
-# with the others (it is stdlib-only and cheap) once nobody else has the header open.
-from tests.fixtures.hub_server import TestHub  # noqa: E402
 
 
 @pytest.fixture
