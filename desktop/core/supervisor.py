@@ -22,6 +22,7 @@ from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
 from desktop.core.catalog.registry import parse_model_type, with_article
 from desktop.core.engine.handle import Event, WorkerHandle
 from desktop.core.errors import (
+    HubUnreachable,
     InvalidRequest,
     LaunchCancelled,
     ModelAlreadyRunning,
@@ -126,10 +127,14 @@ class Supervisor:
             plan = await asyncio.to_thread(
                 plan_launch, request, self.catalog, self.settings, self.models_dir
             )
-        except ModelFileMissing:
+        except ModelFileMissing as missing:
             if self.downloads is None or request.get("model_path"):
                 raise
-            return await self._download_then_launch(request, wait_ready=wait_ready)
+            try:
+                return await self._download_then_launch(request, wait_ready=wait_ready)
+            except HubUnreachable as exc:
+                # Offline: say both what is missing (and how to fetch it later) and why not now.
+                raise HubUnreachable(f"{missing} Downloading it now failed: {exc}") from exc
         existing = self._models.get(plan.uid)
         if existing is not None:
             if existing.state is not ModelState.ERROR:

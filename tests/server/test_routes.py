@@ -15,7 +15,11 @@ from desktop.server.app import create_app
 
 def _client(tmp_path: Path, api_key: str | None = None) -> TestClient:
     paths = AppPaths.under(tmp_path / "home")
-    app = create_app(Settings(), paths, api_key=api_key, address="127.0.0.1:9997")
+    settings = Settings()
+    # Nothing listens on port 9: a hub that cannot be reached, whatever this machine's network.
+    settings.downloads.hf_endpoint = "http://127.0.0.1:9"
+    settings.downloads.modelscope_endpoint = "http://127.0.0.1:9"
+    app = create_app(settings, paths, api_key=api_key, address="127.0.0.1:9997")
     return TestClient(app)
 
 
@@ -89,7 +93,9 @@ def test_seed_pytorch_launch_gets_the_gguf_command(client: TestClient) -> None:
     assert "xindesk launch -n qwen-chat -s 14 -f ggufv2 -q" in detail
 
 
-def test_catalog_model_not_downloaded_says_how(client: TestClient) -> None:
+def test_catalog_model_not_downloaded_and_offline_says_how(client: TestClient) -> None:
+    """Launching a catalog model that is not on disk downloads it first; with no hub reachable
+    (these machines are offline) the answer says what is missing and what to do."""
     response = client.post(
         "/v1/models",
         json={
@@ -100,10 +106,11 @@ def test_catalog_model_not_downloaded_says_how(client: TestClient) -> None:
             "model_engine": "llama.cpp",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 502
     detail = response.json()["detail"]
     assert "not downloaded" in detail
     assert "xindesk download qwen2.5-instruct" in detail
+    assert "mirror" in detail
 
 
 @pytest.mark.parametrize(("size", "quant"), [("0_5", "q4_k_m"), (0.5, "Q4_K_M"), ("0.5", "Q4_k_M")])
