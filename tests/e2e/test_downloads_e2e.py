@@ -223,6 +223,17 @@ def test_library_routes(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
         assert q8["size"] is None
         assert q8["missing"] == ["google_gemma-3-1b-it-Q8_0.gguf"]
 
+        moved_to = tmp_path / "elsewhere" / "models"
+        moved = api.post("/v1/xindesk/models-folder", json={"path": str(moved_to)})
+        assert moved.status_code == 200, moved.text
+        part_one = moved_to / "acme" / "Tiny-7B-GGUF" / "tiny-7b-Q8_0-00001-of-00002.gguf"
+        assert part_one.read_bytes() == b"y" * 2048
+        assert not (home / "data" / "models" / "acme").exists()
+        saved = json.loads((home / "config" / "settings.json").read_text(encoding="utf-8"))
+        assert saved["models"]["models_dir"] == str(moved_to)
+        listed = api.get("/v1/xindesk/installed").json()["models"]
+        assert str(part_one) in [m["path"] for m in listed]
+
         hardware = api.get("/v1/xindesk/hardware").json()
         assert hardware["ram_total_bytes"] > 0
         assert hardware["backend"]

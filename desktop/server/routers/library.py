@@ -19,7 +19,7 @@ from desktop.core.hub.wiring import endpoint_for
 from desktop.core.quant import quant_level
 from desktop.core.store import InstalledModel
 from desktop.server.deps import StateDep, require_api_key
-from desktop.server.schemas.downloads import ImportModel, RegisterRepo
+from desktop.server.schemas.downloads import ImportModel, MoveModelsFolder, RegisterRepo
 
 router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)], tags=["library"])
 
@@ -229,3 +229,24 @@ async def catalog_files(
 
     rows = await asyncio.to_thread(first_reachable, _hubs(state, hub), table)
     return {"model_name": family.model_name, "model_type": model_type, "specs": rows}
+
+
+@router.post("/models-folder")
+async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> dict[str, Any]:
+    """Change the models folder, moving (or linking) every downloaded model so none is lost,
+    then save the setting. Refused while downloads are unfinished or a model file is in use."""
+    from desktop.core.errors import InvalidRequest
+
+    unfinished = [job.label for job in state.downloads.list() if not job.state.finished]
+    if unfinished:
+        raise InvalidRequest(
+            "Finish or cancel these downloads before moving the models folder: "
+            + ", ".join(unfinished)
+        )
+    new_dir = await asyncio.to_thread(
+        lambda: state.store.move_models_dir(Path(body.path).expanduser(), mode=body.mode)
+    )
+    state.settings.models.models_dir = new_dir
+    await asyncio.to_thread(state.settings.save, state.paths)
+    state.supervisor.models_dir = new_dir
+    return {"models_dir": str(new_dir), "mode": body.mode}

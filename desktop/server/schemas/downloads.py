@@ -48,3 +48,12 @@ class RegisterRepo(BaseModel):
     model_name: str | None = Field(None, description="Name to launch it by; default from the repo.")
     model_type: Literal["LLM", "embedding", "rerank"] = "LLM"
     context_length: int | None = Field(None, ge=16)
+
+
+class MoveModelsFolder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="The new models folder.")
+    mode: Literal["move", "link"] = Field(
+        "move", description="move: the files go there; link: they stay and are linked from there."
+    )
