@@ -169,6 +169,22 @@ def test_library_routes(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
         assert repo["choices"][0]["parts"] == 2
         assert [p["path"] for p in repo["projectors"]] == ["mmproj-tiny-f16.gguf"]
 
+        assert repo["choices"][0]["fit"] is None
+        assert repo["fit_note"]
+
+        hub.reset_counters()
+        real = api.get(
+            "/v1/xindesk/repo", params={"repo_id": CATALOG_REPO, "context_length": 2048}
+        ).json()
+        (choice,) = real["choices"]
+        assert choice["fit"]["verdict"] in ("fits_gpu", "partial_offload", "cpu_only")
+        assert choice["fit"]["ram_needed"] > choice["size"]
+        assert choice["recommended"]
+        assert real["recommended"] == "Q4_K_M"
+        assert any("2048" in line for line in real["assumptions"])
+        # Only the header was read, not the 250 MB file.
+        assert 0 < hub.bytes_served(CATALOG_REPO, CATALOG_FILE) < 16 * 2**20
+
         missing = api.get("/v1/xindesk/repo", params={"repo_id": "acme/nope"})
         assert missing.status_code == 400
         assert "acme/nope" in missing.json()["detail"]

@@ -106,21 +106,93 @@ async def repo_files(
     repo_id: str = Query(..., description="owner/repo or a hub URL."),
     hub: HubParam = None,
     revision: str | None = None,
+    context_length: int | None = Query(None, ge=16, description="Plan the fit for this context."),
 ) -> dict[str, Any]:
     """A repository's GGUF files grouped by quantization (best quality first), split parts
-    together, vision projectors apart."""
+    together, vision projectors apart; each with a memory fit for this machine and the
+    recommended choice marked."""
     named_hub, repo, _extra = parse_repo_reference(repo_id)
     remote, pinned, files = await asyncio.to_thread(
         state.downloads.list_repo, repo, hub=hub or named_hub, revision=revision
     )
     grouped = group_gguf_files(files)
+    n_ctx = context_length or state.settings.models.default_context_length
+    views = [_choice_view(choice) for choice in grouped.choices]
+    fit = await asyncio.to_thread(_fit_choices, remote, repo, pinned, grouped.choices, n_ctx)
+    for view, verdict in zip(views, fit["verdicts"], strict=True):
+        view["fit"] = verdict
+        view["recommended"] = view["quantization"] == fit["recommended"] and verdict is not None
     return {
         "hub": remote.name,
         "repo_id": repo,
         "revision": pinned,
-        "choices": [_choice_view(choice) for choice in grouped.choices],
+        "context_length": n_ctx,
+        "choices": views,
+        "recommended": fit["recommended"],
+        "assumptions": fit["assumptions"],
+        "fit_note": fit["note"],
         "projectors": [_plain(f) for f in grouped.projectors],
         "unknown": [_plain(f) for f in grouped.unknown],
+    }
+
+
+def _fit_choices(
+    remote: RemoteHub,
+    repo: str,
+    revision: str | None,
+    choices: list[QuantChoice],
+    n_ctx: int,
+) -> dict[str, Any]:
+    """Fit verdicts for every choice from one header: all quantizations of a model share its
+    shape, so only the smallest file's header is read (with Range requests, a few MiB)."""
+    from desktop.core.errors import XinDeskError
+    from desktop.core.fit import check_fit, recommend
+    from desktop.core.hub.remote_header import read_remote_metadata
+
+    complete = [choice for choice in choices if choice.complete]
+    hardware = probe_hardware()
+    options = [(choice.quant, choice.size) for choice in complete]
+    if not complete:
+        return {
+            "verdicts": [None] * len(choices),
+            "recommended": None,
+            "assumptions": [],
+            "note": "No complete GGUF file to judge.",
+        }
+    smallest = min(complete, key=lambda choice: choice.size)
+    try:
+        metadata = read_remote_metadata(remote.file_url(repo, smallest.path, revision))
+    except (XinDeskError, ValueError, OSError) as exc:
+        return {
+            "verdicts": [None] * len(choices),
+            "recommended": recommend(options, hardware),
+            "assumptions": [],
+            "note": f"Could not read the model's GGUF header ({exc}); no fit estimate.",
+        }
+    verdicts: list[dict[str, Any] | None] = []
+    assumptions: tuple[str, ...] = ()
+    for choice in choices:
+        if not choice.complete:
+            verdicts.append(None)
+            continue
+        result = check_fit(metadata, hardware, file_size=choice.size, n_ctx=n_ctx)
+        assumptions = result.assumptions
+        verdicts.append(
+            {
+                "verdict": str(result.verdict),
+                "n_gpu_layers": result.n_gpu_layers,
+                "ram_needed": result.ram_needed,
+                "ram_budget": result.ram_budget,
+                "vram_needed": result.vram_needed,
+                "vram_budget": result.vram_budget,
+                "message": result.message,
+            }
+        )
+    return {
+        "verdicts": verdicts,
+        "recommended": recommend(options, hardware, metadata=metadata, n_ctx=n_ctx),
+        "assumptions": list(assumptions),
+        "note": None,
     }
 
 
