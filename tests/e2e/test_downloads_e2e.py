@@ -301,3 +301,75 @@ def test_cli_download_ctrl_c_pauses_and_rerun_resumes(
         jobs = httpx.get(f"{server.url}/v1/xindesk/downloads", timeout=10).json()["downloads"]
         assert [j["state"] for j in jobs] == ["completed"]
     assert _sha(folder / CATALOG_FILE) == _sha(gemma_gguf)
+
+
+@pytest.mark.timeout(300)
+def test_cancel_a_launch_while_it_downloads(tmp_path: Path, hub: TestHub) -> None:
+    """Xinference cannot cancel a launch that is downloading (its issue #4452); XinDesk can."""
+    home = tmp_path / "home"
+    _write_settings(home, hub)
+    hub.stall(30, after_bytes=8 * 2**20, path=CATALOG_FILE)
+    request = {
+        "model_name": "gemma-3-1b-it",
+        "model_engine": "llama.cpp",
+        "model_format": "ggufv2",
+        "model_size_in_billions": 1,
+        "quantization": "Q4_K_M",
+        "model_uid": "gemma-cancel",
+    }
+    with run_server(home, env=hub.hf_env()) as server, _api(server) as api:
+        launched = api.post("/v1/models", params={"wait_ready": False}, json=request)
+        assert launched.status_code == 200, launched.text
+        deadline = time.monotonic() + 60
+        while True:
+            progress = api.get("/v1/models/gemma-cancel/progress").json()
+            if progress["stage"] == "downloading" and progress["progress"] > 0:
+                break
+            assert time.monotonic() < deadline, progress
+            time.sleep(0.05)
+        instances = api.get("/v1/models/instances").json()
+        assert [(i["model_uid"], i["status"]) for i in instances] == [("gemma-cancel", "CREATING")]
+        assert api.post("/v1/models/gemma-cancel/cancel").status_code == 200
+        deadline = time.monotonic() + 30
+        while api.get("/v1/models/instances").json():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        jobs = api.get("/v1/xindesk/downloads").json()["downloads"]
+        assert [j["state"] for j in jobs] == ["cancelled"]
+        assert api.get("/v1/models").json()["data"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_searched_repo_registers_and_launches_by_name(tmp_path: Path, hub: TestHub) -> None:
+    home = tmp_path / "home"
+    _write_settings(home, hub)
+    with run_server(home, env=hub.hf_env()) as server, _api(server) as api:
+        import subprocess
+        import sys
+
+        found = subprocess.run(
+            [sys.executable, "-m", "desktop", "search", "gemma", "-e", server.url],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+        assert CATALOG_REPO.encode() in found.stdout
+        registered = api.post(
+            "/v1/xindesk/repo/register",
+            json={"repo_id": f"https://huggingface.co/{CATALOG_REPO}", "model_name": "my-gemma"},
+        )
+        assert registered.status_code == 200, registered.text
+        client = RESTfulClient(server.url)
+        uid = client.launch_model(
+            model_name="my-gemma",
+            model_engine="llama.cpp",
+            model_format="ggufv2",
+            quantization="Q4_K_M",
+            n_ctx=512,
+        )
+        model = client.get_model(uid)
+        reply = model.chat(  # type: ignore[union-attr]
+            messages=[{"role": "user", "content": "Hi"}], generate_config={"max_tokens": 4}
+        )
+        assert reply["choices"][0]["message"]["role"] == "assistant"

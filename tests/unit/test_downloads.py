@@ -303,3 +303,17 @@ def test_auto_falls_back_to_modelscope(
     job = manager.add(REPO, ["tiny-Q4_K_M.gguf"], folder=_folder(tmp_path))
     assert job.hub == "modelscope"
     assert manager.wait(job.id, timeout=60).state is JobState.COMPLETED
+
+
+def test_proxy_setting_reaches_both_libraries() -> None:
+    from desktop.core.hub.wiring import apply_proxy
+
+    environ: dict[str, str] = {}
+    apply_proxy(DownloadSettings(proxy="http://proxy.example:3128"), environ)
+    # httpx (huggingface_hub) and requests (modelscope) both read these variables.
+    assert environ["HTTPS_PROXY"] == environ["https_proxy"] == "http://proxy.example:3128"
+    assert environ["HTTP_PROXY"] == "http://proxy.example:3128"
+    assert "127.0.0.1" in environ["NO_PROXY"]
+    untouched: dict[str, str] = {"HTTPS_PROXY": "http://users-own:8080"}
+    apply_proxy(DownloadSettings(), untouched)
+    assert untouched == {"HTTPS_PROXY": "http://users-own:8080"}
