@@ -9,6 +9,7 @@ them to messages; nothing else needs to know about HTTP.
     │   ├── WrongModelType                   embeddings asked of a chat model          -> 400
     │   ├── ModelAlreadyRunning              duplicate model uid                       -> 400
     │   ├── NotAGGUF                         a file that is not GGUF                   -> 400
+    │   │   └── GGUFHeaderIncomplete         a header longer than the bytes at hand    -> 400
     │   └── ModelFileMissing                 catalog model not downloaded yet          -> 400
     ├── ModelNotFound (LookupError)          unknown registration / spec               -> 400
     ├── UnknownModelUID (LookupError)        no running model with this uid            -> 400/404
@@ -120,3 +121,19 @@ class NotEnoughDiskSpace(XinDeskError):
 
 class IntegrityError(XinDeskError):
     """A downloaded file does not match the hub's size or sha256; it never counts as installed."""
+
+
+class GGUFHeaderIncomplete(NotAGGUF):
+    """The stream ended (or `max_bytes` was reached) before the end of the GGUF header.
+
+    A `NotAGGUF`, so callers that only know that type still show a sensible message.
+
+    Attributes:
+        bytes_read: How far into the stream the reader got.
+        needed: The smallest stream length that could get past the point where it stopped.
+    """
+
+    def __init__(self, message: str, *, bytes_read: int, needed: int) -> None:
+        super().__init__(message)
+        self.bytes_read = bytes_read
+        self.needed = needed

@@ -13,7 +13,9 @@ log by tests/unit/test_fit.py; the numbers below are the llama.cpp that llama-cp
   `n_gpu_layers` counts the output layer first and then the repeating blocks from the last one
   down, and a model with tied embeddings gets a second copy of the embedding on the GPU when
   the output layer is offloaded. On the CPU, llama.cpp also makes a repacked copy of Q4_0,
-  Q4_K and IQ4_NL matrices for faster kernels ("CPU_REPACK"); that copy is counted.
+  Q4_K and IQ4_NL matrices for faster kernels ("CPU_REPACK"); the mapped originals are read
+  once and become reclaimable page cache, so the memory needed counts those matrices once,
+  while `llama_buffers` adds the buffers up as llama.cpp's log reports them.
 * KV cache: per layer, cells x (K row + V row), rows sized by the cache type (f16 by default;
   q8_0 and q4_0 are 34 and 18 bytes per 32 values). Layers without KV heads have none.
   Sliding-window layers (Gemma 2/3, Cohere 2, gpt-oss, ...) have their own cache of n_ctx cells
@@ -23,9 +25,14 @@ log by tests/unit/test_fit.py; the numbers below are the llama.cpp that llama-cp
   K*Q scores, n_head x n_kv x n_ubatch floats, unless flash attention is on, plus the masks
   and activations), the feed-forward block, and the output logits (llama.cpp reserves logits
   for every token of a batch: n_vocab x n_ubatch floats, which dominates for big vocabularies).
-* Output buffer: logits of one token (n_vocab floats).
+* Output buffer: logits of one token per sequence (n_vocab floats), plus one embedding per
+  sequence in embedding mode (llama-cpp-python then runs up to 256 sequences per batch).
 * A fixed overhead per process (Python and libraries) and per GPU backend (the CUDA/HIP
   context, which the buffers above do not include).
+
+The CPU figures are checked against real loads; the GPU split follows llama.cpp's placement
+rules but has not been measured against a GPU build's log here (GPU compute buffers and the
+backend overheads are the roughest part).
 
 Verdicts keep headroom free: max(1 GiB, 10 % of the device's total) of RAM and of GPU memory,
 so the rest of the system (and the desktop's own GPU use) is not squeezed out.
@@ -180,9 +187,24 @@ class ModelShape:
 
 @dataclass(frozen=True)
 class MemoryEstimate:
-    """Bytes llama.cpp will allocate for one model and context, split by device.
+    """Bytes one model needs at one context, by part and device.
 
     `*_cpu` lives in RAM, `*_gpu` in GPU memory (on Apple Silicon both are the same RAM).
+
+    Attributes:
+        weights_cpu: Weights the CPU keeps, each counted once: a matrix the CPU backend
+            repacks is counted as its repacked copy.
+        weights_gpu: Weights in GPU memory (with the output layer's copy of tied embeddings).
+        mapped_cpu: The memory-mapped file range llama.cpp reports as its "CPU_Mapped"
+            buffer; it also spans the original bytes of repacked matrices, which are read
+            once while loading and then are reclaimable page cache, not memory in use.
+        repack_cpu: The repacked copies ("CPU_REPACK"), part of `weights_cpu`.
+        kv_cpu, kv_gpu: KV cache by device.
+        compute_cpu, compute_gpu: Compute buffers by device.
+        output: The host buffer for logits / embeddings of a batch's outputs.
+        overhead_cpu, overhead_gpu: The worker process and the GPU backend's context, which
+            llama.cpp's buffers do not include.
+        assumptions: Everything the estimate assumed, in words.
     """
 
     n_ctx: int
@@ -193,6 +215,7 @@ class MemoryEstimate:
     flash_attn: bool
     weights_cpu: int
     weights_gpu: int
+    mapped_cpu: int
     repack_cpu: int
     kv_cpu: int
     kv_gpu: int
@@ -205,7 +228,8 @@ class MemoryEstimate:
 
     @property
     def weights(self) -> int:
-        return self.weights_cpu + self.weights_gpu + self.repack_cpu
+        """Memory the weights take, RAM and GPU together."""
+        return self.weights_cpu + self.weights_gpu
 
     @property
     def kv_cache(self) -> int:
@@ -216,23 +240,23 @@ class MemoryEstimate:
         return self.compute_cpu + self.compute_gpu
 
     @property
+    def reported_weights(self) -> int:
+        """The model buffers as llama.cpp's log lists them (mapped + repacked + GPU)."""
+        return self.mapped_cpu + self.repack_cpu + self.weights_gpu
+
+    @property
     def llama_buffers(self) -> int:
-        """Everything llama.cpp itself allocates (what its log's buffer lines add up to)."""
-        return self.weights + self.kv_cache + self.compute + self.output
+        """Everything llama.cpp reports allocating: what its log's buffer lines add up to."""
+        return self.reported_weights + self.kv_cache + self.compute + self.output
 
     @property
     def cpu_total(self) -> int:
-        return (
-            self.weights_cpu
-            + self.repack_cpu
-            + self.kv_cpu
-            + self.compute_cpu
-            + self.output
-            + self.overhead_cpu
-        )
+        """RAM needed, overhead included."""
+        return self.weights_cpu + self.kv_cpu + self.compute_cpu + self.output + self.overhead_cpu
 
     @property
     def gpu_total(self) -> int:
+        """GPU memory needed, the backend's context included (0 when nothing is offloaded)."""
         if self.weights_gpu + self.kv_gpu + self.compute_gpu == 0:
             return 0
         return self.weights_gpu + self.kv_gpu + self.compute_gpu + self.overhead_gpu
@@ -425,7 +449,6 @@ class _Layout:
     tied: bool
     repack_layers: tuple[int, ...]
     repack_output: int
-    span_all: int
     span_mapped: int
     exact: bool
     note: str
@@ -492,7 +515,7 @@ def _layout_from_tensors(
                 tied = False
             repack_output += n_bytes if repackable else 0
 
-    span_all = span_mapped = weights_total
+    span_mapped = weights_total
     if exact:
         # llama.cpp maps one range of the file: from the first to the last tensor that stays
         # in the mapped buffer. Repacked tensors move to their own buffer.
@@ -500,7 +523,6 @@ def _layout_from_tensors(
             (_int(_tensor_field(t, "offset")), int(size), _is_repacked(t, cpu_repack))
             for t, size in zip(tensors, sizes, strict=True)
         ]
-        span_all = max(o + n for o, n, _r in extents) - min(o for o, _n, _r in extents)
         kept = [(o, n) for o, n, repacked in extents if not repacked]
         span_mapped = max(o + n for o, n in kept) - min(o for o, _n in kept) if kept else 0
     if not exact and cpu_repack:
@@ -518,7 +540,6 @@ def _layout_from_tensors(
         tied=tied,
         repack_layers=tuple(repack_layers),
         repack_output=repack_output,
-        span_all=span_all,
         span_mapped=span_mapped,
         exact=exact,
         note=note,
@@ -571,7 +592,6 @@ def _layout_from_shape(shape: ModelShape, weights_total: int, cpu_repack: bool) 
         tied=False,
         repack_layers=tuple(round(size * share) for size in layers),
         repack_output=0,
-        span_all=weights_total,
         span_mapped=weights_total,
         exact=False,
         note="no tensor table: layers assumed equal in size, embedding sized from its shape",
@@ -625,6 +645,10 @@ def estimate_memory(
         n_ctx = shape.n_ctx_train or 4096
         assumptions.append(f"context length: the model's own, {n_ctx} tokens")
     requested_ctx = n_ctx
+    if shape.n_ctx_train and n_ctx > shape.n_ctx_train:
+        assumptions.append(
+            f"the context is longer than the model was trained for ({shape.n_ctx_train})"
+        )
     n_ctx = _pad(n_ctx, _CTX_PAD)
     # llama-cpp-python caps the batch at the context length.
     n_batch = min(n_batch, requested_ctx)
@@ -664,18 +688,20 @@ def estimate_memory(
     # --- weights
     gpu_blocks = sum(size for size, gpu in zip(layout.layers, on_gpu, strict=True) if gpu)
     repack = sum(size for size, gpu in zip(layout.repack_layers, on_gpu, strict=True) if not gpu)
-    if offload == 0:
-        weights_cpu = layout.span_mapped
+    if not output_on_gpu:
         repack += layout.repack_output
-    else:
-        cpu_blocks = sum(layout.layers) - gpu_blocks
-        weights_cpu = layout.embedding + cpu_blocks + (0 if output_on_gpu else layout.output)
+    cpu_blocks = sum(layout.layers) - gpu_blocks
+    weights_cpu = layout.embedding + cpu_blocks + (0 if output_on_gpu else layout.output)
+    mapped_cpu = layout.span_mapped if offload == 0 else weights_cpu
     weights_gpu = 0
     if offload:
         # Tied embeddings: llama.cpp gives the GPU its own copy for the output matmul.
-        weights_gpu = gpu_blocks + (layout.embedding if layout.tied else layout.output)
+        weights_gpu = gpu_blocks + layout.output + (layout.embedding if layout.tied else 0)
     if repack:
-        assumptions.append("CPU layers keep a repacked copy of Q4_0/Q4_K/IQ4_NL matrices")
+        assumptions.append(
+            "CPU layers keep a repacked copy of Q4_0/Q4_K/IQ4_NL matrices (counted once: "
+            "the mapped originals become reclaimable cache)"
+        )
 
     # --- KV cache
     kv_cpu = kv_gpu = 0
@@ -703,6 +729,10 @@ def estimate_memory(
             )
     else:
         assumptions.append("no KV cache (an encoder model)")
+    arch = shape.architecture
+    if any(f"{arch}.{key}" in metadata for key in ("ssm.state_size", "wkv.head_size")):
+        # Mamba/RWKV-style layers keep a fixed-size state per sequence instead of a cache.
+        assumptions.append("the recurrent layers' state (a few MiB per sequence) is not counted")
 
     # --- compute buffers and the output buffer
     if embedding is None:
@@ -733,6 +763,7 @@ def estimate_memory(
         flash_attn=flash_attn,
         weights_cpu=weights_cpu,
         weights_gpu=weights_gpu,
+        mapped_cpu=mapped_cpu,
         repack_cpu=repack,
         kv_cpu=kv_cpu,
         kv_gpu=kv_gpu,
@@ -876,37 +907,45 @@ def check_fit(
     ]
     if gpu_budget is None and hardware.gpu_offload and hardware.gpus:
         notes.append("GPU memory unknown: judged for the CPU only")
+    gpu_total = hardware.gpu_total_bytes
+    if gpu_budget is not None and gpu_total is not None:
+        notes.append(
+            f"keeps free max(1 GiB, 10 %) of GPU memory ({headroom_bytes(gpu_total) // MiB} MiB)"
+        )
 
     if n_gpu_layers is not None:
         layers = n_layer + 1 if n_gpu_layers < 0 else min(n_gpu_layers, n_layer + 1)
         estimate = plan(layers if gpu_budget is not None else 0)
-        if _fits(estimate, ram_budget, gpu_budget, unified):
-            verdict = (
-                Verdict.FITS_GPU
-                if estimate.n_gpu_layers == n_layer + 1
-                else Verdict.PARTIAL_OFFLOAD
-                if estimate.n_gpu_layers
-                else Verdict.CPU_ONLY
-            )
-        else:
+        if not _fits(estimate, ram_budget, gpu_budget, unified):
             verdict = Verdict.DOES_NOT_FIT
+        elif estimate.n_gpu_layers == n_layer + 1:
+            verdict = Verdict.FITS_GPU
+        elif estimate.n_gpu_layers:
+            verdict = Verdict.PARTIAL_OFFLOAD
+        else:
+            verdict = Verdict.CPU_ONLY
         return _result(verdict, estimate, ram_budget, gpu_budget, unified, notes)
 
     if gpu_budget is not None:
         full = plan(n_layer + 1)
         if _fits(full, ram_budget, gpu_budget, unified):
             return _result(Verdict.FITS_GPU, full, ram_budget, gpu_budget, unified, notes)
-        # Memory grows with every offloaded layer, so the largest fitting count is found by
-        # bisection over 1..n_layer.
+        # GPU memory grows with every offloaded layer (and RAM shrinks), so the most layers
+        # the GPU holds are found by bisection over 1..n_layer; RAM is checked for that plan,
+        # the one that needs the least of it.
         low, high, best = 1, n_layer, None
         while low <= high:
             middle = (low + high) // 2
             candidate = plan(middle)
-            if _fits(candidate, ram_budget, gpu_budget, unified):
+            if candidate.gpu_total <= gpu_budget:
                 best, low = candidate, middle + 1
             else:
                 high = middle - 1
-        if best is not None and best.n_gpu_layers > 1:
+        if (
+            best is not None
+            and best.n_gpu_layers > 1
+            and _fits(best, ram_budget, gpu_budget, unified)
+        ):
             return _result(Verdict.PARTIAL_OFFLOAD, best, ram_budget, gpu_budget, unified, notes)
     cpu = plan(0)
     if _fits(cpu, ram_budget, None, unified):
@@ -928,11 +967,11 @@ def _result(
     def gib(n: int) -> str:
         return f"{n / GiB:.1f} GiB"
 
-    ram_text = f"{gib(ram_needed)} of RAM (about {gib(max(ram_budget, 0))} to spare)"
+    ram_text = f"{gib(ram_needed)} of RAM ({gib(max(ram_budget, 0))} usable)"
     messages = {
         Verdict.FITS_GPU: f"Runs entirely on the GPU: {gib(vram_needed)} of GPU memory"
-        + (f" (about {gib(max(gpu_budget or 0, 0))} to spare)" if gpu_budget is not None else "")
-        + f" and {gib(estimate.cpu_total)} of RAM.",
+        + (f" ({gib(max(gpu_budget or 0, 0))} usable)" if gpu_budget is not None else "")
+        + f" and {gib(ram_needed)} of RAM.",
         Verdict.PARTIAL_OFFLOAD: f"Runs with {estimate.n_gpu_layers - 1} of {estimate.n_layer} "
         f"layers on the GPU ({gib(vram_needed)}) and the rest on the CPU, {ram_text}; "
         f"slower than fully on the GPU.",

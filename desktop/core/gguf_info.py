@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from desktop.core.errors import NotAGGUF
+from desktop.core.errors import GGUFHeaderIncomplete, NotAGGUF
 
 GGUF_MAGIC = b"GGUF"
 
@@ -167,23 +167,6 @@ def ggml_nbytes(ggml_type: int, shape: tuple[int, ...]) -> int | None:
     for dim in shape:
         n *= dim
     return n // block * type_size
-
-
-class GGUFHeaderIncomplete(NotAGGUF):
-    """The stream ended (or `max_bytes` was reached) before the end of the GGUF header.
-
-    Lives here rather than in `errors.py` because only header readers raise it; it is a
-    `NotAGGUF`, so callers that only know that type still show a sensible message.
-
-    Attributes:
-        bytes_read: How far into the stream the reader got.
-        needed: The smallest stream length that could get past the point where it stopped.
-    """
-
-    def __init__(self, message: str, *, bytes_read: int, needed: int) -> None:
-        super().__init__(message)
-        self.bytes_read = bytes_read
-        self.needed = needed
 
 
 class _HeaderReader:
