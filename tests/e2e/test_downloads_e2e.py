@@ -48,6 +48,17 @@ def hub(gemma_gguf: Path) -> Iterator[TestHub]:
         yield test_hub
 
 
+def _catalog_folder(home: Path) -> Path:
+    return home / "data" / "models" / "bartowski" / "google_gemma-3-1b-it-GGUF"
+
+
+def _wait_for_part(part: Path, at_least: int) -> None:
+    deadline = time.monotonic() + 60
+    while not (part.exists() and part.stat().st_size >= at_least):
+        assert time.monotonic() < deadline, "the download never got going"
+        time.sleep(0.05)
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -93,7 +104,7 @@ def test_launch_downloads_then_loads(tmp_path: Path, hub: TestHub, gemma_gguf: P
         model = client.get_model(uid)
         reply = model.generate("Hello", generate_config={"max_tokens": 4})  # type: ignore[union-attr]
         assert reply["choices"][0]["text"] is not None
-        installed = home / "data" / "models" / "bartowski" / "google_gemma-3-1b-it-GGUF"
+        installed = _catalog_folder(home)
         assert _sha(installed / CATALOG_FILE) == _sha(gemma_gguf)
         cached = httpx.get(f"{server.url}/v1/cache/models", timeout=10).json()["list"]
         assert any(entry["path"].endswith(CATALOG_FILE) for entry in cached)
@@ -108,18 +119,14 @@ def test_sigkill_mid_download_resumes_after_restart(
     _write_settings(home, hub)
     size = gemma_gguf.stat().st_size
     hub.stall(30, after_bytes=size // 2, path=CATALOG_FILE)
-    part = home / "data" / "models" / "bartowski" / "google_gemma-3-1b-it-GGUF"
-    part = part / (CATALOG_FILE + PART_SUFFIX)
+    part = _catalog_folder(home) / (CATALOG_FILE + PART_SUFFIX)
     with run_server(home, env=hub.hf_env()) as server:
         job = httpx.post(
             f"{server.url}/v1/xindesk/downloads",
             json={"repo_id": CATALOG_REPO, "files": [CATALOG_FILE]},
             timeout=30,
         ).json()
-        deadline = time.monotonic() + 60
-        while not (part.exists() and part.stat().st_size >= size // 4):
-            assert time.monotonic() < deadline, "the download never got going"
-            time.sleep(0.05)
+        _wait_for_part(part, size // 4)
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=10)
     kept = part.stat().st_size
@@ -266,7 +273,7 @@ def test_cli_download_ctrl_c_pauses_and_rerun_resumes(
     _write_settings(home, hub)
     size = gemma_gguf.stat().st_size
     hub.stall(20, after_bytes=size // 3, path=CATALOG_FILE)
-    folder = home / "data" / "models" / "bartowski" / "google_gemma-3-1b-it-GGUF"
+    folder = _catalog_folder(home)
     part = folder / (CATALOG_FILE + PART_SUFFIX)
     with run_server(home, env=hub.hf_env()) as server:
         command = [
@@ -285,10 +292,7 @@ def test_cli_download_ctrl_c_pauses_and_rerun_resumes(
         first = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy()
         )
-        deadline = time.monotonic() + 60
-        while not (part.exists() and part.stat().st_size >= size // 4):
-            assert time.monotonic() < deadline, "the download never got going"
-            time.sleep(0.05)
+        _wait_for_part(part, size // 4)
         first.send_signal(signal.SIGINT)
         out, err = first.communicate(timeout=60)
         assert first.returncode == 130, (out, err)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core.errors import ModelNotFound, NotEnoughDiskSpace
-from desktop.core.hub.jobs import JobState
+from desktop.core.hub.jobs import DownloadJob, JobState
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.hub.transfer import CHUNK_SIZE, PART_SUFFIX
 from desktop.core.hub.wiring import build_download_manager
@@ -193,15 +193,23 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
         time.sleep(0.02)
 
 
-def test_pause_then_resume_continues_from_partial(
-    make_manager: MakeManager, hub: TestHub, blobs: dict[str, bytes], tmp_path: Path
-) -> None:
-    name = "tiny-Q4_K_M.gguf"
+def _start_stalled(
+    make_manager: MakeManager, hub: TestHub, tmp_path: Path, name: str
+) -> tuple[DownloadManager, DownloadJob, Path]:
+    """A download held up by the hub after 2 MiB, once at least 1 MiB is on disk."""
     hub.stall(3.0, after_bytes=2 * MiB, path=name)
     manager = make_manager()
     job = manager.add(REPO, [name], folder=_folder(tmp_path))
     part = _folder(tmp_path) / (name + PART_SUFFIX)
     _wait_for(lambda: part.exists() and part.stat().st_size >= MiB)
+    return manager, job, part
+
+
+def test_pause_then_resume_continues_from_partial(
+    make_manager: MakeManager, hub: TestHub, blobs: dict[str, bytes], tmp_path: Path
+) -> None:
+    name = "tiny-Q4_K_M.gguf"
+    manager, job, part = _start_stalled(make_manager, hub, tmp_path, name)
     paused = manager.pause(job.id)
     assert paused.state is JobState.PAUSED
     assert manager.wait(job.id, timeout=1).state is JobState.PAUSED
@@ -223,11 +231,7 @@ def test_cancel_with_and_without_delete(
     delete_files: bool, make_manager: MakeManager, hub: TestHub, tmp_path: Path
 ) -> None:
     name = "tiny-Q4_K_M.gguf"
-    hub.stall(3.0, after_bytes=2 * MiB, path=name)
-    manager = make_manager()
-    job = manager.add(REPO, [name], folder=_folder(tmp_path))
-    part = _folder(tmp_path) / (name + PART_SUFFIX)
-    _wait_for(lambda: part.exists() and part.stat().st_size >= MiB)
+    manager, job, part = _start_stalled(make_manager, hub, tmp_path, name)
     cancelled = manager.cancel(job.id, delete_files=delete_files)
     assert cancelled.state is JobState.CANCELLED
     assert part.exists() is not delete_files
@@ -261,11 +265,7 @@ def test_jobs_resume_after_restart(
     make_manager: MakeManager, hub: TestHub, blobs: dict[str, bytes], tmp_path: Path
 ) -> None:
     name = "tiny-Q4_K_M.gguf"
-    hub.stall(3.0, after_bytes=2 * MiB, path=name)
-    first = make_manager()
-    job = first.add(REPO, [name], folder=_folder(tmp_path))
-    part = _folder(tmp_path) / (name + PART_SUFFIX)
-    _wait_for(lambda: part.exists() and part.stat().st_size >= MiB)
+    first, job, part = _start_stalled(make_manager, hub, tmp_path, name)
     first.close(timeout=10)
     kept = part.stat().st_size
     assert kept > 0
