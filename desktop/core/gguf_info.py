@@ -15,6 +15,8 @@ from typing import Any, BinaryIO
 from desktop.core.errors import GGUFHeaderIncomplete, NotAGGUF
 
 GGUF_MAGIC = b"GGUF"
+# No key or value in a real header comes near this (chat templates are tens of KiB).
+MAX_STRING = 64 * 1024 * 1024
 
 
 def check_gguf_file(path: str | Path) -> Path:
@@ -215,7 +217,14 @@ class _HeaderReader:
         return struct.unpack(fmt, self.read(struct.calcsize(fmt)))[0]
 
     def string(self) -> str:
-        return self.read(self.unpack("<Q")).decode("utf-8", errors="replace")
+        size = self.unpack("<Q")
+        if size > MAX_STRING:
+            # Garbage posing as a length: reading it would exhaust memory or overflow.
+            raise NotAGGUF(
+                f"Damaged GGUF header: a {size}-byte string at byte {self.pos}; "
+                "the file is not a valid GGUF."
+            )
+        return self.read(size).decode("utf-8", errors="replace")
 
     def skip(self, size: int) -> None:
         self._check(size)

@@ -728,3 +728,15 @@ def test_recommend_when_nothing_fits_is_the_default() -> None:
 def test_recommend_without_metadata_uses_a_rough_allowance() -> None:
     assert recommend(CHOICES_8B, _hardware(ram_gib=32, gpu_gib=24)) == "Q8_0"
     assert recommend(CHOICES_8B, _hardware(ram_gib=8, available_gib=7)) in {"Q4_K_M", "IQ4_XS"}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_damaged_header_is_not_a_gguf_whatever_the_bytes(seed: int) -> None:
+    """Random bytes behind a valid magic must give NotAGGUF, never an overflow or a huge read."""
+    import io
+    import random
+
+    body = random.Random(seed).randbytes(4096)
+    for start in (b"GGUF\x03\x00\x00\x00", b"GGUF\x03\x00\x00\x00\x01" + b"\x00" * 7):
+        with pytest.raises(NotAGGUF):
+            read_gguf_metadata_from(io.BytesIO(start + body))
