@@ -36,6 +36,7 @@ from desktop.core.hub.catalog_download import download_catalog_model
 from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.launch import LaunchPlan, plan_launch, validate_uid
+from desktop.core.quant import quant_from_filename
 from desktop.core.settings import Settings
 
 log = logging.getLogger("xindesk.supervisor")
@@ -322,7 +323,9 @@ class Supervisor:
         quant = (
             spec.quantization
             if spec
-            else plan.request.get("quantization") or _quant_from_name(plan.model_path.name)
+            else plan.request.get("quantization")
+            or quant_from_filename(plan.model_path.name)
+            or "unknown"
         )
         common: dict[str, Any] = {
             "model_type": plan.model_type,
@@ -546,13 +549,3 @@ class Supervisor:
 
     async def call(self, uid: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
         return await self._for_route(uid, op).call(op, params)
-
-
-def _quant_from_name(file_name: str) -> str:
-    """Best guess of the quantization from a GGUF file name (e.g. `...-Q4_K_M.gguf`)."""
-    import re
-
-    match = re.search(
-        r"(?i)(IQ\d_[A-Z]+|Q\d_K(?:_[SML])?|Q\d_\d|F16|BF16|F32|Q8_0|TQ\d_0|MXFP4)", file_name
-    )
-    return match.group(1).upper() if match else "unknown"

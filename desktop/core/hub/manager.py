@@ -165,6 +165,10 @@ class DownloadManager:
 
     # ----------------------------------------------------------------- adding work
 
+    def hubs(self, hub: HubName | None = None) -> list[RemoteHub]:
+        """The hubs to ask, in order: the one named, else those of the download source."""
+        return self._hubs_for(hub)
+
     def list_repo(
         self, repo_id: str, *, hub: HubName | None = None, revision: str | None = None
     ) -> tuple[RemoteHub, str | None, list[RemoteFile]]:
@@ -433,7 +437,8 @@ class DownloadManager:
                 return slot.run != run or self._closing.is_set()
 
             try:
-                self._check_space_for_resume(slot)
+                with self._guard:
+                    self._check_space(job)
             except NotEnoughDiskSpace as exc:
                 self._set_state(slot, JobState.FAILED, str(exc))
                 return
@@ -479,10 +484,6 @@ class DownloadManager:
                 self._set_state(slot, JobState.COMPLETED)
                 log.info("download %s complete: %s", job.id, job.label)
                 return
-
-    def _check_space_for_resume(self, slot: _Slot) -> None:
-        with self._guard:
-            self._check_space(slot.job)
 
     def _sleep_unless_stopped(self, delay: float, stopped: Callable[[], bool]) -> bool:
         deadline = time.monotonic() + delay

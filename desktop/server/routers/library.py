@@ -14,8 +14,8 @@ from desktop.core.catalog.files import QuantChoice, group_gguf_files
 from desktop.core.catalog.from_repo import registration_from_repo
 from desktop.core.errors import HubUnreachable
 from desktop.core.hardware import probe_hardware
-from desktop.core.hub.remote import HubName, RemoteHub, open_hub, parse_repo_reference
-from desktop.core.hub.wiring import endpoint_for
+from desktop.core.hub.choice_fit import fit_choices
+from desktop.core.hub.remote import RemoteHub, parse_repo_reference
 from desktop.core.quant import quant_level
 from desktop.core.store import InstalledModel
 from desktop.server.deps import StateDep, require_api_key
@@ -37,16 +37,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
-
-
-def _hubs(state: StateDep, hub: HubName | None) -> list[RemoteHub]:
-    settings = state.settings.downloads
-    if hub is not None:
-        return [open_hub(hub, endpoint=endpoint_for(hub, settings))]
-    names: tuple[HubName, ...] = (
-        ("huggingface", "modelscope") if settings.source == "auto" else (settings.source,)
-    )
-    return [open_hub(name, endpoint=endpoint_for(name, settings)) for name in names]
 
 
 @router.get("/hardware")
@@ -72,7 +62,7 @@ async def search(
     wanted_hub, text, _extra = (None, q.strip(), None)
     if "/" in q:
         wanted_hub, text, _extra = parse_repo_reference(q)
-    hubs = _hubs(state, hub or wanted_hub)
+    hubs = state.downloads.hubs(hub or wanted_hub)
     results: list[dict[str, Any]] = []
     notes: list[str] = []
     for remote in hubs:
@@ -118,7 +108,9 @@ async def repo_files(
     grouped = group_gguf_files(files)
     n_ctx = context_length or state.settings.models.default_context_length
     views = [_choice_view(choice) for choice in grouped.choices]
-    fit = await asyncio.to_thread(_fit_choices, remote, repo, pinned, grouped.choices, n_ctx)
+    fit = await asyncio.to_thread(
+        lambda: fit_choices(remote, repo, pinned, grouped.choices, n_ctx, probe_hardware())
+    )
     for view, verdict in zip(views, fit["verdicts"], strict=True):
         view["fit"] = verdict
         view["recommended"] = view["quantization"] == fit["recommended"] and verdict is not None
@@ -133,66 +125,6 @@ async def repo_files(
         "fit_note": fit["note"],
         "projectors": [_plain(f) for f in grouped.projectors],
         "unknown": [_plain(f) for f in grouped.unknown],
-    }
-
-
-def _fit_choices(
-    remote: RemoteHub,
-    repo: str,
-    revision: str | None,
-    choices: list[QuantChoice],
-    n_ctx: int,
-) -> dict[str, Any]:
-    """Fit verdicts for every choice from one header: all quantizations of a model share its
-    shape, so only the smallest file's header is read (with Range requests, a few MiB)."""
-    from desktop.core.errors import XinDeskError
-    from desktop.core.fit import check_fit, recommend
-    from desktop.core.hub.remote_header import read_remote_metadata
-
-    complete = [choice for choice in choices if choice.complete]
-    hardware = probe_hardware()
-    options = [(choice.quant, choice.size) for choice in complete]
-    if not complete:
-        return {
-            "verdicts": [None] * len(choices),
-            "recommended": None,
-            "assumptions": [],
-            "note": "No complete GGUF file to judge.",
-        }
-    smallest = min(complete, key=lambda choice: choice.size)
-    try:
-        metadata = read_remote_metadata(remote.file_url(repo, smallest.path, revision))
-    except (XinDeskError, ValueError, OSError) as exc:
-        return {
-            "verdicts": [None] * len(choices),
-            "recommended": recommend(options, hardware),
-            "assumptions": [],
-            "note": f"Could not read the model's GGUF header ({exc}); no fit estimate.",
-        }
-    verdicts: list[dict[str, Any] | None] = []
-    assumptions: tuple[str, ...] = ()
-    for choice in choices:
-        if not choice.complete:
-            verdicts.append(None)
-            continue
-        result = check_fit(metadata, hardware, file_size=choice.size, n_ctx=n_ctx)
-        assumptions = result.assumptions
-        verdicts.append(
-            {
-                "verdict": str(result.verdict),
-                "n_gpu_layers": result.n_gpu_layers,
-                "ram_needed": result.ram_needed,
-                "ram_budget": result.ram_budget,
-                "vram_needed": result.vram_needed,
-                "vram_budget": result.vram_budget,
-                "message": result.message,
-            }
-        )
-    return {
-        "verdicts": verdicts,
-        "recommended": recommend(options, hardware, metadata=metadata, n_ctx=n_ctx),
-        "assumptions": list(assumptions),
-        "note": None,
     }
 
 
@@ -299,7 +231,7 @@ async def catalog_files(
             )
         return rows
 
-    rows = await asyncio.to_thread(first_reachable, _hubs(state, hub), table)
+    rows = await asyncio.to_thread(first_reachable, state.downloads.hubs(hub), table)
     return {"model_name": family.model_name, "model_type": model_type, "specs": rows}
 
 
