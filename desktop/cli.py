@@ -467,8 +467,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
+        # No command: the desktop window (what a double-click on the app runs).
+        from desktop.gui.app import run_gui
+
+        return run_gui(sys.argv[:1])
     if extra and args.command != "launch":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:

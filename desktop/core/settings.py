@@ -88,8 +88,17 @@ class UiSettings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     language: Literal["system", "en", "zh_CN"] = "system"
-    keep_running_in_tray: bool = True
+    keep_running_in_tray: bool = Field(
+        True, description="Closing the window leaves the server running, with an icon in the tray."
+    )
     start_at_login: bool = False
+    welcome_done: bool = Field(False, description="The first-run welcome was seen or skipped.")
+    connection: Literal["local", "remote"] = Field(
+        "local", description="Run the server on this computer, or use one elsewhere."
+    )
+    remote_url: str | None = Field(
+        None, description="The remote XinDesk or Xinference server, e.g. http://10.0.0.5:9997"
+    )
 
 
 class Settings(BaseModel):

@@ -1,0 +1,174 @@
+"""Start the desktop app: settings, language, the local server child, the window and the tray."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop.core.errors import ConfigError
+from desktop.core.paths import AppPaths, resources_dir
+from desktop.core.settings import Settings
+from desktop.gui.context import GuiContext, Navigator
+from desktop.gui.i18n import Translations
+from desktop.gui.local_server import LocalServer
+from desktop.gui.main_window import MainWindow
+from desktop.gui.session import ApiSession
+from desktop.gui.tasks import Tasks
+from desktop.gui.tray import Tray
+
+log = logging.getLogger("xindesk.gui")
+
+API_KEY_ENV = "XINDESK_API_KEY"
+REMOTE_KEY = "remote-api-key"
+# Set by bench/gui_startup.py: print the seconds from process start to the window shown, quit.
+STARTUP_PROBE_ENV = "XINDESK_STARTUP_PROBE"
+
+
+def local_api_key() -> str | None:
+    """The key the local server uses: the environment's, else the keychain's (if any)."""
+    from desktop.core.secrets import API_KEY, SecretStore, SecretStoreUnavailable
+
+    if os.environ.get(API_KEY_ENV):
+        return os.environ[API_KEY_ENV]
+    try:
+        return SecretStore().get(API_KEY)
+    except SecretStoreUnavailable as exc:
+        log.info("%s", exc)
+        return None
+
+
+def remote_api_key() -> str | None:
+    from desktop.core.secrets import SecretStore, SecretStoreUnavailable
+
+    try:
+        return SecretStore().get(REMOTE_KEY)
+    except SecretStoreUnavailable:
+        return None
+
+
+def load_style(app: QApplication) -> None:
+    sheet = resources_dir() / "styles" / "xindesk.qss"
+    if sheet.exists():
+        app.setStyleSheet(sheet.read_text(encoding="utf-8"))
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resources_dir() / "icons" / "xindesk.svg"))
+
+
+class DesktopApp(QObject):
+    """Owns the window, the tray and the local server for one run of the app."""
+
+    def __init__(
+        self,
+        app: QApplication,
+        paths: AppPaths,
+        settings: Settings,
+        *,
+        endpoint: str | None = None,
+        api_key: str | None = None,
+        start_server: bool = True,
+        server_environment: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.app = app
+        self.translations = Translations(self)
+        self.translations.apply(settings.ui.language)
+        server: LocalServer | None = None
+        if endpoint is None and settings.ui.connection == "remote" and settings.ui.remote_url:
+            endpoint, api_key = settings.ui.remote_url, api_key or remote_api_key()
+        if endpoint is None:
+            server = LocalServer(settings.server.port, self, environment=server_environment)
+            endpoint, api_key = server.url, api_key or local_api_key()
+        self.session = ApiSession(endpoint, api_key, self)
+        self.ctx = GuiContext(
+            session=self.session,
+            tasks=Tasks(self),
+            translations=self.translations,
+            navigator=Navigator(self),
+            paths=paths,
+            settings=settings,
+            server=server,
+        )
+        self.window = MainWindow(self.ctx)
+        self.window.setWindowIcon(app_icon())
+        self.window.close_requested.connect(self._window_closed)
+        self.tray: Tray | None = None
+        if Tray.available():
+            self.tray = Tray(self.ctx, app_icon(), self)
+            self.tray.open_requested.connect(self.show_window)
+            self.tray.quit_requested.connect(self.quit)
+            self.tray.show()
+        if server is not None and start_server:
+            server.start()
+        first = "models" if settings.ui.welcome_done else "welcome"
+        self.window.open_page(first)
+
+    def show_window(self) -> None:
+        if self.window.isHidden() and (page := self.window.current_page()) is not None:
+            # Hiding to the tray stopped the pages' polling; start the shown page's again.
+            page.activate(None)
+        self.window.show()
+        if QApplication.platformName() not in ("offscreen", "minimal"):
+            self.window.raise_()
+            self.window.activateWindow()
+
+    def _window_closed(self) -> None:
+        if self.tray is not None and self.ctx.settings.ui.keep_running_in_tray:
+            self.window.hide()
+            self.window.shutdown()
+            return
+        self.quit()
+
+    def close(self) -> None:
+        """Close the window for good and stop the server if this app started it."""
+        self.window.quit_for_real()
+        if self.tray is not None:
+            self.tray.hide()
+        if self.ctx.server is not None:
+            self.ctx.server.stop()
+        self.session.close()
+
+    def quit(self) -> None:
+        """Close everything and leave the event loop."""
+        self.close()
+        self.app.quit()
+
+
+def run_gui(argv: Sequence[str] | None = None) -> int:
+    """`xindesk` with no command: open the window."""
+    started = time.perf_counter()
+    os.environ.setdefault("QT_API", "pyside6")
+    app = QApplication.instance() or QApplication(list(argv or sys.argv))
+    assert isinstance(app, QApplication)
+    app.setApplicationName("XinDesk")
+    app.setOrganizationName("XinDesk")
+    app.setWindowIcon(app_icon())
+    # Closing the window may leave the app in the tray; quitting is explicit.
+    app.setQuitOnLastWindowClosed(False)
+    load_style(app)
+    paths = AppPaths.from_environment()
+    paths.ensure()
+    try:
+        settings = Settings.load(paths)
+    except ConfigError as exc:
+        QMessageBox.critical(None, "XinDesk", str(exc))
+        return 1
+    desktop = DesktopApp(app, paths, settings)
+    desktop.show_window()
+    if os.environ.get(STARTUP_PROBE_ENV):
+        # The window is shown once the event loop paints it; measure then, and leave.
+        def report() -> None:
+            sys.stdout.write(f"window-shown {time.perf_counter() - started:.4f}\n")
+            sys.stdout.flush()
+            desktop.quit()
+
+        QTimer.singleShot(0, report)
+    return app.exec()

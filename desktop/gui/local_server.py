@@ -1,0 +1,197 @@
+"""The local `xindesk serve` the window runs as a child process, or finds already running.
+
+The window is only a client: it starts the same server a headless user runs, waits until
+`/status` answers, and stops it on quit only if it started it. A server already listening on
+the port (started by hand, or by another window) is attached to and left running.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import sys
+from collections import deque
+
+import httpx
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+log = logging.getLogger("xindesk.gui.server")
+
+_POLL_MS = 250
+_START_TIMEOUT_MS = 90_000
+_STOP_TIMEOUT_MS = 15_000
+_LOG_LINES = 5000
+
+
+class ServerState(enum.Enum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    ATTACHED = "attached"  # someone else's server on the port: we use it, never stop it
+    FAILED = "failed"
+
+
+def server_command(port: int) -> tuple[str, list[str]]:
+    """The program and arguments that run the server, from a checkout or a frozen app."""
+    if getattr(sys, "frozen", False):
+        # The packaged app's own executable understands the same subcommands as `xindesk`.
+        return sys.executable, ["serve", "--port", str(port)]
+    return sys.executable, ["-m", "desktop", "serve", "--port", str(port)]
+
+
+def answers_status(url: str, timeout: float = 1.0) -> bool:
+    """True when an XinDesk or Xinference server answers at `url` (any HTTP reply counts)."""
+    try:
+        httpx.get(f"{url}/status", timeout=timeout)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+class LocalServer(QObject):
+    """Runs and watches the local server process.
+
+    Signals:
+        state_changed(ServerState): started, ready, attached, stopped or failed.
+        log_line(str): one line of the child's output (stdout and stderr merged).
+    """
+
+    state_changed = Signal(object)
+    log_line = Signal(str)
+
+    def __init__(
+        self,
+        port: int,
+        parent: QObject | None = None,
+        *,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._environment = environment or {}
+        self._state = ServerState.STOPPED
+        self._error = ""
+        self._lines: deque[str] = deque(maxlen=_LOG_LINES)
+        self._process: QProcess | None = None
+        self._poll = QTimer(self)
+        self._poll.setInterval(_POLL_MS)
+        self._poll.timeout.connect(self._check_ready)
+        self._waited_ms = 0
+        self._buffer = b""
+
+    @property
+    def state(self) -> ServerState:
+        return self._state
+
+    @property
+    def error(self) -> str:
+        """Why the server failed to start (with the last lines it printed)."""
+        return self._error
+
+    @property
+    def owned(self) -> bool:
+        """True when this window started the server (and so stops it on quit)."""
+        return self._process is not None
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
+
+    def start(self) -> None:
+        """Attach to a server already on the port, else start one and wait for `/status`."""
+        if self._state in (ServerState.STARTING, ServerState.RUNNING, ServerState.ATTACHED):
+            return
+        if answers_status(self.url):
+            log.info("a server already answers at %s: attaching", self.url)
+            self._set_state(ServerState.ATTACHED)
+            return
+        program, args = server_command(self.port)
+        process = QProcess(self)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        env = QProcessEnvironment.systemEnvironment()
+        for name, value in self._environment.items():
+            env.insert(name, value)
+        process.setProcessEnvironment(env)
+        process.readyReadStandardOutput.connect(self._read_output)
+        process.finished.connect(self._on_finished)
+        process.errorOccurred.connect(self._on_error)
+        self._process = process
+        self._error = ""
+        self._waited_ms = 0
+        log.info("starting the local server: %s %s", program, " ".join(args))
+        self._set_state(ServerState.STARTING)
+        process.start(program, args)
+        self._poll.start()
+
+    def stop(self) -> None:
+        """Stop the server if this window started it; an attached server keeps running."""
+        self._poll.stop()
+        process = self._process
+        if process is None:
+            if self._state is ServerState.ATTACHED:
+                self._set_state(ServerState.STOPPED)
+            return
+        # Our own stop is not a failure: `finished` fires while we wait below.
+        process.finished.disconnect(self._on_finished)
+        if process.state() != QProcess.ProcessState.NotRunning:
+            # SIGTERM lets uvicorn run the lifespan's shutdown: workers stop, downloads save state.
+            process.terminate()
+            if not process.waitForFinished(_STOP_TIMEOUT_MS):
+                log.warning("the server did not stop in time; killing it")
+                process.kill()
+                process.waitForFinished(5000)
+        self._drop_process()
+        self._set_state(ServerState.STOPPED)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def _drop_process(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.errorOccurred.disconnect(self._on_error)
+            process.deleteLater()
+
+    def _read_output(self) -> None:
+        if self._process is None:
+            return
+        self._buffer += bytes(self._process.readAllStandardOutput().data())
+        *complete, self._buffer = self._buffer.split(b"\n")
+        for raw in complete:
+            line = raw.decode("utf-8", errors="replace").rstrip("\r")
+            self._lines.append(line)
+            self.log_line.emit(line)
+
+    def _check_ready(self) -> None:
+        self._waited_ms += _POLL_MS
+        if answers_status(self.url, timeout=0.2):
+            self._poll.stop()
+            log.info("the local server is ready at %s", self.url)
+            self._set_state(ServerState.RUNNING)
+        elif self._waited_ms >= _START_TIMEOUT_MS:
+            self._poll.stop()
+            self._fail(f"The server did not answer within {_START_TIMEOUT_MS // 1000} s.")
+
+    def _on_finished(self, code: int, _status: QProcess.ExitStatus) -> None:
+        self._poll.stop()
+        self._read_output()
+        self._drop_process()
+        self._fail(f"The server stopped (exit code {code}).")
+
+    def _on_error(self, error: QProcess.ProcessError) -> None:
+        if error is QProcess.ProcessError.FailedToStart:
+            self._poll.stop()
+            self._drop_process()
+            self._fail("The server program could not be started.")
+
+    def _fail(self, reason: str) -> None:
+        tail = "\n".join(list(self._lines)[-15:])
+        self._error = f"{reason}\n{tail}".strip()
+        log.warning("local server failed: %s", reason)
+        self._set_state(ServerState.FAILED)
+
+    def _set_state(self, state: ServerState) -> None:
+        if state is not self._state:
+            self._state = state
+            self.state_changed.emit(state)
