@@ -5,10 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Format", text)
-
-
 def human_bytes(value: float | None) -> str:
     if value is None:
         return "–"
@@ -31,9 +27,9 @@ def human_duration(seconds: float | None) -> str:
         return "–"
     seconds = round(seconds)
     if seconds < 60:
-        return _tr("{0} s").format(seconds)
+        return QCoreApplication.translate("Format", "{0} s").format(seconds)
     minutes, seconds = divmod(seconds, 60)
     if minutes < 60:
-        return _tr("{0} min {1} s").format(minutes, seconds)
+        return QCoreApplication.translate("Format", "{0} min {1} s").format(minutes, seconds)
     hours, minutes = divmod(minutes, 60)
-    return _tr("{0} h {1} min").format(hours, minutes)
+    return QCoreApplication.translate("Format", "{0} h {1} min").format(hours, minutes)

@@ -8,6 +8,7 @@ fires and pages reload.
 from __future__ import annotations
 
 import logging
+import threading
 
 from PySide6.QtCore import QObject, Signal
 
@@ -31,9 +32,11 @@ class ApiSession(QObject):
         super().__init__(parent)
         self._endpoint = endpoint.rstrip("/")
         self._api_key = api_key
-        self._client = XinDeskClient(self._endpoint, api_key, timeout=30)
-        # Launching waits for a model to load; that call gets a client with a long timeout.
-        self._slow_client = XinDeskClient(self._endpoint, api_key, timeout=3600)
+        # Clients are made on first use (from any thread): building one loads the TLS
+        # certificates, which would delay the window's first paint.
+        self._lock = threading.Lock()
+        self._client: XinDeskClient | None = None
+        self._slow_client: XinDeskClient | None = None
 
     @property
     def endpoint(self) -> str:
@@ -45,25 +48,36 @@ class ApiSession(QObject):
 
     @property
     def client(self) -> XinDeskClient:
-        return self._client
+        with self._lock:
+            if self._client is None:
+                self._client = XinDeskClient(self._endpoint, self._api_key, timeout=30)
+            return self._client
 
     @property
     def slow_client(self) -> XinDeskClient:
         """For calls that may take minutes (a launch that waits for the model, a chat)."""
-        return self._slow_client
+        with self._lock:
+            if self._slow_client is None:
+                self._slow_client = XinDeskClient(self._endpoint, self._api_key, timeout=3600)
+            return self._slow_client
 
     def connect_to(self, endpoint: str, api_key: str | None) -> None:
-        """Point every later call at another server (old in-flight calls finish on the old one)."""
-        old = (self._client, self._slow_client)
-        self._endpoint = endpoint.rstrip("/")
-        self._api_key = api_key
-        self._client = XinDeskClient(self._endpoint, api_key, timeout=30)
-        self._slow_client = XinDeskClient(self._endpoint, api_key, timeout=3600)
+        """Point every later call at another server (calls in flight fail and are retried by
+        the pages' next refresh)."""
+        with self._lock:
+            old = (self._client, self._slow_client)
+            self._endpoint = endpoint.rstrip("/")
+            self._api_key = api_key
+            self._client = self._slow_client = None
         for client in old:
-            client.close()
+            if client is not None:
+                client.close()
         log.info("now talking to %s (key %s)", self._endpoint, "set" if api_key else "none")
         self.changed.emit()
 
     def close(self) -> None:
-        self._client.close()
-        self._slow_client.close()
+        with self._lock:
+            for client in (self._client, self._slow_client):
+                if client is not None:
+                    client.close()
+            self._client = self._slow_client = None
