@@ -360,6 +360,39 @@ def cmd_downloads(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- export -------------------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """`xindesk export fastgpt`: config from the running models, or `--check` them as FastGPT."""
+    if args.check:
+        return _check_fastgpt(args)
+    with _client(args) as client:
+        exported = client.export_fastgpt(args.format, target=args.target, host=args.host)
+    for warning in exported["warnings"]:
+        sys.stderr.write(f"Note: {warning}\n")
+    sys.stdout.write(exported["text"])
+    return 0
+
+
+def _check_fastgpt(args: argparse.Namespace) -> int:
+    from desktop.core.export import select_models
+    from desktop.core.fastgpt_check import CheckModels, CheckResult, run_fastgpt_check
+
+    with _client(args) as client:
+        models = CheckModels.from_selection(select_models(client.list_models()))
+
+    def show(result: CheckResult) -> None:
+        mark = "PASS" if result.passed else "FAIL"
+        _out(f"{mark}  {result.name} ({result.seconds:.1f} s): {result.reason}")
+
+    key = args.api_key or os.environ.get(API_KEY_ENV)
+    results = run_fastgpt_check(args.endpoint, key, models, on_result=show)
+    passed = sum(r.passed for r in results)
+    _out(f"{passed} of {len(results)} checks passed.")
+    return 0 if passed == len(results) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xindesk", description="XinDesk: a private LLM service on this computer."
@@ -439,6 +472,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     downloads = sub.add_parser("downloads", help="List downloads and their state.")
     client_opts(downloads)
+
+    from desktop.core.export import EXPORT_FORMATS, TARGETS
+
+    export = sub.add_parser(
+        "export",
+        help="FastGPT / One API config from the running models; --check tests them as FastGPT.",
+    )
+    client_opts(export)
+    export.add_argument("what", choices=["fastgpt"])
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="v4.9")
+    export.add_argument(
+        "--target", choices=TARGETS, default="docker", help="Where FastGPT runs (default docker)."
+    )
+    export.add_argument("--host", help="Write this host instead of the target's.")
+    export.add_argument(
+        "--check", action="store_true", help="Send FastGPT's requests and report pass/fail."
+    )
     return parser
 
 
@@ -453,6 +503,7 @@ _COMMANDS = {
     "search": cmd_search,
     "download": cmd_download,
     "downloads": cmd_downloads,
+    "export": cmd_export,
 }
 
 

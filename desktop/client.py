@@ -6,6 +6,7 @@ The GUI and the command line talk to the server only through this.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -69,6 +70,34 @@ class XinDeskClient:
     def status(self) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", "/status")
         return result
+
+    def chat_stream(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """POST a streaming chat completion and yield each chunk as the server sends it."""
+        from httpx_sse import connect_sse
+
+        try:
+            with connect_sse(
+                self._http, "POST", "/v1/chat/completions", json={**body, "stream": True}
+            ) as source:
+                response = source.response
+                if response.status_code >= 400:
+                    response.read()
+                    try:
+                        detail = str(response.json().get("detail"))
+                    except (ValueError, AttributeError):
+                        detail = response.text or response.reason_phrase
+                    raise ClientError(response.status_code, detail)
+                for event in source.iter_sse():
+                    if event.data.strip() == "[DONE]":
+                        return
+                    chunk: dict[str, Any] = event.json()
+                    if "error" in chunk and "choices" not in chunk:
+                        raise ClientError(500, str(chunk["error"]))
+                    yield chunk
+        except httpx.ConnectError as exc:
+            raise ClientError(
+                0, f"Cannot reach XinDesk at {self.endpoint}: is `xindesk serve` running?"
+            ) from exc
 
     def launch(self, body: dict[str, Any], *, wait_ready: bool = True) -> str:
         result = self._request("POST", "/v1/models", json=body, params={"wait_ready": wait_ready})
@@ -185,3 +214,131 @@ class XinDeskClient:
             "POST", "/v1/xindesk/installed/import", json={"path": path}
         )
         return result
+
+    # -- administration: settings, API key, hub tokens, logs, server, diagnostics -------------
+
+    def set_api_key(self, key: str | None) -> None:
+        """Send `key` from now on (None: no key), e.g. after the key was replaced."""
+        if key:
+            self._http.headers["Authorization"] = f"Bearer {key}"
+        else:
+            self._http.headers.pop("Authorization", None)
+
+    def get_settings(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/settings")
+        return result
+
+    def update_settings(self, patch: dict[str, Any]) -> dict[str, Any]:
+        """Change some settings; the answer has `settings` and `restart_required`."""
+        result: dict[str, Any] = self._request("PATCH", "/v1/xindesk/settings", json=patch)
+        return result
+
+    def api_key_info(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/api-key")
+        return result
+
+    def create_api_key(self, *, use: bool = True) -> dict[str, Any]:
+        """Create or replace the server's key; with `use`, this client sends it from now on."""
+        result: dict[str, Any] = self._request("POST", "/v1/xindesk/api-key")
+        if use:
+            self.set_api_key(str(result["api_key"]))
+        return result
+
+    def delete_api_key(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("DELETE", "/v1/xindesk/api-key")
+        return result
+
+    def hub_tokens(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/hub-tokens")
+        return result
+
+    def set_hub_token(self, hub: str, token: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request(
+            "PUT", f"/v1/xindesk/hub-tokens/{hub}", json={"token": token}
+        )
+        return result
+
+    def delete_hub_token(self, hub: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("DELETE", f"/v1/xindesk/hub-tokens/{hub}")
+        return result
+
+    def logs(
+        self,
+        after: int = 0,
+        level: str | None = None,
+        contains: str | None = None,
+        limit: int = 500,
+    ) -> dict[str, Any]:
+        """Log records after seq `after`; ask again with the answer's `last_seq`."""
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        if level:
+            params["level"] = level
+        if contains:
+            params["contains"] = contains
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/logs", params=params)
+        return result
+
+    def server_info(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/server")
+        return result
+
+    def diagnostics(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/diagnostics")
+        return result
+
+    def move_models_folder(self, path: str, mode: str = "move") -> dict[str, Any]:
+        """Make `path` the models folder; `move` takes the downloaded files along, `link`
+        leaves them where they are. Answers `models_dir` and `mode`."""
+        result: dict[str, Any] = self._request(
+            "POST", "/v1/xindesk/models-folder", json={"path": path, "mode": mode}
+        )
+        return result
+
+    def catalog_files(
+        self,
+        model_type: str,
+        model_name: str,
+        *,
+        size: str | None = None,
+        context_length: int | None = None,
+        hub: str | None = None,
+    ) -> dict[str, Any]:
+        """A catalog model's quantizations with exact files and sizes (`specs`); with
+        `context_length`, each row also has a memory `fit` and `recommended` is marked."""
+        params: dict[str, Any] = {}
+        if size is not None:
+            params["size"] = size
+        if context_length:
+            params["context_length"] = context_length
+        if hub:
+            params["hub"] = hub
+        result: dict[str, Any] = self._request(
+            "GET", f"/v1/xindesk/catalog/{model_type}/{model_name}", params=params
+        )
+        return result
+
+    def register_repo(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Make a hub repository launchable by name (`repo_id`, optional `model_name`,
+        `model_type`, `hub`); answers the new registration."""
+        result: dict[str, Any] = self._request("POST", "/v1/xindesk/repo/register", json=body)
+        return result
+
+    def export_fastgpt(
+        self, format: str, target: str | None = None, host: str | None = None
+    ) -> dict[str, Any]:
+        """FastGPT / One API config from the running models (`GET /v1/xindesk/export/fastgpt`):
+        `{"format", "content_type", "text", "warnings"}`."""
+        params: dict[str, Any] = {"format": format}
+        if target:
+            params["target"] = target
+        if host:
+            params["host"] = host
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/export/fastgpt", params=params)
+        return result
+
+    def start_relaunch(self, uid: str) -> str:
+        """Relaunch a model without waiting for it to load (follow it with `list_models`)."""
+        result = self._request(
+            "POST", f"/v1/xindesk/models/{uid}/relaunch", params={"wait_ready": False}
+        )
+        return str(result["model_uid"])

@@ -383,6 +383,7 @@ class Supervisor:
                 "architecture": plan.gguf.architecture,
                 "chat_template_source": info.get("template_source"),
                 "worker_pid": record.handle.pid if record.handle else None,
+                "memory_bytes": _resident_bytes(record.handle),
             }
         )
         return desc
@@ -549,3 +550,16 @@ class Supervisor:
 
     async def call(self, uid: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
         return await self._for_route(uid, op).call(op, params)
+
+
+def _resident_bytes(handle: WorkerHandle | None) -> int | None:
+    """Resident (RAM) memory of a model's worker process, or None without a live process.
+    Memory the model holds on a GPU is not counted."""
+    if handle is None or not handle.alive or handle.pid is None:
+        return None
+    import psutil
+
+    try:
+        return int(psutil.Process(handle.pid).memory_info().rss)
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None

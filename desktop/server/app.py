@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,17 +15,56 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from desktop import __version__
 from desktop.core.catalog import Catalog
-from desktop.core.hub.wiring import apply_proxy, build_download_manager
+from desktop.core.hub.remote import HUB_NAMES
+from desktop.core.hub.wiring import (
+    TOKEN_VARIABLES,
+    HubTokens,
+    apply_proxy,
+    build_download_manager,
+)
+from desktop.core.logbuffer import LogBuffer
 from desktop.core.paths import AppPaths, resources_dir
+from desktop.core.secrets import SecretStore
 from desktop.core.settings import Settings
 from desktop.core.store import ModelStore
 from desktop.core.supervisor import Supervisor
 from desktop.server.deps import ServerState
 from desktop.server.errors import install_error_handlers
+from desktop.server.routers import admin, library, openai, xindesk, xinference
 from desktop.server.routers import downloads as downloads_routes
-from desktop.server.routers import library, openai, xindesk, xinference
+from desktop.server.routers import export as export_routes
 
 log = logging.getLogger("xindesk.server")
+
+# The loggers whose records the GUI's log page shows (uvicorn's own say where it listens).
+BUFFERED_LOGGERS = ("xindesk", "uvicorn", "uvicorn.error")
+
+
+@contextmanager
+def _buffered_logs(buffer: LogBuffer) -> Iterator[None]:
+    """Attach `buffer` to the server's loggers for the life of the app."""
+    buffer.setLevel(logging.INFO)
+    loggers = [logging.getLogger(name) for name in BUFFERED_LOGGERS]
+    lowered: list[tuple[logging.Logger, int]] = []
+    for logger in loggers:
+        logger.addHandler(buffer)
+        # The log page needs INFO (where the server listens, what was downloaded) even when
+        # the process logs less to its terminal, as an embedding application may choose.
+        if logger.getEffectiveLevel() > logging.INFO:
+            lowered.append((logger, logger.level))
+            logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeHandler(buffer)
+        for logger, level in lowered:
+            logger.setLevel(level)
+
+
+def _split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def create_app(
@@ -34,50 +74,69 @@ def create_app(
     api_key: str | None = None,
     address: str | None = None,
     launch_on_start: list[dict[str, Any]] | None = None,
+    secret_store: SecretStore | None = None,
 ) -> FastAPI:
-    """Build the API. `api_key` None means open (allowed only on loopback, see `cli.serve`)."""
+    """Build the API. `api_key` None means open (allowed only on loopback, see `cli.serve`).
+
+    `address` is where the server listens ("host:port"; default: the settings' address), and
+    `secret_store` the keychain the API key and hub tokens are kept in (tests give their own).
+    """
+    keychain = secret_store or SecretStore()
+    listen = address or f"{settings.server.host}:{settings.server.port}"
+    host, port = _split_address(listen)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        catalog = Catalog(resources_dir() / "catalog", paths.registrations_dir)
-        apply_proxy(settings.downloads)
-        downloads = build_download_manager(paths, settings.downloads)
-        # Jobs that were running when the server last stopped carry on from their partial files.
-        downloads.start()
-        supervisor = Supervisor(
-            catalog,
-            settings,
-            settings.models_dir(paths),
-            address or f"{settings.server.host}:{settings.server.port}",
-            downloads=downloads,
-        )
-        models_dir = settings.models_dir(paths)
-        store = ModelStore(
-            models_dir,
-            paths.data_dir,
-            in_use=lambda path: any(
-                path == running_path for _record, running_path in supervisor.running_files()
-            ),
-        )
-        app.state.xd = ServerState(
-            settings=settings,
-            paths=paths,
-            catalog=catalog,
-            supervisor=supervisor,
-            downloads=downloads,
-            store=store,
-            api_key=api_key,
-            started_at=time.time(),
-        )
-        log.info("XinDesk %s API ready (auth %s)", __version__, "on" if api_key else "off")
-        for request in launch_on_start or []:
-            # Not awaited: the API answers while the model loads (its state shows "loading").
-            await supervisor.launch(request, wait_ready=False)
-        try:
-            yield
-        finally:
-            await supervisor.shutdown()
-            await asyncio.to_thread(downloads.close)
+        logs = LogBuffer()
+        logs.add_secret(api_key)
+        with _buffered_logs(logs):
+            tokens = HubTokens(keychain)
+            for hub in HUB_NAMES:
+                logs.add_secret(await asyncio.to_thread(tokens.get, hub))
+                # Tokens given in the environment are secrets as much as stored ones.
+                for name in TOKEN_VARIABLES[hub]:
+                    logs.add_secret(os.environ.get(name))
+            catalog = Catalog(resources_dir() / "catalog", paths.registrations_dir)
+            apply_proxy(settings.downloads)
+            downloads = build_download_manager(paths, settings.downloads, token_for=tokens.get)
+            # Jobs that were running when the server last stopped carry on from their partial
+            # files.
+            downloads.start()
+            supervisor = Supervisor(
+                catalog, settings, settings.models_dir(paths), listen, downloads=downloads
+            )
+            store = ModelStore(
+                settings.models_dir(paths),
+                paths.data_dir,
+                in_use=lambda path: any(
+                    path == running_path for _record, running_path in supervisor.running_files()
+                ),
+            )
+            app.state.xd = ServerState(
+                settings=settings,
+                paths=paths,
+                catalog=catalog,
+                supervisor=supervisor,
+                downloads=downloads,
+                store=store,
+                api_key=api_key,
+                started_at=time.time(),
+                host=host,
+                port=port,
+                secret_store=keychain,
+                tokens=tokens,
+                logs=logs,
+                started_settings=settings.model_copy(deep=True),
+            )
+            log.info("XinDesk %s API ready (auth %s)", __version__, "on" if api_key else "off")
+            for request in launch_on_start or []:
+                # Not awaited: the API answers while the model loads (its state shows "loading").
+                await supervisor.launch(request, wait_ready=False)
+            try:
+                yield
+            finally:
+                await supervisor.shutdown()
+                await asyncio.to_thread(downloads.close)
 
     app = FastAPI(
         title="XinDesk",
@@ -99,4 +158,6 @@ def create_app(
     app.include_router(xindesk.router)
     app.include_router(downloads_routes.router)
     app.include_router(library.router)
+    app.include_router(export_routes.router)
+    app.include_router(admin.router)
     return app

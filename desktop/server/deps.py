@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from desktop.core.catalog import Catalog
 from desktop.core.hub.manager import DownloadManager
+from desktop.core.hub.wiring import HubTokens
+from desktop.core.logbuffer import LogBuffer
 from desktop.core.paths import AppPaths
+from desktop.core.secrets import SecretStore
 from desktop.core.settings import Settings
 from desktop.core.store import ModelStore
 from desktop.core.supervisor import Supervisor
@@ -28,6 +33,31 @@ class ServerState:
     store: ModelStore
     api_key: str | None
     started_at: float
+    host: str
+    port: int
+    secret_store: SecretStore
+    tokens: HubTokens
+    logs: LogBuffer
+    # The settings as the server started with them: a field that only takes effect at start
+    # (the address, LAN access) needs a restart while it differs from this.
+    started_settings: Settings
+    settings_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def lan_access(self) -> bool:
+        """Whether the server listens where other machines can reach it."""
+        return not is_loopback(self.host)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address, IPv6 maybe in brackets) is this machine only."""
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def get_state(request: Request) -> ServerState:

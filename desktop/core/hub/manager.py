@@ -121,6 +121,7 @@ class DownloadManager:
         self._guard = threading.RLock()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._workers: list[threading.Thread] = []
+        self._worker_serial = 0
         self._closing = threading.Event()
         self._listeners: list[Callable[[DownloadJob], None]] = []
 
@@ -135,21 +136,54 @@ class DownloadManager:
             if job.state is JobState.QUEUED:
                 log.info("resuming download %s (%s)", job.id, job.label)
                 self._queue.put(job.id)
-        for index in range(self._max_parallel):
-            worker = threading.Thread(target=self._work, name=f"xindesk-download-{index}")
-            worker.daemon = True
-            worker.start()
-            self._workers.append(worker)
+        with self._guard:
+            for _ in range(self._max_parallel):
+                self._start_worker()
+
+    def _start_worker(self) -> None:
+        self._worker_serial += 1
+        worker = threading.Thread(target=self._work, name=f"xindesk-download-{self._worker_serial}")
+        worker.daemon = True
+        self._workers.append(worker)
+        worker.start()
+
+    def reconfigure(self, *, max_parallel: int, retries: int) -> None:
+        """Take changed settings. A running transfer carries on; the new limits count from the
+        next job a worker takes (with fewer slots, a worker leaves when its job ends)."""
+        with self._guard:
+            if (max_parallel, retries) == (self._max_parallel, self._retries):
+                return
+            self._retries = retries
+            self._max_parallel = max_parallel
+            log.info("downloads: %d at a time, %d retries", max_parallel, retries)
+            if not self._workers or self._closing.is_set():
+                return  # `start` makes the workers, `close` ends them
+            extra = len(self._workers) - max_parallel
+            for _ in range(-extra):
+                self._start_worker()
+        for _ in range(extra):
+            self._queue.put(None)  # wakes an idle worker so that it can leave
+
+    def _leave_if_extra(self) -> bool:
+        with self._guard:
+            me = threading.current_thread()
+            if len(self._workers) > self._max_parallel and me in self._workers:
+                self._workers.remove(me)
+                return True
+        return False
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the workers. Running jobs keep their state on disk and resume at next start."""
         self._closing.set()
-        for _ in self._workers:
+        with self._guard:
+            workers = list(self._workers)
+        for _ in workers:
             self._queue.put(None)
         deadline = time.monotonic() + timeout
-        for worker in self._workers:
+        for worker in workers:
             worker.join(max(0.0, deadline - time.monotonic()))
-        self._workers.clear()
+        with self._guard:
+            self._workers.clear()
 
     def subscribe(self, listener: Callable[[DownloadJob], None]) -> Callable[[], None]:
         """Call `listener` on every change of a job's state; returns an unsubscribe function."""
@@ -411,9 +445,11 @@ class DownloadManager:
 
     def _work(self) -> None:
         while not self._closing.is_set():
+            if self._leave_if_extra():
+                return
             job_id = self._queue.get()
             if job_id is None:
-                return
+                continue  # `close` or `reconfigure` woke this worker; the loop decides
             with self._guard:
                 slot = self._slots.get(job_id)
             if slot is None or slot.job.state is not JobState.QUEUED:

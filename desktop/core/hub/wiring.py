@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
+from desktop.core.errors import SecretStoreUnavailable
 from desktop.core.hub.jobs import JobStore
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.hub.remote import HubName, RemoteHub, hubs_for, open_hub
 from desktop.core.paths import AppPaths
+from desktop.core.secrets import SecretStore
 from desktop.core.settings import DownloadSettings
 
 log = logging.getLogger("xindesk.hub")
 
 TOKEN_NAMES: dict[HubName, str] = {"huggingface": "hf_token", "modelscope": "modelscope_token"}
+# Where each hub library finds a token when XinDesk gives none (its own login aside).
+TOKEN_VARIABLES: dict[HubName, tuple[str, ...]] = {
+    "huggingface": ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"),
+    "modelscope": ("MODELSCOPE_API_TOKEN",),
+}
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 
 
@@ -38,13 +47,81 @@ def apply_proxy(settings: DownloadSettings, environ: dict[str, str] | None = Non
         log.info("downloads use the proxy from the settings")
 
 
+def change_proxy(
+    old_proxy: str | None, settings: DownloadSettings, environ: dict[str, str] | None = None
+) -> None:
+    """Apply a changed proxy setting to the running process.
+
+    Variables still holding the old setting's value were set by `apply_proxy`, so they go first:
+    clearing the setting then gives back the user's own environment rather than a stale proxy.
+    """
+    env = os.environ if environ is None else environ
+    if old_proxy == settings.proxy:
+        return
+    if old_proxy:
+        for name in PROXY_VARIABLES:
+            if env.get(name) == old_proxy:
+                del env[name]
+    apply_proxy(settings, environ)
+    if "huggingface_hub" in sys.modules:
+        # huggingface_hub keeps one httpx client, which read the proxy variables when it was
+        # made; closing it makes the next call build one with the new proxy.
+        from huggingface_hub import close_session
+
+        close_session()
+    log.info("download proxy %s", "changed" if settings.proxy else "turned off")
+
+
+class HubTokens:
+    """The hub tokens kept in the keychain, read once and refreshed when changed through here.
+
+    `get` is the download manager's `token_for`. With no token stored (or no keychain) it gives
+    None, which lets each library use its own: HF_TOKEN or `hf auth login` for Hugging Face,
+    MODELSCOPE_API_TOKEN or a saved login for ModelScope.
+    """
+
+    def __init__(self, store: SecretStore) -> None:
+        self._store = store
+        self._cache: dict[HubName, str | None] = {}
+        self._guard = threading.Lock()
+
+    def get(self, hub: HubName) -> str | None:
+        with self._guard:
+            if hub in self._cache:
+                return self._cache[hub]
+        try:
+            token = self._store.get(TOKEN_NAMES[hub])
+        except SecretStoreUnavailable:
+            token = None
+        with self._guard:
+            self._cache[hub] = token
+        return token
+
+    def set(self, hub: HubName, token: str) -> None:
+        """Store the token; raises SecretStoreUnavailable (and keeps the old one) without a
+        keychain."""
+        self._store.set(TOKEN_NAMES[hub], token)
+        with self._guard:
+            self._cache[hub] = token
+
+    def delete(self, hub: HubName) -> None:
+        self._store.delete(TOKEN_NAMES[hub])
+        with self._guard:
+            self._cache[hub] = None
+
+
 def build_download_manager(
     paths: AppPaths,
     settings: DownloadSettings,
     token_for: Callable[[HubName], str | None] = lambda hub: None,
     **options: Any,
 ) -> DownloadManager:
-    """`options` go to `DownloadManager` (tests pass a fake free-space probe, a fast backoff)."""
+    """`options` go to `DownloadManager` (tests pass a fake free-space probe, a fast backoff).
+
+    The hubs are built from `settings` at each call, so changing its fields in place (as
+    PATCH /v1/xindesk/settings does) applies to the next search, listing and download; the
+    manager's own limits change with `DownloadManager.reconfigure`.
+    """
 
     def remote_hubs(hub: HubName | None) -> list[RemoteHub]:
         if hub is None:

@@ -1,0 +1,442 @@
+"""Administration routes (under /v1/xindesk) for the desktop GUI, which is only a REST client of
+this server: settings, the API key, hub tokens, logs, where the server listens, and a support
+bundle. No answer ever carries the API key (except the one that creates it) or a hub token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import platform
+import socket
+import sys
+import time
+from collections import Counter
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from desktop import __version__
+from desktop.core.errors import InvalidRequest, SecretStoreUnavailable
+from desktop.core.hub.jobs import JobState
+from desktop.core.hub.manager import free_disk_space
+from desktop.core.hub.remote import HUB_NAMES, HUB_TITLES, HubName
+from desktop.core.hub.wiring import TOKEN_VARIABLES, change_proxy
+from desktop.core.secrets import API_KEY, SecretStore, generate_api_key
+from desktop.core.settings import Settings
+from desktop.server.deps import ServerState, StateDep, is_loopback, require_api_key
+from desktop.server.routers.library import hardware
+
+log = logging.getLogger("xindesk.server.admin")
+
+router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)], tags=["admin"])
+
+# Read when the server starts and never again: changing them needs a restart.
+RESTART_FIELDS = ("server.host", "server.port", "server.lan_access", "server.cors_origins")
+DIAGNOSTIC_LOG_LINES = 200
+# A name that is never stored: reading it asks the keychain whether it works at all.
+_KEYRING_PROBE = "availability-check"
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in patch.items():
+        current = merged.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            merged[key] = _deep_merge(current, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _unknown_keys(model: type[BaseModel], patch: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted names in `patch` that are no setting: the settings ignore unknown keys when read
+    from a file, so without this a misspelt name would be answered 200 and change nothing."""
+    unknown: list[str] = []
+    for key, value in patch.items():
+        field = model.model_fields.get(key)
+        if field is None:
+            unknown.append(prefix + key)
+            continue
+        section = field.annotation
+        if isinstance(value, dict) and isinstance(section, type) and issubclass(section, BaseModel):
+            unknown.extend(_unknown_keys(section, value, f"{prefix}{key}."))
+    return unknown
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def _changed(old: Settings, new: Settings) -> list[str]:
+    before = _flatten(old.model_dump(mode="json"))
+    after = _flatten(new.model_dump(mode="json"))
+    names = before.keys() | after.keys()
+    return sorted(name for name in names if before.get(name) != after.get(name))
+
+
+def _validated(data: dict[str, Any]) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()[:5]
+        ]
+        raise HTTPException(422, "Invalid settings: " + "; ".join(problems)) from exc
+
+
+def _assign(target: BaseModel, source: BaseModel) -> None:
+    """Copy `source`'s values into `target` in place. The supervisor and the download manager
+    hold the nested objects, so changing them (not replacing them) is what makes them see it."""
+    for name in type(target).model_fields:
+        current, new = getattr(target, name), getattr(source, name)
+        if isinstance(current, BaseModel) and isinstance(new, BaseModel):
+            _assign(current, new)
+        else:
+            setattr(target, name, new)
+
+
+def _check_allowed(state: ServerState, patch: dict[str, Any], new: Settings) -> None:
+    current = state.settings
+    if new.schema_version != current.schema_version:
+        raise InvalidRequest("schema_version belongs to the settings file; it cannot be set.")
+    if new.models.models_dir != current.models.models_dir:
+        raise InvalidRequest(
+            "The models folder cannot be changed here, because the downloaded models must move "
+            'with it: use POST /v1/xindesk/models-folder with {"path": "<new folder>", "mode": '
+            '"move"} (or "link" to leave the files where they are).'
+        )
+    server_patch = patch.get("server")
+    if not isinstance(server_patch, dict) or state.api_key is not None:
+        return
+    opens_lan = server_patch.get("lan_access") is True or (
+        "host" in server_patch and not is_loopback(new.server.host)
+    )
+    if opens_lan:
+        raise HTTPException(
+            409,
+            "LAN access needs an API key, or anyone on your network could use your models. "
+            "Create a key first (POST /v1/xindesk/api-key, or `xindesk api-key create`), then "
+            "turn LAN access on.",
+        )
+
+
+def _restart_required(state: ServerState) -> list[str]:
+    now = _flatten(state.settings.model_dump(mode="json"))
+    started = _flatten(state.started_settings.model_dump(mode="json"))
+    return [name for name in RESTART_FIELDS if now.get(name) != started.get(name)]
+
+
+@router.get("/settings")
+async def get_settings(state: StateDep) -> dict[str, Any]:
+    """Every setting, as the server uses them now."""
+    return state.settings.model_dump(mode="json")
+
+
+@router.patch("/settings")
+async def update_settings(
+    state: StateDep,
+    patch: Annotated[dict[str, Any], Body(description="Only the fields to change.")],
+) -> dict[str, Any]:
+    """Change some settings (a partial, nested object), save them, and apply what can be
+    applied at once; `restart_required` names the changed fields that wait for a restart."""
+    unknown = _unknown_keys(Settings, patch)
+    if unknown:
+        raise HTTPException(422, f"Unknown settings: {', '.join(unknown)}.")
+    async with state.settings_lock:
+        live = _validated(_deep_merge(state.settings.model_dump(mode="json"), patch))
+        _check_allowed(state, patch, live)
+        # The file gets the patch on top of what it holds, not the live settings: those carry
+        # the address given on the command line, which must not become the saved one.
+        on_file = await asyncio.to_thread(Settings.load, state.paths)
+        saved = _validated(_deep_merge(on_file.model_dump(mode="json"), patch))
+        await asyncio.to_thread(saved.save, state.paths)
+        changed = _changed(state.settings, live)
+        old_proxy = state.settings.downloads.proxy
+        _assign(state.settings, live)
+        downloads = state.settings.downloads
+        change_proxy(old_proxy, downloads)
+        state.downloads.reconfigure(max_parallel=downloads.max_parallel, retries=downloads.retries)
+    log.info("settings changed: %s", ", ".join(changed) or "nothing")
+    return {
+        "settings": state.settings.model_dump(mode="json"),
+        "restart_required": _restart_required(state),
+    }
+
+
+# -- the API key ------------------------------------------------------------------------------
+
+
+def _keyring_status(store: SecretStore) -> dict[str, Any]:
+    import keyring
+
+    backend = keyring.get_keyring()
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    try:
+        store.get(_KEYRING_PROBE)
+    except SecretStoreUnavailable as exc:
+        return {"available": False, "backend": name, "message": str(exc)}
+    return {"available": True, "backend": name, "message": None}
+
+
+@router.get("/api-key")
+async def api_key_info(state: StateDep) -> dict[str, Any]:
+    """Whether the API needs a key, and whether the keychain can keep one (never the key)."""
+    keyring = await asyncio.to_thread(_keyring_status, state.secret_store)
+    return {"enabled": state.api_key is not None, "keyring": keyring}
+
+
+@router.post("/api-key")
+async def create_api_key(state: StateDep) -> dict[str, Any]:
+    """Create a key (or replace the one in use): from the next request on, only it works."""
+    key = generate_api_key()
+    state.logs.add_secret(key)
+    try:
+        await asyncio.to_thread(state.secret_store.set, API_KEY, key)
+    except SecretStoreUnavailable:
+        stored = False
+        message = (
+            "No keychain is available on this machine, so the new key is not stored: it works "
+            "until this server stops. To keep it, start the server with --api-key <key> or set "
+            "the XINDESK_API_KEY environment variable to it."
+        )
+    else:
+        stored = True
+        message = "The new key is stored in the keychain and is in use now."
+    rotated = state.api_key is not None
+    state.api_key = key
+    log.info("API key %s (kept in the keychain: %s)", "replaced" if rotated else "created", stored)
+    return {"api_key": key, "stored": stored, "message": message}
+
+
+@router.delete("/api-key")
+async def delete_api_key(state: StateDep) -> dict[str, Any]:
+    """Turn authentication off and remove the key from the keychain (loopback only)."""
+    if state.lan_access or state.settings.server.lan_access:
+        raise HTTPException(
+            409,
+            "The API key cannot be removed while LAN access is on: anyone on the network could "
+            "use your models. Turn LAN access off first (and restart the server if it already "
+            "listens on the network).",
+        )
+    try:
+        await asyncio.to_thread(state.secret_store.delete, API_KEY)
+        message = "Authentication is off; the key was removed from the keychain."
+    except SecretStoreUnavailable:
+        message = "Authentication is off (no keychain held the key)."
+    state.api_key = None
+    log.info("API key removed; authentication is off")
+    return {"enabled": False, "message": message}
+
+
+# -- hub tokens -------------------------------------------------------------------------------
+
+
+class HubToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, description="An access token of that hub.")
+
+
+def _hub(name: str) -> HubName:
+    for hub in HUB_NAMES:
+        if hub == name:
+            return hub
+    raise HTTPException(404, f"Unknown hub {name!r}; use one of: {', '.join(HUB_NAMES)}.")
+
+
+def _token_state(state: ServerState, hub: HubName) -> dict[str, Any]:
+    return {
+        "set": state.tokens.get(hub) is not None,
+        "environment": any(os.environ.get(name) for name in TOKEN_VARIABLES[hub]),
+    }
+
+
+@router.get("/hub-tokens")
+async def hub_tokens(state: StateDep) -> dict[str, Any]:
+    """Whether a token is stored for each hub (`set`), or given in the environment (never
+    the token itself)."""
+    return {hub: await asyncio.to_thread(_token_state, state, hub) for hub in HUB_NAMES}
+
+
+@router.put("/hub-tokens/{hub}")
+async def set_hub_token(hub: str, body: HubToken, state: StateDep) -> dict[str, Any]:
+    """Store a hub's token in the keychain; searches and downloads use it from now on."""
+    name = _hub(hub)
+    token = body.token.strip()
+    state.logs.add_secret(token)
+    try:
+        await asyncio.to_thread(state.tokens.set, name, token)
+    except SecretStoreUnavailable as exc:
+        variable = TOKEN_VARIABLES[name][0]
+        raise HTTPException(
+            503, f"{exc} For {HUB_TITLES[name]}, set {variable} before starting the server."
+        ) from exc
+    log.info("%s token stored", HUB_TITLES[name])
+    return {"hub": name, "set": True}
+
+
+@router.delete("/hub-tokens/{hub}")
+async def delete_hub_token(hub: str, state: StateDep) -> dict[str, Any]:
+    name = _hub(hub)
+    try:
+        await asyncio.to_thread(state.tokens.delete, name)
+    except SecretStoreUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    log.info("%s token removed", HUB_TITLES[name])
+    return {"hub": name, "set": False}
+
+
+# -- logs -------------------------------------------------------------------------------------
+
+
+@router.get("/logs")
+async def logs(
+    state: StateDep,
+    after: int = Query(0, ge=0, description="Only records after this seq (paging)."),
+    level: str | None = Query(
+        None, pattern="(?i)^(debug|info|warning|error|critical)$", description="At least this."
+    ),
+    contains: str | None = Query(None, description="Text the message holds (any case)."),
+    limit: int = Query(500, ge=1, le=5000),
+) -> dict[str, Any]:
+    """The server's recent log records, oldest first; ask again with `after=last_seq` for
+    newer ones (a `last_seq` below `after` means the server restarted)."""
+    found, last_seq = state.logs.records(after=after, level=level, contains=contains, limit=limit)
+    return {"records": [entry.to_dict() for entry in found], "last_seq": last_seq}
+
+
+# -- where the server listens -----------------------------------------------------------------
+
+
+def _lan_addresses() -> list[str]:
+    """IPv4 addresses of this machine's interfaces that are up, for other machines to use."""
+    import psutil
+
+    stats = psutil.net_if_stats()
+    found: set[str] = set()
+    for interface, addresses in psutil.net_if_addrs().items():
+        if interface not in stats or not stats[interface].isup:
+            continue
+        for address in addresses:
+            if address.family != socket.AF_INET:
+                continue
+            ip = ipaddress.IPv4Address(address.address)
+            if not (ip.is_loopback or ip.is_link_local):
+                found.add(str(ip))
+    return sorted(found, key=ipaddress.IPv4Address)
+
+
+def _server_view(state: ServerState) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "host": state.host,
+        "port": state.port,
+        "lan_access": state.lan_access,
+        "auth": state.api_key is not None,
+        "lan_addresses": _lan_addresses(),
+        "started_at": state.started_at,
+        "models_dir": str(state.settings.models_dir(state.paths)),
+    }
+
+
+@router.get("/server")
+async def server_info(state: StateDep) -> dict[str, Any]:
+    """Where the server listens and how to connect to it from this or another machine."""
+    return await asyncio.to_thread(_server_view, state)
+
+
+# -- diagnostics ------------------------------------------------------------------------------
+
+
+def _without_credentials(url: str | None) -> str | None:
+    """A proxy address without the user name and password it may carry."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _downloads_summary(state: ServerState) -> dict[str, Any]:
+    jobs = state.downloads.list()
+    return {
+        "counts": dict(Counter(job.state.value for job in jobs)),
+        "failed": [
+            {"id": job.id, "label": job.label, "hub": job.hub, "error": job.error}
+            for job in jobs
+            if job.state is JobState.FAILED
+        ],
+    }
+
+
+def _scrub(value: Any, state: ServerState) -> Any:
+    """Every string with the known secrets redacted: a last guard for what errors may quote."""
+    if isinstance(value, str):
+        return state.logs.redact(value)
+    if isinstance(value, dict):
+        return {key: _scrub(item, state) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item, state) for item in value]
+    return value
+
+
+@router.get("/diagnostics")
+async def diagnostics(state: StateDep) -> dict[str, Any]:
+    """A support bundle: versions, hardware, settings, models, downloads, keychain, disk and
+    the last log lines. It holds no key, token or proxy password, so it can be shared."""
+    settings = state.settings.model_dump(mode="json")
+    settings["downloads"]["proxy"] = _without_credentials(state.settings.downloads.proxy)
+    try:
+        found_hardware: dict[str, Any] = await hardware()
+    except Exception as exc:  # noqa: BLE001 - the bundle is most needed when something is broken
+        found_hardware = {"error": f"{type(exc).__name__}: {exc}"}
+    models_dir = state.settings.models_dir(state.paths)
+    models = [
+        {
+            "uid": model["id"],
+            "name": model["model_name"],
+            "type": model["model_type"],
+            "quantization": model["quantization"],
+            "status": model["status"],
+            "error": model["error"],
+            "memory_bytes": model.get("memory_bytes"),
+        }
+        for model in state.supervisor.list_models()
+    ]
+    bundle = {
+        "generated_at": time.time(),
+        "version": __version__,
+        "python": sys.version,
+        "platform": platform.platform(),
+        "server": await asyncio.to_thread(_server_view, state),
+        "hardware": found_hardware,
+        "settings": settings,
+        "models": models,
+        "downloads": _downloads_summary(state),
+        "keyring": await asyncio.to_thread(_keyring_status, state.secret_store),
+        "disk": {
+            "models_dir": str(models_dir),
+            "free_bytes": await asyncio.to_thread(free_disk_space, models_dir),
+        },
+        "logs": [entry.line() for entry in state.logs.tail(DIAGNOSTIC_LOG_LINES)],
+    }
+    scrubbed: dict[str, Any] = _scrub(bundle, state)
+    return scrubbed

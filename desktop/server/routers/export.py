@@ -1,0 +1,55 @@
+"""Export routes (under /v1/xindesk/export): FastGPT and One API config from the running models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from desktop.core.export import ExportFormat, Target, export_for_target
+from desktop.server.deps import StateDep, require_api_key
+
+router = APIRouter(
+    prefix="/v1/xindesk/export", dependencies=[Depends(require_api_key)], tags=["export"]
+)
+
+FormatParam = Annotated[
+    ExportFormat,
+    Query(
+        alias="format",
+        description="legacy, legacy-full (FastGPT ≤ 4.8.19 config.json), v4.9 (model-config "
+        "JSON, ≥ 4.8.20), oneapi, aiproxy, env (docker-compose lines) or curl.",
+    ),
+]
+TargetParam = Annotated[
+    Target,
+    Query(
+        description="Where FastGPT runs: same (this machine), docker (Docker on this machine) "
+        "or lan (another machine; needs LAN access and a key)."
+    ),
+]
+
+
+@router.get("/fastgpt")
+async def fastgpt(
+    state: StateDep,
+    fmt: FormatParam = "v4.9",
+    target: TargetParam = "docker",
+    host: str | None = Query(None, description="A host to write instead of the target's."),
+) -> dict[str, Any]:
+    """The config to paste into FastGPT (or One API), built from the running models.
+
+    Answers `{"format", "content_type": "json"|"text", "text", "warnings"}`; the key fields hold
+    this server's API key.
+    """
+    server = state.settings.server
+    result = export_for_target(
+        fmt,
+        state.supervisor.list_models(),
+        target=target,
+        port=server.port,
+        listen_host=server.host,
+        api_key=state.api_key,
+        host=host or None,
+    )
+    return result.to_dict()
