@@ -33,6 +33,7 @@ from desktop.gui.context import GuiContext
 from desktop.gui.local_server import ServerState
 from desktop.gui.pages.base import Page
 from desktop.gui.widgets.common import Banner, CopyField, heading
+from desktop.gui.widgets.export_panel import ExportPanel
 
 log = logging.getLogger("xindesk.gui.connect")
 
@@ -261,6 +262,7 @@ class ConnectPage(Page):
         if ctx.server is not None:
             ctx.server.state_changed.connect(self._server_state_changed)
         self.retranslate()
+        self.set_export_widget(ExportPanel(ctx))
 
     # -- Page ---------------------------------------------------------------------------------
 
@@ -308,9 +310,13 @@ class ConnectPage(Page):
     def activate(self, argument: object = None) -> None:
         self._active = True
         self.reload()
+        if isinstance(self._export_widget, ExportPanel):
+            self._export_widget.refresh()
 
     def deactivate(self) -> None:
         self._active = False
+        if isinstance(self._export_widget, ExportPanel):
+            self._export_widget.stop()
 
     # -- public -------------------------------------------------------------------------------
 
