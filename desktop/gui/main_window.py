@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
     def _show_server_state(self, *_: object) -> None:
         server = self.ctx.server
         endpoint = self.ctx.session.endpoint
-        if server is None:
+        if server is None or endpoint != server.url:
             self.server_label.setText(self.tr("Connected to a remote server: {0}").format(endpoint))
             self.server_button.hide()
             return
