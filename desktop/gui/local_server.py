@@ -69,7 +69,7 @@ class LocalServer(QObject):
         super().__init__(parent)
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self._environment = environment or {}
+        self._environment = dict(environment or {})
         self._state = ServerState.STOPPED
         self._error = ""
         self._lines: deque[str] = deque(maxlen=_LOG_LINES)
@@ -79,6 +79,11 @@ class LocalServer(QObject):
         self._poll.timeout.connect(self._check_ready)
         self._waited_ms = 0
         self._buffer = b""
+        self._restarting = False
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.setInterval(_STOP_TIMEOUT_MS)
+        self._kill_timer.timeout.connect(self._kill_stuck)
 
     @property
     def state(self) -> ServerState:
@@ -126,6 +131,7 @@ class LocalServer(QObject):
     def stop(self) -> None:
         """Stop the server if this window started it; an attached server keeps running."""
         self._poll.stop()
+        self._kill_timer.stop()
         process = self._process
         if process is None:
             if self._state is ServerState.ATTACHED:
@@ -133,6 +139,7 @@ class LocalServer(QObject):
             return
         # Our own stop is not a failure: `finished` fires while we wait below.
         process.finished.disconnect(self._on_finished)
+        self._restarting = False
         if process.state() != QProcess.ProcessState.NotRunning:
             # SIGTERM lets uvicorn run the lifespan's shutdown: workers stop, downloads save state.
             process.terminate()
@@ -144,8 +151,30 @@ class LocalServer(QObject):
         self._set_state(ServerState.STOPPED)
 
     def restart(self) -> None:
-        self.stop()
-        self.start()
+        """Stop the server and start it again, without blocking the window while it stops."""
+        process = self._process
+        if process is None or process.state() == QProcess.ProcessState.NotRunning:
+            self.stop()
+            self.start()
+            return
+        self._poll.stop()
+        self._restarting = True
+        self._set_state(ServerState.STARTING)
+        process.terminate()
+        # A server that ignores SIGTERM for this long is killed (its models stop either way).
+        self._kill_timer.start()
+
+    def set_api_key(self, key: str | None) -> None:
+        """The key the server gets at its next start, for when no keychain can hold it."""
+        if key:
+            self._environment["XINDESK_API_KEY"] = key
+        else:
+            self._environment.pop("XINDESK_API_KEY", None)
+
+    def _kill_stuck(self) -> None:
+        if self._process is not None:
+            log.warning("the server did not stop in time; killing it")
+            self._process.kill()
 
     def _drop_process(self) -> None:
         process, self._process = self._process, None
@@ -177,6 +206,12 @@ class LocalServer(QObject):
         self._poll.stop()
         self._read_output()
         self._drop_process()
+        if self._restarting:
+            self._restarting = False
+            self._kill_timer.stop()
+            self._set_state(ServerState.STOPPED)
+            self.start()
+            return
         self._fail(f"The server stopped (exit code {code}).")
 
     def _on_error(self, error: QProcess.ProcessError) -> None:

@@ -194,7 +194,13 @@ def test_lan_access_is_refused_without_a_key_then_saved_with_one(
 def test_export_widget_takes_the_last_section(page: ConnectPage) -> None:
     from PySide6.QtWidgets import QLabel
 
-    assert page.export_hint.isVisible()
+    from desktop.gui.widgets.export_panel import ExportPanel
+
+    # The page comes with the FastGPT export panel in its last section, hint hidden.
+    panel = page.findChild(ExportPanel)
+    assert panel is not None
+    assert panel.isVisible()
+    assert not page.export_hint.isVisible()
     export = QLabel("export goes here")
     page.set_export_widget(export)
     assert not page.export_hint.isVisible()
