@@ -171,6 +171,11 @@ class LocalServer(QObject):
         else:
             self._environment.pop("XINDESK_API_KEY", None)
 
+    @property
+    def has_restart_key(self) -> bool:
+        """True when the next start is given a key by this window (see `set_api_key`)."""
+        return bool(self._environment.get("XINDESK_API_KEY"))
+
     def _kill_stuck(self) -> None:
         if self._process is not None:
             log.warning("the server did not stop in time; killing it")

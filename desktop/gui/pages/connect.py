@@ -525,7 +525,13 @@ class ConnectPage(Page):
     def _key_created(self, result: dict[str, object]) -> None:
         self._busy = False
         # The server switched to the new key at once: every later call must send it.
-        self.ctx.session.connect_to(self.ctx.session.endpoint, str(result["api_key"]))
+        key = str(result["api_key"])
+        self.ctx.session.connect_to(self.ctx.session.endpoint, key)
+        server = self.ctx.server
+        if server is not None and self._owns_server():
+            # Without a keychain the server forgets the key when it stops; the window hands
+            # it over at each restart it does, so the key lasts as long as the app runs.
+            server.set_api_key(None if result.get("stored") else key)
         message = str(result.get("message") or "")
         if result.get("stored"):
             self.banner.show_info(message)
@@ -581,8 +587,12 @@ class ConnectPage(Page):
         from desktop.gui.app import API_KEY_ENV
 
         view = self._view
+        server = self.ctx.server
         keyless_restart = (
-            view is not None and not view.keyring_available and not os.environ.get(API_KEY_ENV)
+            view is not None
+            and not view.keyring_available
+            and not os.environ.get(API_KEY_ENV)
+            and not (server is not None and server.has_restart_key)
         )
         if enabled and keyless_restart and self._owns_server():
             # The restarted server reads its key from the keychain; with none it would

@@ -1,0 +1,1 @@
+"""Qt item models the pages show in their views."""
