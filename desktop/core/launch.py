@@ -19,6 +19,7 @@ from desktop.core.catalog.registry import parse_model_type, with_article
 from desktop.core.engine.protocol import RerankKind, WorkerSpec
 from desktop.core.errors import InvalidRequest, ModelFileMissing, ModelNotFound
 from desktop.core.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
+from desktop.core.quant import quant_from_filename
 from desktop.core.settings import Settings
 
 log = logging.getLogger("xindesk.launch")
@@ -213,10 +214,15 @@ def plan_launch(
                 )
             family = _adhoc_family(model_type, name)
         else:
-            try:
-                _, spec = catalog.match(model_type, name, model_format=GGUF_FORMAT, **wanted)
-            except (ModelNotFound, InvalidRequest):
-                spec = None
+            if not quant:
+                # The file's own level, not the family's first spec: a Q4_K_M file launched
+                # under a catalog name must not be described as that catalog's IQ2_M.
+                wanted["quantization"] = quant_from_filename(Path(str(model_path_raw)).name)
+            if wanted["quantization"]:
+                try:
+                    _, spec = catalog.match(model_type, name, model_format=GGUF_FORMAT, **wanted)
+                except (ModelNotFound, InvalidRequest):
+                    spec = None
         model_path = check_gguf_file(str(model_path_raw))
     else:
         family, spec = catalog.match(model_type, name, model_format=fmt, **wanted)
