@@ -6,20 +6,25 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from desktop.core.catalog.families import Family
 from desktop.core.catalog.files import QuantChoice, group_gguf_files
 from desktop.core.catalog.from_repo import registration_from_repo
 from desktop.core.errors import HubUnreachable
-from desktop.core.hardware import probe_hardware
+from desktop.core.hardware import Hardware, probe_hardware
 from desktop.core.hub.choice_fit import fit_choices
 from desktop.core.hub.remote import RemoteHub, parse_repo_reference
-from desktop.core.quant import quant_level
+from desktop.core.quant import quant_from_filename, quant_level
+from desktop.core.settings import Settings
 from desktop.core.store import InstalledModel
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.schemas.downloads import ImportModel, MoveModelsFolder, RegisterRepo
+
+if TYPE_CHECKING:
+    from desktop.core.catalog.sizes import SpecFiles
 
 router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)], tags=["library"])
 
@@ -186,10 +191,14 @@ async def catalog_files(
     hub: HubParam = None,
     size: str | None = Query(None, description="Only this size in billions."),
     refresh: bool = False,
+    context_length: int | None = Query(
+        None, ge=16, description="Judge each row's memory fit at this context, mark the pick."
+    ),
 ) -> dict[str, Any]:
     """A catalog model's quantizations with their exact files and sizes in bytes, from the
     first hub that answers (cached for a day; an old listing is used, and says so, when no hub
-    can be reached)."""
+    can be reached). With `context_length`, every row also gets a memory fit for this machine
+    and the recommended row per size is marked, as the repo route does."""
     from desktop.core.catalog.families import normalize_size
     from desktop.core.catalog.sizes import CatalogFiles, ListingCache
     from desktop.core.hub.remote import first_reachable
@@ -203,6 +212,9 @@ async def catalog_files(
     ]
     files = CatalogFiles(ListingCache(state.paths.hub_cache_dir))
     models_dir = state.settings.models_dir(state.paths)
+    n_ctx = _catalog_fit_context(family, context_length)
+    hardware = await asyncio.to_thread(probe_hardware) if n_ctx is not None else None
+    sizes: list[dict[str, Any]] = []
 
     def table(remote: RemoteHub) -> list[dict[str, Any]]:
         rows = []
@@ -229,10 +241,78 @@ async def catalog_files(
                     "note": entry.note,
                 }
             )
+        if n_ctx is not None and hardware is not None:
+            sizes[:] = _fit_catalog_rows(remote, rows, entries, n_ctx, hardware)
         return rows
 
     rows = await asyncio.to_thread(first_reachable, state.downloads.hubs(hub), table)
-    return {"model_name": family.model_name, "model_type": model_type, "specs": rows}
+    answer: dict[str, Any] = {"model_name": family.model_name, "model_type": model_type}
+    answer["specs"] = rows
+    if n_ctx is not None:
+        answer["context_length"] = n_ctx
+        answer["sizes"] = sizes
+    return answer
+
+
+def _catalog_fit_context(family: Family, asked: int | None) -> int | None:
+    """The context a fit is judged at: what was asked, capped at the model's own (a launch
+    caps it the same way); None when no fit was asked for."""
+    if asked is None:
+        return None
+    limits = [asked]
+    if family.context_length:
+        limits.append(family.context_length)
+    if family.model_type != "LLM" and family.max_tokens:
+        limits.append(family.max_tokens)
+    return min(limits)
+
+
+def _fit_catalog_rows(
+    remote: RemoteHub,
+    rows: list[dict[str, Any]],
+    entries: list[SpecFiles],
+    n_ctx: int,
+    hardware: Hardware,
+) -> list[dict[str, Any]]:
+    """Add `fit` and `recommended` to each row, one model size at a time (each size is its own
+    model, so its own header); returns the recommended choice, assumptions and note per size."""
+    by_size: dict[str | None, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_size.setdefault(row["model_size_in_billions"], []).append(index)
+    summaries: list[dict[str, Any]] = []
+    for size_key, indexes in by_size.items():
+        # The catalog spells levels its own way ("q4_k_m", "UD-Q4_K_XL"); the fit ranks
+        # canonical names, so rows are judged under those and mapped back.
+        choices = [
+            QuantChoice(
+                quant=quant_from_filename(entries[i].quantization) or entries[i].quantization,
+                files=entries[i].files,
+                size=sum(f.size for f in entries[i].files),
+                complete=entries[i].complete,
+                folder=None,
+                parts=max(1, len(entries[i].files)),
+            )
+            for i in indexes
+        ]
+        repo = entries[indexes[0]].repo_id
+        revision = entries[indexes[0]].revision
+        fit = fit_choices(remote, repo, revision, choices, n_ctx, hardware)
+        picked: str | None = None
+        for i, choice, verdict in zip(indexes, choices, fit["verdicts"], strict=True):
+            rows[i]["fit"] = verdict
+            mark = picked is None and choice.quant == fit["recommended"] and verdict is not None
+            rows[i]["recommended"] = mark
+            if mark:
+                picked = rows[i]["quantization"]
+        summaries.append(
+            {
+                "model_size_in_billions": size_key,
+                "recommended": picked,
+                "assumptions": fit["assumptions"],
+                "fit_note": fit["note"],
+            }
+        )
+    return summaries
 
 
 @router.post("/models-folder")
@@ -251,6 +331,14 @@ async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> dict[st
         lambda: state.store.move_models_dir(Path(body.path).expanduser(), mode=body.mode)
     )
     state.settings.models.models_dir = new_dir
-    await asyncio.to_thread(state.settings.save, state.paths)
+
+    def save_folder() -> None:
+        # Only this field goes onto what the file holds: the live settings also carry the
+        # address given on the command line, which must not become the saved one.
+        on_file = Settings.load(state.paths)
+        on_file.models.models_dir = new_dir
+        on_file.save(state.paths)
+
+    await asyncio.to_thread(save_folder)
     state.supervisor.models_dir = new_dir
     return {"models_dir": str(new_dir), "mode": body.mode}

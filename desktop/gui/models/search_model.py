@@ -1,0 +1,106 @@
+"""Repositories found on Hugging Face and ModelScope (`GET /v1/xindesk/search`) as a table."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, Qt
+
+from desktop.gui.models.record_table import RecordTableModel
+
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+def hub_name(hub: str | None) -> str:
+    """ "huggingface" -> "Hugging Face" (brand names are not translated)."""
+    return {"huggingface": "Hugging Face", "modelscope": "ModelScope"}.get(hub or "", hub or "")
+
+
+def guess_model_type(repo_id: str) -> str:
+    """What a repository probably holds, from its name: "…-Embedding-…" is an embedding
+    model, "…rerank…" a reranker, anything else a chat model. Only a default the person can
+    change before launching."""
+    name = repo_id.lower()
+    if "rerank" in name:
+        return "rerank"
+    if "embed" in name or "bge-" in name or "e5-" in name:
+        return "embedding"
+    return "LLM"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One repository with GGUF files on a hub."""
+
+    hub: str
+    repo_id: str
+    downloads: int
+    likes: int
+    updated: str | None
+    gguf_files: int | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> SearchHit:
+        return cls(
+            hub=str(data.get("hub") or ""),
+            repo_id=str(data["repo_id"]),
+            downloads=int(data.get("downloads") or 0),
+            likes=int(data.get("likes") or 0),
+            updated=data.get("updated"),
+            gguf_files=data.get("gguf_files"),
+        )
+
+
+class SearchColumn(IntEnum):
+    REPO = 0
+    HUB = 1
+    DOWNLOADS = 2
+    LIKES = 3
+    UPDATED = 4
+
+
+class SearchModel(RecordTableModel[SearchHit]):
+    """Search hits in the server's order (most downloaded first, hub by hub)."""
+
+    column_count = len(SearchColumn)
+
+    def set_results(self, results: list[dict[str, Any]]) -> None:
+        self.set_records([SearchHit.from_api(item) for item in results])
+
+    def key(self, record: SearchHit) -> Hashable:
+        return (record.hub, record.repo_id)
+
+    def header(self, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return {
+                SearchColumn.REPO: self.tr("Repository"),
+                SearchColumn.HUB: self.tr("Found on"),
+                SearchColumn.DOWNLOADS: self.tr("Downloads"),
+                SearchColumn.LIKES: self.tr("Likes"),
+                SearchColumn.UPDATED: self.tr("Updated"),
+            }[SearchColumn(column)]
+        return None
+
+    def cell(self, record: SearchHit, column: int, role: int) -> Any:
+        col = SearchColumn(column)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return {
+                SearchColumn.REPO: record.repo_id,
+                SearchColumn.HUB: hub_name(record.hub),
+                SearchColumn.DOWNLOADS: f"{record.downloads:,}",
+                SearchColumn.LIKES: f"{record.likes:,}",
+                SearchColumn.UPDATED: (record.updated or "")[:10] or "–",
+            }[col]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (
+            SearchColumn.DOWNLOADS,
+            SearchColumn.LIKES,
+        ):
+            return _RIGHT
+        if role == Qt.ItemDataRole.ToolTipRole and col is SearchColumn.REPO and record.gguf_files:
+            return QCoreApplication.translate("SearchModel", "{0} GGUF files").format(
+                record.gguf_files
+            )
+        return None

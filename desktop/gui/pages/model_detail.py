@@ -1,0 +1,683 @@
+"""One model's page inside the Models page: what it is, its sizes, and the quality / size levels
+(quantizations) with their download size and whether each runs on this computer.
+
+Two kinds of model are shown: a catalog family (`GET /v1/xindesk/catalog/{type}/{name}` with a
+context length, which adds the memory fit and marks the recommended level) and a repository
+found on a hub (`GET /v1/xindesk/repo`). Download starts a download job; Launch opens the launch
+options dialog (a catalog model that is not on disk is downloaded first by the server). A hub
+repository can be added to "my models" (`POST /v1/xindesk/repo/register`) so it launches by
+name like a catalog model.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.gui.context import GuiContext
+from desktop.gui.dialogs.launch import LaunchDialog, LaunchRequest, context_choices
+from desktop.gui.format import human_bytes
+from desktop.gui.models.catalog_model import (
+    MODEL_TYPES,
+    CatalogEntry,
+    ability_name,
+    context_label,
+    language_name,
+    size_label,
+    type_name,
+    words_label,
+)
+from desktop.gui.models.quant_model import QuantColumn, QuantModel, QuantRow, rows_from_catalog
+from desktop.gui.models.quant_model import rows_from_repo as quant_rows_from_repo
+from desktop.gui.models.search_model import guess_model_type, hub_name
+from desktop.gui.widgets.common import Banner, heading
+
+log = logging.getLogger("xindesk.gui.models")
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def default_model_name(repo_id: str) -> str:
+    """The name a registered repository launches by: the repository's own name, with only the
+    characters model names allow (the server picks the same default)."""
+    return _UNSAFE_NAME.sub("-", repo_id.split("/")[-1]).strip("-") or "model"
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """A repository found on a hub."""
+
+    repo_id: str
+    hub: str | None = None
+
+
+Subject = CatalogEntry | RepoRef
+
+
+class ModelDetail(QWidget):
+    """The model page.
+
+    Signals:
+        back_requested(): the person wants the list again.
+        catalog_changed(): a repository was added to the catalog (the list reloads).
+    """
+
+    back_requested = Signal()
+    catalog_changed = Signal()
+
+    def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._subject: Subject | None = None
+        self._hardware: dict[str, Any] | None = None
+        self._answer: dict[str, Any] = {}
+        self._serial = 0
+        self._loading = False
+
+        self.back_button = QPushButton(self)
+        self.back_button.setObjectName("backButton")
+        self.back_button.setFlat(True)
+        self.back_button.clicked.connect(self.back_requested)
+        self.title = heading(self)
+        self.title.setWordWrap(True)
+        self.source_label = QLabel(self)
+        self.source_label.setObjectName("hint")
+        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.description = QLabel(self)
+        self.description.setWordWrap(True)
+        self.facts = QLabel(self)
+        self.facts.setObjectName("hint")
+        self.facts.setWordWrap(True)
+
+        self.size_label = QLabel(self)
+        self.size_combo = QComboBox(self)
+        self.size_combo.setObjectName("sizeCombo")
+        self.size_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.context_label = QLabel(self)
+        self.context_combo = QComboBox(self)
+        self.context_combo.setObjectName("contextCombo")
+        self.context_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        choices = QFormLayout()
+        choices.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        choices.addRow(self.size_label, self.size_combo)
+        choices.addRow(self.context_label, self.context_combo)
+
+        self.banner = Banner(self)
+        self._action_page = ""
+        self.banner.action.clicked.connect(self._banner_action)
+        self.table_heading = QLabel(self)
+        self.table_heading.setObjectName("subheading")
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(160)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.busy_label = QLabel(self)
+        self.busy_label.setObjectName("hint")
+        self.busy_label.hide()
+        table_head = QHBoxLayout()
+        table_head.addWidget(self.table_heading)
+        table_head.addStretch(1)
+        table_head.addWidget(self.busy_label)
+        table_head.addWidget(self.busy)
+
+        self.quants = QuantModel(self)
+        self.table = QTableView(self)
+        self.table.setObjectName("quantTable")
+        self.table.setModel(self.quants)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QuantColumn.QUALITY, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(self._double_clicked)
+        self.fit_note = QLabel(self)
+        self.fit_note.setObjectName("hint")
+        self.fit_note.setWordWrap(True)
+
+        # A searched repository can be kept as one of "my models".
+        self.register_row = QWidget(self)
+        self.register_label = QLabel(self.register_row)
+        self.register_name = QLineEdit(self.register_row)
+        self.register_name.setObjectName("registerName")
+        self.register_type = QComboBox(self.register_row)
+        for model_type in MODEL_TYPES:
+            self.register_type.addItem("", model_type)
+        self.register_button = QPushButton(self.register_row)
+        self.register_button.setObjectName("registerButton")
+        self.register_button.clicked.connect(self.register)
+        register_layout = QHBoxLayout(self.register_row)
+        register_layout.setContentsMargins(0, 0, 0, 0)
+        register_layout.addWidget(self.register_label)
+        register_layout.addWidget(self.register_name, 1)
+        register_layout.addWidget(self.register_type)
+        register_layout.addWidget(self.register_button)
+        self.register_row.hide()
+
+        self.selection_label = QLabel(self)
+        self.selection_label.setObjectName("hint")
+        self.download_button = QPushButton(self)
+        self.download_button.setObjectName("downloadButton")
+        self.download_button.clicked.connect(self.download)
+        self.launch_button = QPushButton(self)
+        self.launch_button.setObjectName("primary")
+        self.launch_button.clicked.connect(self.open_launch_dialog)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.selection_label, 1)
+        buttons.addWidget(self.download_button)
+        buttons.addWidget(self.launch_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.title)
+        layout.addWidget(self.source_label)
+        layout.addWidget(self.description)
+        layout.addWidget(self.facts)
+        layout.addLayout(choices)
+        layout.addWidget(self.banner)
+        layout.addLayout(table_head)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.fit_note)
+        layout.addWidget(self.register_row)
+        layout.addLayout(buttons)
+
+        self.size_combo.currentIndexChanged.connect(self._size_changed)
+        self.context_combo.currentIndexChanged.connect(self._context_changed)
+        self.launch_dialog: LaunchDialog | None = None
+        self.retranslate()
+        self._update_buttons()
+
+    # -- what is shown --------------------------------------------------------------------------
+
+    @property
+    def subject(self) -> Subject | None:
+        return self._subject
+
+    def show_catalog(self, entry: CatalogEntry) -> None:
+        """Show a catalog family (its smallest size first: the one most computers run)."""
+        self._subject = entry
+        self._fill_choices(entry.sizes, entry.context_length)
+        self.register_row.hide()
+        self._describe()
+        self.reload()
+
+    def show_repo(self, repo_id: str, hub: str | None = None) -> None:
+        """Show a repository found on a hub."""
+        self._subject = RepoRef(repo_id, hub)
+        self._fill_choices((), None)
+        self.register_name.setText(default_model_name(repo_id))
+        guess = guess_model_type(repo_id)
+        self.register_type.setCurrentIndex(max(0, self.register_type.findData(guess)))
+        self.register_row.show()
+        self._describe()
+        self.reload()
+
+    def _fill_choices(self, sizes: tuple[str, ...], max_context: int | None) -> None:
+        for combo in (self.size_combo, self.context_combo):
+            combo.blockSignals(True)
+            combo.clear()
+        for size in sizes:
+            self.size_combo.addItem(size_label(size), size)
+        several = len(sizes) > 1
+        self.size_label.setVisible(several)
+        self.size_combo.setVisible(several)
+        wanted = self.ctx.settings.models.default_context_length
+        choices = context_choices(max_context)
+        for tokens in choices:
+            self.context_combo.addItem("", tokens)
+        fitting = [n for n in choices if n <= wanted] or choices[:1]
+        self.context_combo.setCurrentIndex(choices.index(fitting[-1]))
+        self._label_context_items()
+        for combo in (self.size_combo, self.context_combo):
+            combo.blockSignals(False)
+
+    def _label_context_items(self) -> None:
+        for index in range(self.context_combo.count()):
+            tokens = int(self.context_combo.itemData(index))
+            self.context_combo.setItemText(
+                index,
+                self.tr("{0} tokens ({1})").format(context_label(tokens), words_label(tokens)),
+            )
+
+    def selected_size(self) -> str | None:
+        data = self.size_combo.currentData()
+        if data is not None:
+            return str(data)
+        if isinstance(self._subject, CatalogEntry) and self._subject.sizes:
+            return self._subject.sizes[0]
+        return None
+
+    def context_length(self) -> int:
+        data = self.context_combo.currentData()
+        return int(data) if data is not None else self.ctx.settings.models.default_context_length
+
+    def select_size(self, size: str) -> None:
+        index = self.size_combo.findData(size)
+        if index >= 0:
+            self.size_combo.setCurrentIndex(index)
+
+    def select_context(self, tokens: int) -> None:
+        index = self.context_combo.findData(tokens)
+        if index >= 0:
+            self.context_combo.setCurrentIndex(index)
+
+    def selected_row(self) -> QuantRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.quants.record(rows[0].row())
+
+    def select_quantization(self, quantization: str) -> bool:
+        for row, record in enumerate(self.quants.records()):
+            if record.quantization == quantization and record.available:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _describe(self) -> None:
+        subject = self._subject
+        if isinstance(subject, CatalogEntry):
+            self.title.setText(subject.name)
+            self.source_label.setText(
+                self.tr("{0} model from the XinDesk catalog").format(type_name(subject.model_type))
+                if subject.builtin
+                else self.tr("{0} model you added").format(type_name(subject.model_type))
+            )
+            self.description.setText(subject.description or subject.summary())
+            facts = []
+            if subject.context_length:
+                facts.append(
+                    self.tr("Reads up to {0} tokens ({1})").format(
+                        f"{subject.context_length:,}", words_label(subject.context_length)
+                    )
+                )
+            if subject.languages:
+                facts.append(
+                    self.tr("Languages: {0}").format(
+                        ", ".join(language_name(code) for code in subject.languages)
+                    )
+                )
+            abilities = [ability_name(a) for a in subject.abilities if a != "generate"]
+            if abilities:
+                facts.append(self.tr("Can do: {0}").format(", ".join(abilities)))
+            if len(subject.sizes) == 1:
+                facts.append(self.tr("Size: {0} parameters").format(size_label(subject.sizes[0])))
+            if subject.dimensions:
+                facts.append(self.tr("Vectors of {0} numbers").format(subject.dimensions))
+            self.facts.setText("  ·  ".join(facts))
+        elif isinstance(subject, RepoRef):
+            self.title.setText(subject.repo_id)
+            self.source_label.setText(
+                self.tr("Repository on {0}").format(hub_name(subject.hub))
+                if subject.hub
+                else self.tr("Repository on a model hub")
+            )
+            self.description.setText(
+                self.tr(
+                    "Found by search. Pick a quality / size level to download it, or add it to "
+                    "your models so apps can launch it by name."
+                )
+            )
+            self.facts.setText("")
+        self.facts.setVisible(bool(self.facts.text()))
+
+    # -- loading --------------------------------------------------------------------------------
+
+    def reload(self, *, keep_rows: bool = False) -> None:
+        """Ask the server for the files, their sizes and the memory fit again; with
+        `keep_rows` (the same model at another context) the rows stay, and so does the
+        selection, while only their figures are updated."""
+        subject = self._subject
+        if subject is None:
+            return
+        self._serial += 1
+        serial = self._serial
+        self.banner.clear()
+        if not keep_rows:
+            self.quants.set_records([])
+            self.fit_note.clear()
+        self._set_loading(True)
+        client = self.ctx.session.client
+        need_hardware = self._hardware is None
+        size, context = self.selected_size(), self.context_length()
+
+        def fetch() -> tuple[int, dict[str, Any]]:
+            result: dict[str, Any] = {}
+            if need_hardware:
+                result["hardware"] = client.hardware()
+            if isinstance(subject, CatalogEntry):
+                result["catalog"] = client.catalog_files(
+                    subject.model_type, subject.name, size=size, context_length=context
+                )
+            else:
+                result["repo"] = client.repo_files(
+                    subject.repo_id, hub=subject.hub, context_length=context
+                )
+                result["installed"] = client.installed()
+            return serial, result
+
+        self.ctx.tasks.run(fetch, self._loaded, self._load_failed)
+
+    def _loaded(self, answer: tuple[int, dict[str, Any]]) -> None:
+        serial, result = answer
+        if serial != self._serial:
+            return  # an older request; a newer one is on its way
+        self._set_loading(False)
+        if "hardware" in result:
+            self._hardware = result["hardware"]
+        self._answer = result
+        if "catalog" in result:
+            catalog = result["catalog"]
+            rows = rows_from_catalog(catalog.get("specs") or [])
+            sizes = catalog.get("sizes") or []
+            notes = [str(s["fit_note"]) for s in sizes if s.get("fit_note")]
+            assumptions = [str(a) for s in sizes for a in s.get("assumptions") or []]
+            hint = next((s.get("recommended") for s in sizes if s.get("recommended")), None)
+        else:
+            repo = result["repo"]
+            rows = quant_rows_from_repo(repo, result.get("installed") or [])
+            notes = [str(repo["fit_note"])] if repo.get("fit_note") else []
+            assumptions = [str(a) for a in repo.get("assumptions") or []]
+            hint = repo.get("recommended")
+            if isinstance(self._subject, RepoRef) and repo.get("hub"):
+                self._subject = RepoRef(self._subject.repo_id, str(repo["hub"]))
+                self._describe()
+        self.quants.set_records(rows)
+        stale = next((row.note for row in rows if row.available and row.note), None)
+        if not rows:
+            self.banner.show_info(
+                self.tr("There are no downloadable GGUF files for this model right now.")
+            )
+        elif not any(row.available for row in rows):
+            self.banner.show_error(
+                self.tr(
+                    "The hub does not have the files of this model right now. Try another size "
+                    "or another download source in Settings."
+                )
+            )
+        elif stale:
+            self.banner.show_info(stale)
+        self._show_fit_note(notes, assumptions)
+        if self.selected_row() is None:
+            row = self.quants.recommended_row(hint)
+            if row >= 0:
+                self.table.selectRow(row)
+        self._update_buttons()
+
+    def _load_failed(self, message: str) -> None:
+        self._serial += 1
+        self._set_loading(False)
+        self.banner.show_error(message)
+        self._update_buttons()
+
+    def _show_fit_note(self, notes: list[str], assumptions: list[str]) -> None:
+        hardware = self._hardware or {}
+        if hardware.get("gpu_offload") and hardware.get("gpus"):
+            where = self.tr("this computer's GPU memory ({0} free) and RAM ({1} free)").format(
+                human_bytes(hardware.get("gpu_free_bytes")),
+                human_bytes(hardware.get("ram_available_bytes")),
+            )
+        else:
+            where = self.tr("this computer's RAM ({0} free; no GPU XinDesk can use)").format(
+                human_bytes(hardware.get("ram_available_bytes"))
+            )
+        text = self.tr(
+            "“On this computer” is an estimate for {0} tokens of context with {1}. Smaller levels "
+            "need less memory and answer faster, a little less accurately. ★ marks the best one "
+            "that runs well here."
+        ).format(f"{self.context_length():,}", where)
+        if notes:
+            text += " " + " ".join(notes)
+        self.fit_note.setText(text)
+        self.fit_note.setToolTip("\n".join(dict.fromkeys(assumptions)))
+
+    def _set_loading(self, loading: bool) -> None:
+        self._loading = loading
+        self.busy.setVisible(loading)
+        self.busy_label.setVisible(loading)
+        self._update_buttons()
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def download(self) -> None:
+        row = self.selected_row()
+        subject = self._subject
+        if row is None or subject is None:
+            return
+        body: dict[str, Any]
+        if isinstance(subject, CatalogEntry):
+            body = {
+                "model_name": subject.name,
+                "model_type": subject.model_type,
+                "quantization": row.quantization,
+            }
+            if row.model_size:
+                body["model_size_in_billions"] = row.model_size
+        else:
+            body = {"repo_id": subject.repo_id, "quantization": row.quantization}
+            if row.hub:
+                body["hub"] = row.hub
+        self.download_button.setEnabled(False)
+        client = self.ctx.session.client
+        self.ctx.tasks.run(
+            lambda: client.start_download(body), self._download_started, self._failed
+        )
+
+    def _download_started(self, job: dict[str, Any]) -> None:
+        self._update_buttons()
+        self.ctx.navigator.downloads_changed.emit()
+        self.banner.show_info(
+            self.tr("Downloading {0}. It carries on in the background.").format(
+                job.get("label") or ""
+            )
+        )
+        self._offer_action(self.tr("Open Downloads"), "downloads")
+
+    def _offer_action(self, text: str, page: str) -> None:
+        self._action_page = page
+        self.banner.action.setText(text)
+        self.banner.action.show()
+
+    def _banner_action(self) -> None:
+        if self._action_page:
+            self.ctx.navigator.go(self._action_page)
+
+    def _failed(self, message: str) -> None:
+        self._update_buttons()
+        self.banner.show_error(message)
+
+    def register(self) -> None:
+        subject = self._subject
+        if not isinstance(subject, RepoRef):
+            return
+        name = self.register_name.text().strip()
+        body: dict[str, Any] = {
+            "repo_id": subject.repo_id,
+            "model_type": str(self.register_type.currentData()),
+        }
+        if name:
+            body["model_name"] = name
+        if subject.hub:
+            body["hub"] = subject.hub
+        self.register_button.setEnabled(False)
+        client = self.ctx.session.client
+        self.ctx.tasks.run(lambda: client.register_repo(body), self._registered, self._failed)
+
+    def _registered(self, family: dict[str, Any]) -> None:
+        self.register_button.setEnabled(True)
+        model_type = str(self.register_type.currentData())
+        self.banner.show_info(
+            self.tr(
+                "Added as “{0}”: it is in the {1} list now, and apps can launch it by that name."
+            ).format(family.get("model_name", ""), type_name(model_type))
+        )
+        self.catalog_changed.emit()
+
+    def launch_request(self) -> LaunchRequest | None:
+        """What Launch would start with the current choices (None: nothing to launch)."""
+        row = self.selected_row()
+        subject = self._subject
+        if row is None or subject is None or not row.available:
+            return None
+        hardware = self._hardware or {}
+        gpu = bool(hardware.get("gpu_offload") and hardware.get("gpus"))
+        common: dict[str, Any] = {
+            "context_length": self.context_length(),
+            "gpu_layers": row.gpu_layers if row.verdict == "partial_offload" else None,
+            "gpu_available": gpu if self._hardware is not None else None,
+            "cpu_threads": hardware.get("cpu_logical_cores"),
+            "download_size": None if row.downloaded else row.size,
+        }
+        if isinstance(subject, CatalogEntry):
+            body: dict[str, Any] = {
+                "model_name": subject.name,
+                "model_type": subject.model_type,
+                "quantization": row.quantization,
+            }
+            title = subject.name
+            if row.model_size:
+                body["model_size_in_billions"] = row.model_size
+                title = self.tr("{0} {1}").format(subject.name, size_label(row.model_size))
+            return LaunchRequest(
+                title=self.tr("{0}, {1}").format(title, row.quantization),
+                body=body,
+                model_type=subject.model_type,
+                max_context=subject.context_length,
+                **common,
+            )
+        register: dict[str, Any] = {
+            "repo_id": subject.repo_id,
+            "model_name": self.register_name.text().strip() or default_model_name(subject.repo_id),
+        }
+        if subject.hub:
+            register["hub"] = subject.hub
+        return LaunchRequest(
+            title=self.tr("{0}, {1}").format(subject.repo_id, row.quantization),
+            body={
+                "quantization": row.quantization,
+                "model_type": str(self.register_type.currentData()),
+            },
+            model_type=None,
+            max_context=None,
+            register=register,
+            **common,
+        )
+
+    def open_launch_dialog(self) -> LaunchDialog | None:
+        request = self.launch_request()
+        if request is None:
+            return None
+        dialog = LaunchDialog(self.ctx, request, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.launched.connect(self._launched)
+        self.launch_dialog = dialog
+        dialog.destroyed.connect(self._dialog_gone)
+        dialog.open()
+        return dialog
+
+    def _dialog_gone(self) -> None:
+        self.launch_dialog = None
+
+    def _launched(self, uid: str) -> None:
+        if isinstance(self._subject, RepoRef):
+            self.catalog_changed.emit()
+        self.ctx.navigator.running_changed.emit()
+        self.ctx.navigator.go("running", uid)
+
+    def _double_clicked(self) -> None:
+        self.open_launch_dialog()
+
+    # -- looks ----------------------------------------------------------------------------------
+
+    def _size_changed(self) -> None:
+        self.reload()
+
+    def _context_changed(self) -> None:
+        self.reload(keep_rows=True)
+
+    def _selection_changed(self) -> None:
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        row = self.selected_row()
+        usable = row is not None and row.available and not self._loading
+        self.launch_button.setEnabled(usable)
+        self.download_button.setEnabled(usable and row is not None and not row.downloaded)
+        if row is None:
+            self.selection_label.setText(self.tr("Pick a quality / size level above."))
+            self.download_button.setText(self.tr("Download"))
+        else:
+            self.selection_label.setText(
+                self.tr("Selected: {0}, {1}").format(
+                    row.quantization, human_bytes(row.size) if row.size is not None else "–"
+                )
+            )
+            self.download_button.setText(
+                self.tr("Downloaded") if row.downloaded else self.tr("Download")
+            )
+
+    def retranslate(self) -> None:
+        self.back_button.setText(self.tr("← All models"))
+        self.size_label.setText(self.tr("Model size (billions of parameters)"))
+        self.size_combo.setToolTip(
+            self.tr("Bigger models know more and write better, but need more memory.")
+        )
+        for index in range(self.size_combo.count()):
+            self.size_combo.setItemText(index, size_label(str(self.size_combo.itemData(index))))
+        self.context_label.setText(self.tr("Plan for this much text (context length)"))
+        self.context_combo.setToolTip(
+            self.tr(
+                "How much text the model keeps in mind at once: the conversation plus any "
+                "documents. Longer needs more memory."
+            )
+        )
+        self._label_context_items()
+        self.table_heading.setText(self.tr("Quality / size level (quantization)"))
+        self.busy_label.setText(self.tr("Checking the files and the memory each needs…"))
+        self.register_label.setText(self.tr("Add to my models as"))
+        for index in range(self.register_type.count()):
+            self.register_type.setItemText(
+                index, type_name(str(self.register_type.itemData(index)))
+            )
+        self.register_button.setText(self.tr("Add"))
+        self.launch_button.setText(self.tr("Launch…"))
+        self.launch_button.setToolTip(
+            self.tr("Start the model so apps can use it (it is downloaded first if needed)")
+        )
+        self.download_button.setToolTip(self.tr("Only download it now, to launch later"))
+        self.quants.retranslate()
+        self._describe()
+        self._update_buttons()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
