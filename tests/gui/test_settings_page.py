@@ -104,7 +104,7 @@ def untranslated_texts(root: QWidget, skip: set[QWidget]) -> list[str]:
         *root.findChildren(QLabel),
         *root.findChildren(QAbstractButton),
     ]:
-        if widget in skip or not widget.isVisibleTo(root):
+        if widget in skip or not widget.isVisibleTo(root) or widget.property("xindesk_data"):
             continue
         text = widget.text()
         if text and not text.startswith("⟦"):

@@ -68,6 +68,8 @@ class ExportPanel(QWidget):
         self.warnings = QLabel(self)
         self.warnings.setObjectName("hint")
         self.warnings.setWordWrap(True)
+        # The server's words about the export (not a text of ours to translate).
+        self.warnings.setProperty("xindesk_data", True)
         self.text = QPlainTextEdit(self)
         self.text.setReadOnly(True)
         self.text.setMinimumHeight(220)
