@@ -47,7 +47,8 @@ def test_the_window_starts_its_own_server_and_stops_it_on_quit(
     qtbot.waitUntil(lambda: server.state is ServerState.RUNNING, timeout=60_000)
     assert server.owned
     assert f"127.0.0.1:{port}" in desktop.window.server_label.text()
-    assert any("serving on" in line for line in server.lines())
+    # The child's output arrives through the event loop, maybe after /status first answers.
+    qtbot.waitUntil(lambda: any("serving on" in line for line in server.lines()), timeout=10_000)
     desktop.close()
     assert server.state is ServerState.STOPPED
     assert not server.owned
