@@ -82,12 +82,13 @@ class DesktopApp(QObject):
         self.translations = Translations(self)
         self.translations.apply(settings.ui.language)
         server: LocalServer | None = None
+        key_loader = None
         if endpoint is None and settings.ui.connection == "remote" and settings.ui.remote_url:
-            endpoint, api_key = settings.ui.remote_url, api_key or remote_api_key()
+            endpoint, key_loader = settings.ui.remote_url, remote_api_key
         if endpoint is None:
             server = LocalServer(settings.server.port, self, environment=server_environment)
-            endpoint, api_key = server.url, api_key or local_api_key()
-        self.session = ApiSession(endpoint, api_key, self)
+            endpoint, key_loader = server.url, local_api_key
+        self.session = ApiSession(endpoint, api_key, self, key_loader=key_loader)
         self.ctx = GuiContext(
             session=self.session,
             tasks=Tasks(self),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -27,11 +28,19 @@ class ApiSession(QObject):
     changed = Signal()
 
     def __init__(
-        self, endpoint: str, api_key: str | None = None, parent: QObject | None = None
+        self,
+        endpoint: str,
+        api_key: str | None = None,
+        parent: QObject | None = None,
+        *,
+        key_loader: Callable[[], str | None] | None = None,
     ) -> None:
         super().__init__(parent)
         self._endpoint = endpoint.rstrip("/")
         self._api_key = api_key
+        # Reading the keychain takes ~0.1 s (keyring discovers its backends): done on first
+        # use, usually in a worker thread, not before the window's first paint.
+        self._key_loader = key_loader if api_key is None else None
         # Clients are made on first use (from any thread): building one loads the TLS
         # certificates, which would delay the window's first paint.
         self._lock = threading.Lock()
@@ -44,13 +53,20 @@ class ApiSession(QObject):
 
     @property
     def api_key(self) -> str | None:
+        with self._lock:
+            return self._resolved_key()
+
+    def _resolved_key(self) -> str | None:
+        if self._key_loader is not None:
+            loader, self._key_loader = self._key_loader, None
+            self._api_key = loader()
         return self._api_key
 
     @property
     def client(self) -> XinDeskClient:
         with self._lock:
             if self._client is None:
-                self._client = XinDeskClient(self._endpoint, self._api_key, timeout=30)
+                self._client = XinDeskClient(self._endpoint, self._resolved_key(), timeout=30)
             return self._client
 
     @property
@@ -58,7 +74,8 @@ class ApiSession(QObject):
         """For calls that may take minutes (a launch that waits for the model, a chat)."""
         with self._lock:
             if self._slow_client is None:
-                self._slow_client = XinDeskClient(self._endpoint, self._api_key, timeout=3600)
+                key = self._resolved_key()
+                self._slow_client = XinDeskClient(self._endpoint, key, timeout=3600)
             return self._slow_client
 
     def connect_to(self, endpoint: str, api_key: str | None) -> None:
@@ -68,6 +85,7 @@ class ApiSession(QObject):
             old = (self._client, self._slow_client)
             self._endpoint = endpoint.rstrip("/")
             self._api_key = api_key
+            self._key_loader = None
             self._client = self._slow_client = None
         for client in old:
             if client is not None:
