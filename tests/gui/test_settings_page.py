@@ -6,14 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QPoint, Qt, QTranslator
+from PySide6.QtCore import QCoreApplication, QPoint, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QLabel,
     QLineEdit,
     QMessageBox,
     QSystemTrayIcon,
-    QWidget,
 )
 from pytestqt.qtbot import QtBot
 
@@ -27,6 +26,7 @@ from desktop.gui.i18n import translations_dir
 from desktop.gui.pages.connect import ConnectPage
 from desktop.gui.pages.settings import HF_MIRROR, SettingsPage
 from tests.fixtures.server import ServerProcess, free_port, run_server
+from tests.gui.i18n_helpers import PseudoTranslator, untranslated, visible_texts
 
 
 @pytest.fixture(scope="module")
@@ -85,33 +85,6 @@ def click_option(qtbot: QtBot, button: QAbstractButton) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
 
 
-class PseudoTranslator(QTranslator):
-    """Translates every string to itself in brackets: what still shows without brackets was
-    not set through tr() in retranslate()."""
-
-    def translate(
-        self, context: str, source: str, disambiguation: str | None = None, n: int = -1
-    ) -> str:
-        return f"⟦{source}⟧"
-
-    def isEmpty(self) -> bool:
-        return False
-
-
-def untranslated_texts(root: QWidget, skip: set[QWidget]) -> list[str]:
-    texts: list[str] = []
-    for widget in [
-        *root.findChildren(QLabel),
-        *root.findChildren(QAbstractButton),
-    ]:
-        if widget in skip or not widget.isVisibleTo(root) or widget.property("xindesk_data"):
-            continue
-        text = widget.text()
-        if text and not text.startswith("⟦"):
-            texts.append(f"{type(widget).__name__}: {text}")
-    return texts
-
-
 def test_every_string_of_both_pages_is_set_again_on_a_language_switch(
     desktop: DesktopApp, page: SettingsPage, qtbot: QtBot
 ) -> None:
@@ -129,9 +102,10 @@ def test_every_string_of_both_pages_is_set_again_on_a_language_switch(
         titles = [sidebar.item(row).text() for row in range(sidebar.count())]
         assert "⟦Settings⟧" in titles
         assert "⟦Connect⟧" in titles
-        # The models folder's path is the server's data, not a text of ours.
-        assert untranslated_texts(page, {page.folder_path}) == []
-        assert untranslated_texts(connect, set()) == []
+        # The models folder's path is the server's data (marked so), not a text of ours.
+        assert page.folder_path.property("xindesk_data")
+        assert untranslated(visible_texts(page)) == []
+        assert untranslated(visible_texts(connect)) == []
         names = [page.language.itemText(index) for index in range(page.language.count())]
         assert names == ["English", "简体中文", "⟦Follow the system⟧"]
     finally:
@@ -149,12 +123,14 @@ def test_choosing_chinese_applies_at_once_and_is_saved_then_english_again(
     qtbot.waitUntil(
         lambda: server_client.get_settings()["ui"]["language"] == "zh_CN", timeout=10_000
     )
-    if (translations_dir() / "xindesk_zh_CN.qm").exists():
-        assert desktop.window.sidebar.item(settings_row).text() != "Settings"
-        assert page.heading.text() != "Settings"
+    assert (translations_dir() / "xindesk_zh_CN.qm").exists()
+    # Qt posts LanguageChange to the widgets: the texts change once the event loop runs.
+    qtbot.waitUntil(lambda: page.heading.text() == "设置", timeout=5_000)
+    assert desktop.window.sidebar.item(settings_row).text() == "设置"
 
     page.language.setCurrentIndex(page.language.findData("en"))
     assert desktop.ctx.translations.language == "en"
+    qtbot.waitUntil(lambda: page.heading.text() == "Settings", timeout=5_000)
     assert desktop.window.sidebar.item(settings_row).text() == "Settings"
     assert page.heading.text() == "Settings"
     qtbot.waitUntil(lambda: server_client.get_settings()["ui"]["language"] == "en", timeout=10_000)

@@ -15,8 +15,12 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def hub_name(hub: str | None) -> str:
-    """ "huggingface" -> "Hugging Face" (brand names are not translated)."""
-    return {"huggingface": "Hugging Face", "modelscope": "ModelScope"}.get(hub or "", hub or "")
+    """ "huggingface" -> "Hugging Face" (translatable: ModelScope has a Chinese name too)."""
+    names = {
+        "huggingface": QCoreApplication.translate("SearchModel", "Hugging Face"),
+        "modelscope": QCoreApplication.translate("SearchModel", "ModelScope"),
+    }
+    return names.get(hub or "", hub or "")
 
 
 def guess_model_type(repo_id: str) -> str:

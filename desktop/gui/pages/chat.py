@@ -162,6 +162,8 @@ class ChatPage(Page):
         page = QWidget(self)
         self.model_label = QLabel(page)
         self.model_combo = QComboBox(page)
+        # Its items are the running models' names: the server's data, not words to translate.
+        self.model_combo.setProperty("xindesk_data", True)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model_combo.setMinimumContentsLength(24)
         self.refresh_button = QPushButton(page)

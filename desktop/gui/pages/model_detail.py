@@ -97,6 +97,8 @@ class ModelDetail(QWidget):
         self.back_button.setFlat(True)
         self.back_button.clicked.connect(self.back_requested)
         self.title = heading(self)
+        # The model's or repository's name: data, not words to translate.
+        self.title.setProperty("xindesk_data", True)
         self.title.setWordWrap(True)
         self.source_label = QLabel(self)
         self.source_label.setObjectName("hint")
@@ -156,6 +158,8 @@ class ModelDetail(QWidget):
         self.table.doubleClicked.connect(self._double_clicked)
         self.fit_note = QLabel(self)
         self.fit_note.setObjectName("hint")
+        # Its tooltip lists the server's estimate assumptions: data, not words to translate.
+        self.fit_note.setProperty("xindesk_data_tooltip", True)
         self.fit_note.setWordWrap(True)
 
         # A searched repository can be kept as one of "my models".
@@ -308,6 +312,8 @@ class ModelDetail(QWidget):
                 else self.tr("{0} model you added").format(type_name(subject.model_type))
             )
             self.description.setText(subject.description or subject.summary())
+            # The catalog's own description (English): data, unlike the words for a repository.
+            self.description.setProperty("xindesk_data", bool(subject.description))
             facts = []
             if subject.context_length:
                 facts.append(
@@ -336,6 +342,7 @@ class ModelDetail(QWidget):
                 if subject.hub
                 else self.tr("Repository on a model hub")
             )
+            self.description.setProperty("xindesk_data", False)
             self.description.setText(
                 self.tr(
                     "Found by search. Pick a quality / size level to download it, or add it to "

@@ -492,8 +492,8 @@ class ModelsPage(Page):
         )
         hubs = {
             None: self.tr("Hugging Face and ModelScope"),
-            "huggingface": "Hugging Face",
-            "modelscope": "ModelScope",
+            "huggingface": self.tr("Hugging Face"),
+            "modelscope": self.tr("ModelScope"),
         }
         for index in range(self.hub_combo.count()):
             self.hub_combo.setItemText(index, hubs[self.hub_combo.itemData(index)])

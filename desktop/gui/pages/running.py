@@ -46,6 +46,8 @@ MIN_STRETCH = 120
 """The narrowest a stretching column (UID, model, state) may get before others are hidden."""
 OPTIONAL_COLUMNS = (RunningColumn.NAME, RunningColumn.QUANTIZATION, RunningColumn.TYPE)
 """Columns hidden in a narrow window, the least needed first."""
+FITTED_COLUMNS = (RunningColumn.TYPE, RunningColumn.QUANTIZATION, RunningColumn.MEMORY)
+"""Columns as wide as their contents."""
 
 
 class PendingCall(QObject):
@@ -155,6 +157,8 @@ class ModelDetails(QFrame):
         self.address = CopyField(parent=self)
         self.uid = CopyField(parent=self)
         self.file = QLabel(self)
+        # The model file's path on the server: data, not words to translate.
+        self.file.setProperty("xindesk_data", True)
         self.file.setWordWrap(True)
         self.file.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.context = QLabel(self)
@@ -382,14 +386,18 @@ class RunningPage(Page):
         header = self.table.horizontalHeader()
         if widest and header.sectionSize(RunningColumn.ACTIONS) < widest:
             header.resizeSection(RunningColumn.ACTIONS, widest)
+        # The header fits these columns to their titles, not to rows inserted later: fit them to
+        # the rows too (a short title, as in Chinese, left "Chat (LLM)" as "…").
+        for column in FITTED_COLUMNS:
+            if not header.isSectionHidden(column):
+                self.table.resizeColumnToContents(column)
         self._fit_columns()
 
     def _size_columns(self) -> None:
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
-        fitted = (RunningColumn.TYPE, RunningColumn.QUANTIZATION, RunningColumn.MEMORY)
         for column in RunningColumn:
-            if column in fitted:
+            if column in FITTED_COLUMNS:
                 mode = QHeaderView.ResizeMode.ResizeToContents
             elif column == RunningColumn.ACTIONS:
                 mode = QHeaderView.ResizeMode.Interactive

@@ -308,6 +308,8 @@ class SettingsPage(Page):
     def _build_models_folder(self, parent: QWidget) -> QFrame:
         box, self.folder_title, layout = _section(parent)
         self.folder_path = QLabel(box)
+        # Mostly the server's folder path: data, not words to translate.
+        self.folder_path.setProperty("xindesk_data", True)
         self.folder_path.setWordWrap(True)
         self.folder_button = QPushButton(box)
         self.folder_button.clicked.connect(self._choose_folder)

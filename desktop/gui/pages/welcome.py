@@ -118,11 +118,16 @@ class StarterCard(QFrame):
         self.role_hint.setWordWrap(True)
         self.model_label = QLabel(self)
         self.model_label.setObjectName("starterModel")
+        # The suggested model's name: the catalog's data, not words to translate.
+        self.model_label.setProperty("xindesk_data", True)
         self.model_label.setWordWrap(True)
         self.size_label = QLabel(self)
         self.size_label.setWordWrap(True)
         self.badge = QLabel(self)
         self.badge.setWordWrap(True)
+        # Both tooltips carry the server's memory estimate or error: data, not our words.
+        for label in (self.size_label, self.badge):
+            label.setProperty("xindesk_data_tooltip", True)
         self.status = QLabel(self)
         self.status.setObjectName("starterStatus")
         self.status.setWordWrap(True)
