@@ -134,6 +134,11 @@ def main() -> int:
                     pump(0.5)
                 shoot("connect-fastgpt")
                 desktop.close()
+                # Delete the window now, while the QApplication exists: left to the garbage
+                # collector at exit, Qt objects can outlive it and abort the interpreter.
+                window.deleteLater()
+                desktop.deleteLater()
+                pump(0.5)
             client.close()
     return 0
 
