@@ -16,6 +16,7 @@ from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from desktop.client import XinDeskClient
 from desktop.core.paths import AppPaths
 from desktop.core.settings import Settings
 from desktop.gui.app import DesktopApp
@@ -114,3 +115,11 @@ def desktop_app(make_app: Callable[..., DesktopApp], gui_server: ServerProcess) 
     )
     desktop.window.show()
     return desktop
+
+
+@pytest.fixture
+def client(gui_server: ServerProcess) -> Iterator[XinDeskClient]:
+    """A plain client of the module's server, to check what the page made it do (a test module
+    that needs a longer timeout or another start defines its own)."""
+    with XinDeskClient(gui_server.url) as api:
+        yield api

@@ -58,6 +58,17 @@ class PseudoTranslator(QTranslator):
         return False
 
 
+def unbracketed_labels(root: QWidget) -> list[str]:
+    """The texts of the labels and buttons `root` shows that did not come through tr()
+    (with `PseudoTranslator` installed)."""
+    widgets = [*root.findChildren(QLabel), *root.findChildren(QAbstractButton)]
+    return [
+        w.text()
+        for w in widgets
+        if w.isVisibleTo(root) and w.text() and not w.text().startswith(BRACKET)
+    ]
+
+
 @dataclass(frozen=True)
 class Shown:
     """One text on screen and where it is (for a readable failure)."""

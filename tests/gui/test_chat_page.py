@@ -7,9 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from PySide6.QtCore import QCoreApplication, Qt, QTranslator
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QAbstractButton, QLabel
 from pytestqt.qtbot import QtBot
 
 from desktop.client import XinDeskClient
@@ -17,6 +16,7 @@ from desktop.gui.app import DesktopApp
 from desktop.gui.pages.chat import AnswerStats, ChatPage, is_chat_model, parse_stops
 from desktop.gui.widgets.chat_view import PromptEdit, with_line_breaks
 from tests.fixtures.server import ServerProcess
+from tests.gui.i18n_helpers import PseudoTranslator, unbracketed_labels
 
 UID = "chat-gemma"
 ANSWER_TIMEOUT_MS = 90_000
@@ -281,18 +281,6 @@ def test_a_model_gone_before_sending_shows_the_servers_words(
     qtbot.waitUntil(lambda: page.stack.currentIndex() == 0, timeout=10_000)
 
 
-class PseudoTranslator(QTranslator):
-    """Every string in brackets: a text still without them was not set again by tr()."""
-
-    def translate(
-        self, context: str, source: str, disambiguation: str | None = None, n: int = -1
-    ) -> str:
-        return f"⟦{source}⟧"
-
-    def isEmpty(self) -> bool:
-        return False
-
-
 def test_every_text_of_the_page_follows_a_language_switch(
     desktop_app: DesktopApp, qtbot: QtBot
 ) -> None:
@@ -305,13 +293,7 @@ def test_every_text_of_the_page_follows_a_language_switch(
         qtbot.waitUntil(lambda: page.title_label.text() == "⟦Chat⟧", timeout=5_000)
         for index in (0, 1):  # the empty state and the conversation
             page.stack.setCurrentIndex(index)
-            widgets = [*page.findChildren(QLabel), *page.findChildren(QAbstractButton)]
-            left = [
-                w.text()
-                for w in widgets
-                if w.isVisibleTo(page) and w.text() and not w.text().startswith("⟦")
-            ]
-            assert left == []
+            assert unbracketed_labels(page) == []
         for edit in (page.prompt, page.system_edit, page.stop_edit):
             assert edit.placeholderText().startswith("⟦")
         assert page.max_tokens.specialValueText() == "⟦No limit⟧"

@@ -3,31 +3,32 @@ a failure with Retry, cancel with its question, clearing finished jobs, and the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QAbstractItemModel, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
+from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from desktop.client import XinDeskClient
 from desktop.core.hub.transfer import PART_SUFFIX
 from desktop.gui.app import DesktopApp
-from desktop.gui.models.downloads_model import (
-    KEY_ROLE,
-    PROGRESS_ROLE,
-    DownloadColumn,
-    DownloadsModel,
-)
+from desktop.gui.models.downloads_model import DownloadColumn, DownloadsModel
+from desktop.gui.models.record_table import KEY_ROLE, PROGRESS_ROLE
 from desktop.gui.pages.downloads import DownloadsPage
 from tests.fixtures.hub_server import TestHub
-from tests.fixtures.server import ServerProcess
 from tests.gui.conftest import CATALOG_FILE
+from tests.gui.helpers import (
+    answer_next_dialog,
+    assert_model_clean,
+    button_named,
+    cell,
+    check_model,
+    click,
+    leave_by_empty_state,
+    open_page,
+)
 
 GEMMA_DOWNLOAD = {
     "model_name": "gemma-3-1b-it",
@@ -37,80 +38,6 @@ GEMMA_DOWNLOAD = {
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def client(gui_server: ServerProcess) -> Iterator[XinDeskClient]:
-    """A plain client of the module's server, to check what the page made it do."""
-    with XinDeskClient(gui_server.url) as api:
-        yield api
-
-
-def check_model(qtmodeltester: ModelTester, model: QAbstractItemModel) -> QAbstractItemModelTester:
-    """Watch `model` with pytest-qt's Python tester (asserts) and Qt's own (warnings, which
-    `assert_model_clean` turns into failures); return Qt's tester to keep it alive."""
-    qtmodeltester.check(model, force_py=True)
-    return QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning)
-
-
-def assert_model_clean(qtlog: Any, model: QAbstractItemModel) -> None:
-    failures = [r.message for r in qtlog.records if "FAIL" in r.message]
-    assert not failures, failures
-    typed: list[tuple[int, tuple[type, ...]]] = [
-        (Qt.ItemDataRole.DisplayRole, (str,)),
-        (Qt.ItemDataRole.ToolTipRole, (str,)),
-        (Qt.ItemDataRole.ForegroundRole, (QColor, QBrush)),
-        (Qt.ItemDataRole.TextAlignmentRole, (int,)),
-    ]
-    for row in range(model.rowCount()):
-        for column in range(model.columnCount()):
-            index = model.index(row, column)
-            for role, types in typed:
-                value = model.data(index, role)
-                assert value is None or isinstance(value, types), (row, column, role, value)
-
-
-def answer_next_dialog(pick: Callable[[QMessageBox], QAbstractButton | None]) -> list[str]:
-    """Click `pick(box)` in the next modal message box; return the texts of boxes answered."""
-    seen: list[str] = []
-
-    def attempt(tries: int) -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            seen.append(box.text())
-            button = pick(box)
-            assert button is not None, [b.text() for b in box.buttons()]
-            button.click()
-        elif tries:
-            QTimer.singleShot(20, lambda: attempt(tries - 1))
-
-    QTimer.singleShot(0, lambda: attempt(250))
-    return seen
-
-
-def button_named(text: str) -> Callable[[QMessageBox], QAbstractButton | None]:
-    return lambda box: next((b for b in box.buttons() if b.text() == text), None)
-
-
-def open_page(app: DesktopApp) -> DownloadsPage:
-    app.window.open_page("downloads")
-    page = app.window.pages["downloads"]
-    assert isinstance(page, DownloadsPage)
-    return page
-
-
-def cell(page: DownloadsPage, job_id: str, column: DownloadColumn) -> str:
-    row = page.model.row_of(job_id)
-    return str(page.model.data(page.model.index(row, column))) if row >= 0 else ""
-
-
-def click(qtbot: QtBot, page: DownloadsPage, job_id: str, action: str) -> None:
-    actions = page.actions_for(job_id)
-    assert actions is not None
-    button = actions.buttons[action]
-    assert button.isVisible(), action
-    assert button.isEnabled(), action
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def server_state(client: XinDeskClient, job_id: str) -> str:
@@ -200,18 +127,11 @@ def test_downloads_model_passes_the_model_testers_with_synthetic_jobs(
 
 
 def test_no_downloads_points_to_the_models_page(desktop_app: DesktopApp, qtbot: QtBot) -> None:
-    page = open_page(desktop_app)
+    page = open_page(desktop_app, DownloadsPage)
     assert page.polling
-    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.empty_page, timeout=10_000)
-    assert page.empty_label.isVisible()
-    assert "No downloads yet" in page.empty_label.text()
+    assert page.empty_page.button is page.browse_button
+    assert "No downloads yet" in leave_by_empty_state(desktop_app, qtbot, page)
     assert page.summary.text() == ""
-    qtbot.mouseClick(page.browse_button, Qt.MouseButton.LeftButton)
-    current = desktop_app.window.current_page()
-    assert current is not None
-    assert current.key == "models"
-    # A hidden page asks the server nothing.
-    assert not page.polling
 
 
 @pytest.mark.slow
@@ -227,7 +147,7 @@ def test_pause_and_resume_a_catalog_download(
     size = gemma_gguf.stat().st_size
     # Hold the transfer a quarter of the way in, long enough to see it and pause it.
     gui_hub.stall(8, after_bytes=size // 4, path=CATALOG_FILE)
-    page = open_page(desktop_app)
+    page = open_page(desktop_app, DownloadsPage)
     started = client.start_download(GEMMA_DOWNLOAD)
     job_id = str(started["id"])
     desktop_app.ctx.navigator.downloads_changed.emit()
@@ -279,7 +199,7 @@ def test_a_failed_download_shows_why_and_retries(
 ) -> None:
     gui_hub.add_repo("acme/Flaky-GGUF", {"flaky-Q4_K_M.gguf": b"GGUF" + bytes(8192)})
     gui_hub.fail_status(404, path="flaky-Q4_K_M.gguf")
-    page = open_page(desktop_app)
+    page = open_page(desktop_app, DownloadsPage)
     job_id = str(
         client.start_download({"repo_id": "acme/Flaky-GGUF", "files": ["flaky-Q4_K_M.gguf"]})["id"]
     )
@@ -317,7 +237,7 @@ def test_cancel_asks_first_and_can_delete_the_partial_file(
 ) -> None:
     gui_hub.add_repo("acme/Big-GGUF", {"big-Q4_K_M.gguf": gemma_gguf})
     gui_hub.stall(6, after_bytes=gemma_gguf.stat().st_size // 4, path="big-Q4_K_M.gguf")
-    page = open_page(desktop_app)
+    page = open_page(desktop_app, DownloadsPage)
     started = client.start_download({"repo_id": "acme/Big-GGUF", "files": ["big-Q4_K_M.gguf"]})
     job_id = str(started["id"])
     part = Path(started["folder"]) / ("big-Q4_K_M.gguf" + PART_SUFFIX)

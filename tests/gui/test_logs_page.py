@@ -9,9 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, Qt, QTranslator
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QAbstractButton, QLabel
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -24,6 +23,7 @@ from desktop.gui.models.log_model import LogFilter, LogModel, LogRow, parse_cons
 from desktop.gui.pages.logs import CONSOLE_SOURCE, LogsPage
 from tests.fixtures.server import ServerProcess, free_port, run_server
 from tests.gui.conftest import write_settings
+from tests.gui.i18n_helpers import PseudoTranslator, unbracketed_labels
 
 
 def open_logs(desktop: DesktopApp) -> LogsPage:
@@ -230,18 +230,6 @@ def test_a_server_started_by_the_window_also_shows_its_console(
     assert serving.level == "INFO"
 
 
-class PseudoTranslator(QTranslator):
-    """Every string in brackets: a text still without them was not set again by tr()."""
-
-    def translate(
-        self, context: str, source: str, disambiguation: str | None = None, n: int = -1
-    ) -> str:
-        return f"⟦{source}⟧"
-
-    def isEmpty(self) -> bool:
-        return False
-
-
 def test_every_text_of_the_page_follows_a_language_switch(
     desktop_app: DesktopApp, qtbot: QtBot
 ) -> None:
@@ -251,13 +239,7 @@ def test_every_text_of_the_page_follows_a_language_switch(
     QCoreApplication.installTranslator(pseudo)
     try:
         qtbot.waitUntil(lambda: page.title_label.text() == "⟦Logs⟧", timeout=5_000)
-        widgets = [*page.findChildren(QLabel), *page.findChildren(QAbstractButton)]
-        left = [
-            w.text()
-            for w in widgets
-            if w.isVisibleTo(page) and w.text() and not w.text().startswith("⟦")
-        ]
-        assert left == []
+        assert unbracketed_labels(page) == []
         combos = [page.source_combo, page.level_combo]
         items = [combo.itemText(i) for combo in combos for i in range(combo.count())]
         assert all(item.startswith("⟦") for item in items)

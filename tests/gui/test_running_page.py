@@ -5,22 +5,19 @@ a catalog model downloading before it loads, and the table model."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QAbstractItemModel, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
+from desktop.gui.models.record_table import PROGRESS_ROLE
 from desktop.gui.models.running_model import (
-    PROGRESS_ROLE,
     RunningColumn,
     RunningModelsModel,
     apply_progress,
@@ -31,78 +28,17 @@ from desktop.gui.pages.running import RunningPage
 from tests.fixtures.hub_server import TestHub
 from tests.fixtures.server import ServerProcess
 from tests.gui.conftest import CATALOG_FILE
+from tests.gui.helpers import (
+    answer_next_dialog,
+    assert_model_clean,
+    cell,
+    check_model,
+    click,
+    leave_by_empty_state,
+    open_page,
+)
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def client(gui_server: ServerProcess) -> Iterator[XinDeskClient]:
-    """A plain client of the module's server, to check what the page made it do."""
-    with XinDeskClient(gui_server.url) as api:
-        yield api
-
-
-def check_model(qtmodeltester: ModelTester, model: QAbstractItemModel) -> QAbstractItemModelTester:
-    """Watch `model` with pytest-qt's Python tester (asserts) and Qt's own (warnings, which
-    `assert_model_clean` turns into failures); return Qt's tester to keep it alive."""
-    qtmodeltester.check(model, force_py=True)
-    return QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning)
-
-
-def assert_model_clean(qtlog: Any, model: QAbstractItemModel) -> None:
-    failures = [r.message for r in qtlog.records if "FAIL" in r.message]
-    assert not failures, failures
-    typed: list[tuple[int, tuple[type, ...]]] = [
-        (Qt.ItemDataRole.DisplayRole, (str,)),
-        (Qt.ItemDataRole.ToolTipRole, (str,)),
-        (Qt.ItemDataRole.ForegroundRole, (QColor, QBrush)),
-        (Qt.ItemDataRole.TextAlignmentRole, (int,)),
-    ]
-    for row in range(model.rowCount()):
-        for column in range(model.columnCount()):
-            index = model.index(row, column)
-            for role, types in typed:
-                value = model.data(index, role)
-                assert value is None or isinstance(value, types), (row, column, role, value)
-
-
-def answer_next_dialog(pick: Callable[[QMessageBox], QAbstractButton | None]) -> list[str]:
-    """Click `pick(box)` in the next modal message box; return the texts of boxes answered."""
-    seen: list[str] = []
-
-    def attempt(tries: int) -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            seen.append(box.text())
-            button = pick(box)
-            assert button is not None, [b.text() for b in box.buttons()]
-            button.click()
-        elif tries:
-            QTimer.singleShot(20, lambda: attempt(tries - 1))
-
-    QTimer.singleShot(0, lambda: attempt(250))
-    return seen
-
-
-def open_page(app: DesktopApp) -> RunningPage:
-    app.window.open_page("running")
-    page = app.window.pages["running"]
-    assert isinstance(page, RunningPage)
-    return page
-
-
-def cell(page: RunningPage, uid: str, column: RunningColumn) -> str:
-    row = page.model.row_of(uid)
-    return str(page.model.data(page.model.index(row, column))) if row >= 0 else ""
-
-
-def click(qtbot: QtBot, page: RunningPage, uid: str, action: str) -> None:
-    actions = page.actions_for(uid)
-    assert actions is not None
-    button = actions.buttons[action]
-    assert button.isVisible(), action
-    assert button.isEnabled(), action
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 def described(uid: str, status: str, **fields: Any) -> dict[str, Any]:
@@ -190,14 +126,9 @@ def test_running_model_passes_the_model_testers_with_synthetic_rows(
 
 
 def test_no_running_model_points_to_the_models_page(desktop_app: DesktopApp, qtbot: QtBot) -> None:
-    page = open_page(desktop_app)
-    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.empty_page, timeout=10_000)
-    assert "No model is running" in page.empty_label.text()
-    qtbot.mouseClick(page.models_button, Qt.MouseButton.LeftButton)
-    current = desktop_app.window.current_page()
-    assert current is not None
-    assert current.key == "models"
-    assert not page.polling
+    page = open_page(desktop_app, RunningPage)
+    assert page.empty_page.button is page.models_button
+    assert "No model is running" in leave_by_empty_state(desktop_app, qtbot, page)
 
 
 @pytest.mark.slow
@@ -211,7 +142,7 @@ def test_a_launched_model_is_listed_then_stopped(
     qtlog: Any,
 ) -> None:
     uid = gui_server.launch_gguf(gemma_gguf, "gemma-gui")
-    page = open_page(desktop_app)
+    page = open_page(desktop_app, RunningPage)
     qtbot.waitUntil(lambda: cell(page, uid, RunningColumn.STATE) == "Ready", timeout=15_000)
     desc = client.describe(uid)
     assert cell(page, uid, RunningColumn.UID) == "gemma-gui"
@@ -280,7 +211,7 @@ def test_a_model_that_fails_to_load_shows_why_and_relaunches(
         },
         wait_ready=False,
     )
-    page = open_page(desktop_app)
+    page = open_page(desktop_app, RunningPage)
     qtbot.waitUntil(
         lambda: cell(page, uid, RunningColumn.STATE).startswith("Error: "), timeout=30_000
     )
@@ -318,7 +249,7 @@ def test_a_catalog_model_downloading_before_it_loads_shows_its_progress(
     gemma_gguf: Path,
 ) -> None:
     gui_hub.stall(5, after_bytes=gemma_gguf.stat().st_size // 3, path=CATALOG_FILE)
-    page = open_page(desktop_app)
+    page = open_page(desktop_app, RunningPage)
     uid = client.launch(
         {
             "model_uid": "gemma-dl",

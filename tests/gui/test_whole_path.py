@@ -21,8 +21,8 @@ from pytestqt.qtbot import QtBot
 from desktop.client import XinDeskClient
 from desktop.core.settings import Settings
 from desktop.gui.app import DesktopApp
-from desktop.gui.models.downloads_model import PROGRESS_ROLE, DownloadColumn
-from desktop.gui.models.record_table import RECORD_ROLE
+from desktop.gui.models.downloads_model import DownloadColumn
+from desktop.gui.models.record_table import PROGRESS_ROLE, RECORD_ROLE
 from desktop.gui.pages.chat import ChatPage
 from desktop.gui.pages.connect import ConnectPage
 from desktop.gui.pages.downloads import DownloadsPage

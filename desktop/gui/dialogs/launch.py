@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from desktop.gui.context import GuiContext
 from desktop.gui.format import human_bytes
 from desktop.gui.models.catalog_model import MODEL_TYPES, context_label, type_name, words_label
-from desktop.gui.widgets.common import Banner
+from desktop.gui.widgets.common import Banner, hint
 
 log = logging.getLogger("xindesk.gui.launch")
 
@@ -106,17 +106,13 @@ class LaunchDialog(QDialog):
         self.heading = QLabel(self)
         self.heading.setObjectName("subheading")
         self.heading.setWordWrap(True)
-        self.download_note = QLabel(self)
-        self.download_note.setObjectName("hint")
-        self.download_note.setWordWrap(True)
+        self.download_note = hint(self)
         self.banner = Banner(self)
 
         self.uid_label = QLabel(self)
         self.uid_edit = QLineEdit(self._default_uid(), self)
         self.uid_edit.setObjectName("uidEdit")
-        self.uid_hint = QLabel(self)
-        self.uid_hint.setObjectName("hint")
-        self.uid_hint.setWordWrap(True)
+        self.uid_hint = hint(self)
 
         self.type_label = QLabel(self)
         self.type_combo = QComboBox(self)
@@ -131,9 +127,7 @@ class LaunchDialog(QDialog):
         for tokens in context_choices(request.max_context):
             self.context_combo.addItem("", tokens)
         self._select_context(request.context_length)
-        self.context_hint = QLabel(self)
-        self.context_hint.setObjectName("hint")
-        self.context_hint.setWordWrap(True)
+        self.context_hint = hint(self)
 
         self.gpu_label = QLabel(self)
         self.gpu_auto = QRadioButton(self)
@@ -148,9 +142,7 @@ class LaunchDialog(QDialog):
         for button in (self.gpu_auto, self.gpu_cpu, self.gpu_layers_radio):
             self.gpu_group.addButton(button)
         self.gpu_auto.setChecked(True)
-        self.gpu_hint = QLabel(self)
-        self.gpu_hint.setObjectName("hint")
-        self.gpu_hint.setWordWrap(True)
+        self.gpu_hint = hint(self)
         gpu_row = QHBoxLayout()
         gpu_row.addWidget(self.gpu_auto)
         gpu_row.addWidget(self.gpu_cpu)

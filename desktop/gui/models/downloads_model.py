@@ -10,147 +10,22 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-)
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from desktop.gui.format import human_bytes, human_duration, human_speed
-
-KEY_ROLE = Qt.ItemDataRole.UserRole + 1
-"""The row's key (the job id here, the model uid in the running-models table)."""
-PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 2
-"""A fraction 0..1 for the progress column (None in other columns)."""
-COLOUR_ROLE = Qt.ItemDataRole.UserRole + 3
-"""The progress bar's colour, which says the state at a glance."""
-STATE_ROLE = Qt.ItemDataRole.UserRole + 4
-"""The raw state word from the server ("downloading", "paused", "ready" ...)."""
+from desktop.gui.models.palette import ACCENT, AMBER, GREEN, GREY, RED
+from desktop.gui.models.record_table import (
+    COLOUR_ROLE,
+    PROGRESS_ROLE,
+    STATE_ROLE,
+    RecordTableModel,
+)
 
 ACTIVE_STATES = frozenset({"queued", "downloading", "verifying"})
 CLEARABLE_STATES = frozenset({"completed", "cancelled"})
 
-GREEN = QColor("#15803d")
-AMBER = QColor("#b45309")
-RED = QColor("#b91c1c")
-ACCENT = QColor("#2563eb")
-GREY = QColor("#94a3b8")
-
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-
-
-class KeyedRowsModel(QAbstractTableModel):
-    """A table of records (dicts) with a stable key, refreshed from the server in place.
-
-    `replace_rows` compares the new records with those shown: rows that went away are removed,
-    new ones inserted where they belong, and a row whose record changed emits `dataChanged`.
-    Subclasses say how many columns there are and what each cell shows.
-    """
-
-    column_count = 0
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._keys: list[str] = []
-        self._records: list[dict[str, Any]] = []
-
-    # -- Qt's model interface -----------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
-        if parent is not None and parent.isValid():
-            return 0
-        return len(self._records)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
-        if parent is not None and parent.isValid():
-            return 0
-        return self.column_count
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    # -- records ------------------------------------------------------------------------------
-
-    def record(self, row: int) -> dict[str, Any]:
-        return self._records[row]
-
-    def records(self) -> list[dict[str, Any]]:
-        return list(self._records)
-
-    def key(self, row: int) -> str:
-        return self._keys[row]
-
-    def keys(self) -> list[str]:
-        return list(self._keys)
-
-    def row_of(self, key: str) -> int:
-        """The row showing `key`, or -1."""
-        try:
-            return self._keys.index(key)
-        except ValueError:
-            return -1
-
-    def replace_rows(self, rows: list[tuple[str, dict[str, Any]]]) -> None:
-        """Show exactly `rows` (key, record), in that order, changing as little as possible."""
-        seen: set[str] = set()
-        wanted: list[tuple[str, dict[str, Any]]] = []
-        for key, record in rows:
-            if key not in seen:
-                seen.add(key)
-                wanted.append((key, record))
-        for row in reversed(range(len(self._keys))):
-            if self._keys[row] not in seen:
-                self.beginRemoveRows(QModelIndex(), row, row)
-                del self._keys[row]
-                del self._records[row]
-                self.endRemoveRows()
-        kept = set(self._keys)
-        if [key for key, _ in wanted if key in kept] != self._keys:
-            # The server reordered rows it already had (it never does today): start over.
-            self.beginResetModel()
-            self._keys = [key for key, _ in wanted]
-            self._records = [record for _, record in wanted]
-            self.endResetModel()
-            return
-        # What is left is in the wanted order, so walking the wanted list inserts each new row
-        # at its final place and meets every kept row exactly where it already is.
-        for position, (key, record) in enumerate(wanted):
-            if position < len(self._keys) and self._keys[position] == key:
-                if self._records[position] != record:
-                    self._records[position] = record
-                    self.dataChanged.emit(
-                        self.index(position, 0), self.index(position, self.column_count - 1)
-                    )
-                continue
-            self.beginInsertRows(QModelIndex(), position, position)
-            self._keys.insert(position, key)
-            self._records.insert(position, record)
-            self.endInsertRows()
-
-    def replace_one(self, key: str, record: dict[str, Any]) -> None:
-        """Show a fresher record for one row (the answer to a pause, say) before the next poll."""
-        row = self.row_of(key)
-        if row >= 0 and self._records[row] != record:
-            self._records[row] = record
-            self.dataChanged.emit(self.index(row, 0), self.index(row, self.column_count - 1))
-
-    def retranslate(self) -> None:
-        """The language changed: every header and cell text is asked for again."""
-        if self.column_count:
-            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.column_count - 1)
-        if self._records:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._records) - 1, self.column_count - 1)
-            )
 
 
 class DownloadColumn(IntEnum):
@@ -163,7 +38,7 @@ class DownloadColumn(IntEnum):
     ACTIONS = 6
 
 
-class DownloadsModel(KeyedRowsModel):
+class DownloadsModel(RecordTableModel[dict[str, Any]]):
     """The server's download jobs, newest first.
 
     Each record is the job as `XinDeskClient.downloads()` returns it (id, state, label, files,
@@ -174,22 +49,14 @@ class DownloadsModel(KeyedRowsModel):
 
     def set_jobs(self, jobs: list[dict[str, Any]]) -> None:
         # The server lists jobs oldest first; the newest one is what a person just started.
-        self.replace_rows([(str(job["id"]), job) for job in reversed(jobs)])
+        self.merge_records(list(reversed(jobs)))
 
-    def job(self, job_id: str) -> dict[str, Any] | None:
-        row = self.row_of(job_id)
-        return self.record(row) if row >= 0 else None
+    def key(self, record: dict[str, Any]) -> str:
+        return str(record["id"])
 
     # -- what a person reads ------------------------------------------------------------------
 
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.column_count:
-            return None
+    def header(self, section: int, role: int) -> Any:
         column = DownloadColumn(section)
         if role == Qt.ItemDataRole.DisplayRole:
             return {
@@ -213,13 +80,8 @@ class DownloadsModel(KeyedRowsModel):
             }[column]
         return None
 
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._records):
-            return None
-        job = self._records[index.row()]
-        column = DownloadColumn(index.column())
+    def cell(self, job: dict[str, Any], section: int, role: int) -> Any:
+        column = DownloadColumn(section)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(job, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -232,8 +94,6 @@ class DownloadsModel(KeyedRowsModel):
             return int(_RIGHT)
         if role == Qt.ItemDataRole.ForegroundRole and column == DownloadColumn.STATE:
             return self.state_colour(str(job.get("state")))
-        if role == KEY_ROLE:
-            return str(job["id"])
         if role == STATE_ROLE:
             return str(job.get("state"))
         if role == PROGRESS_ROLE and column == DownloadColumn.PROGRESS:

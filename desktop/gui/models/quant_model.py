@@ -19,12 +19,8 @@ from PySide6.QtGui import QColor, QFont
 
 from desktop.core.quant import DEFAULT_QUANT, quant_from_filename, quant_level, sort_key
 from desktop.gui.format import human_bytes
+from desktop.gui.models.palette import AMBER, GREEN, GREY, RED
 from desktop.gui.models.record_table import RecordTableModel
-
-GREEN = QColor("#15803d")
-AMBER = QColor("#b45309")
-RED = QColor("#b91c1c")
-GREY = QColor("#94a3b8")
 
 FITS_GPU = "fits_gpu"
 PARTIAL = "partial_offload"

@@ -1,8 +1,9 @@
-"""A read-only table of frozen records with a stable key, refreshed in place.
+"""A read-only table of records with a stable key, refreshed in place.
 
-The Models page's tables (catalog families, search hits, files on disk, quantization choices)
-all show a list of records the server sent; a refresh with the same keys in the same order only
-emits `dataChanged` for the rows that differ, so the view keeps its selection and scroll.
+Every table of the window shows a list of records the server sent: the Models page's tables
+(catalog families, search hits, files on disk, quantization choices) as frozen dataclasses, the
+Downloads and Running tables as the server's dicts. A refresh changes as little as it can, so the
+view keeps its selection, scroll position and per-row buttons while the figures tick.
 """
 
 from __future__ import annotations
@@ -12,10 +13,18 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-R = TypeVar("R", bound=Hashable)
+R = TypeVar("R")
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
-"""The row's record (the frozen dataclass behind the row)."""
+"""The row's record (the frozen dataclass or dict behind the row)."""
+KEY_ROLE = Qt.ItemDataRole.UserRole + 2
+"""The row's key (a download's job id, a running model's uid ...)."""
+STATE_ROLE = Qt.ItemDataRole.UserRole + 3
+"""The raw state word from the server ("downloading", "paused", "ready" ...)."""
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 4
+"""A fraction 0..1 for a progress column (None in other columns)."""
+COLOUR_ROLE = Qt.ItemDataRole.UserRole + 5
+"""A progress bar's colour, which says the state at a glance."""
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -25,6 +34,9 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
 
     Subclasses implement `key(record)` (stable identity), `header(column, role)` and
     `cell(record, column, role)`; both return None for roles they do not answer.
+
+    Two ways to show new records: `set_records` starts over whenever the keys differ (a new
+    search), `merge_records` removes and inserts only the rows that came or went (a poll).
     """
 
     column_count = 0
@@ -36,7 +48,7 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
     # -- what subclasses say ------------------------------------------------------------------
 
     def key(self, record: R) -> Hashable:
-        return record
+        raise NotImplementedError
 
     def header(self, column: int, role: int) -> Any:
         return None
@@ -46,6 +58,10 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
 
     def enabled(self, record: R) -> bool:
         return True
+
+    def summary(self) -> str:
+        """One line about all the records, for a page's header ("2 downloading · 1 paused")."""
+        return ""
 
     # -- Qt's model interface -----------------------------------------------------------------
 
@@ -73,6 +89,8 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         record = self._records[index.row()]
         if role == RECORD_ROLE:
             return record
+        if role == KEY_ROLE:
+            return self.key(record)
         return self.cell(record, index.column(), role)
 
     def headerData(
@@ -90,6 +108,9 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
     def record(self, row: int) -> R:
         return self._records[row]
 
+    def keys(self) -> list[Hashable]:
+        return [self.key(record) for record in self._records]
+
     def row_of(self, key: Hashable) -> int:
         """The row whose record has `key`, or -1."""
         for row, record in enumerate(self._records):
@@ -97,18 +118,69 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
                 return row
         return -1
 
+    def record_of(self, key: Hashable) -> R | None:
+        """The record shown for `key`, or None."""
+        row = self.row_of(key)
+        return self._records[row] if row >= 0 else None
+
     def set_records(self, records: Sequence[R]) -> None:
         """Show `records`: in place when the keys are unchanged, else from scratch."""
         new = list(records)
-        if [self.key(r) for r in new] != [self.key(r) for r in self._records]:
+        if [self.key(r) for r in new] != self.keys():
             self.beginResetModel()
             self._records = new
             self.endResetModel()
             return
-        for row, (old, fresh) in enumerate(zip(self._records, new, strict=True)):
-            if old != fresh:
-                self._records[row] = fresh
-                self.dataChanged.emit(self.index(row, 0), self.index(row, self.column_count - 1))
+        for row, fresh in enumerate(new):
+            self._update_row(row, fresh)
+
+    def merge_records(self, records: Sequence[R]) -> None:
+        """Show exactly `records`, in that order, changing as little as possible.
+
+        Rows that went away are removed, new ones inserted where they belong, and a row whose
+        record changed emits `dataChanged`. A record whose key came before is left out.
+        """
+        seen: set[Hashable] = set()
+        wanted: list[R] = []
+        for record in records:
+            if (key := self.key(record)) not in seen:
+                seen.add(key)
+                wanted.append(record)
+        for row in reversed(range(len(self._records))):
+            if self.key(self._records[row]) not in seen:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._records[row]
+                self.endRemoveRows()
+        kept = self.keys()
+        kept_set = set(kept)
+        if [key for key in (self.key(r) for r in wanted) if key in kept_set] != kept:
+            # The server reordered rows it already had (it never does today): start over.
+            self.beginResetModel()
+            self._records = wanted
+            self.endResetModel()
+            return
+        # What is left is in the wanted order, so walking the wanted list inserts each new row
+        # at its final place and meets every kept row exactly where it already is.
+        for position, record in enumerate(wanted):
+            if position < len(self._records) and self.key(self._records[position]) == (
+                self.key(record)
+            ):
+                self._update_row(position, record)
+                continue
+            self.beginInsertRows(QModelIndex(), position, position)
+            self._records.insert(position, record)
+            self.endInsertRows()
+
+    def replace_record(self, record: R) -> None:
+        """Show a fresher record for its row (the answer to a pause, say) before the next poll."""
+        row = self.row_of(self.key(record))
+        if row >= 0:
+            self._update_row(row, record)
+
+    def _update_row(self, row: int, record: R) -> None:
+        if self._records[row] != record:
+            self._records[row] = record
+            self.dataChanged.emit(self.index(row, 0), self.index(row, self.column_count - 1))
 
     def retranslate(self) -> None:
         """The language changed: headers and cells are asked for again."""

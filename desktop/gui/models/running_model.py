@@ -12,17 +12,17 @@ import time
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from desktop.client import ClientError, XinDeskClient
 from desktop.gui.format import human_bytes, human_duration, human_speed
-from desktop.gui.models.downloads_model import ACCENT, AMBER, GREEN, RED, KeyedRowsModel
-
-# The roles are shared with the downloads table; re-exported so the page imports them from here.
-from desktop.gui.models.downloads_model import COLOUR_ROLE as COLOUR_ROLE
-from desktop.gui.models.downloads_model import KEY_ROLE as KEY_ROLE
-from desktop.gui.models.downloads_model import PROGRESS_ROLE as PROGRESS_ROLE
-from desktop.gui.models.downloads_model import STATE_ROLE as STATE_ROLE
+from desktop.gui.models.palette import ACCENT, AMBER, GREEN, RED
+from desktop.gui.models.record_table import (
+    COLOUR_ROLE,
+    PROGRESS_ROLE,
+    STATE_ROLE,
+    RecordTableModel,
+)
 
 STATES = ("downloading", "loading", "ready", "error")
 
@@ -141,28 +141,20 @@ class RunningColumn(IntEnum):
     ACTIONS = 6
 
 
-class RunningModelsModel(KeyedRowsModel):
+class RunningModelsModel(RecordTableModel[dict[str, Any]]):
     """Launched models keyed by uid; records come from `fetch_running_models`."""
 
     column_count = len(RunningColumn)
 
     def set_models(self, rows: list[dict[str, Any]]) -> None:
-        self.replace_rows([(str(row["uid"]), row) for row in rows])
+        self.merge_records(rows)
 
-    def model(self, uid: str) -> dict[str, Any] | None:
-        row = self.row_of(uid)
-        return self.record(row) if row >= 0 else None
+    def key(self, record: dict[str, Any]) -> str:
+        return str(record["uid"])
 
     # -- what a person reads ------------------------------------------------------------------
 
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.column_count:
-            return None
+    def header(self, section: int, role: int) -> Any:
         column = RunningColumn(section)
         if role == Qt.ItemDataRole.DisplayRole:
             return {
@@ -197,13 +189,8 @@ class RunningModelsModel(KeyedRowsModel):
             }[column]
         return None
 
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._records):
-            return None
-        row = self._records[index.row()]
-        column = RunningColumn(index.column())
+    def cell(self, row: dict[str, Any], section: int, role: int) -> Any:
+        column = RunningColumn(section)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -212,8 +199,6 @@ class RunningModelsModel(KeyedRowsModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and column == RunningColumn.STATE:
             return {"ready": GREEN, "error": RED, "loading": AMBER}.get(str(row["state"]))
-        if role == KEY_ROLE:
-            return str(row["uid"])
         if role == STATE_ROLE:
             return str(row["state"])
         if role == PROGRESS_ROLE and column == RunningColumn.STATE:

@@ -37,7 +37,7 @@ from desktop.gui.context import GuiContext
 from desktop.gui.pages.base import Page
 from desktop.gui.tasks import Worker
 from desktop.gui.widgets.chat_view import ChatView, PromptEdit
-from desktop.gui.widgets.common import Banner, heading
+from desktop.gui.widgets.common import Banner, heading, hint
 
 log = logging.getLogger("xindesk.gui.chat")
 
@@ -140,9 +140,7 @@ class ChatPage(Page):
         card.setMaximumWidth(640)
         self.empty_title = QLabel(card)
         self.empty_title.setObjectName("subheading")
-        self.empty_hint = QLabel(card)
-        self.empty_hint.setObjectName("hint")
-        self.empty_hint.setWordWrap(True)
+        self.empty_hint = hint(card)
         self.open_models_button = QPushButton(card)
         self.open_models_button.setObjectName("primary")
         self.open_models_button.clicked.connect(lambda: self.ctx.navigator.go("models"))
@@ -193,9 +191,7 @@ class ChatPage(Page):
         self.copy_answer_button.clicked.connect(self.copy_answer)
         self.copy_chat_button = QPushButton(page)
         self.copy_chat_button.clicked.connect(self.copy_transcript)
-        self.stats_label = QLabel(page)
-        self.stats_label.setObjectName("hint")
-        self.stats_label.setWordWrap(True)
+        self.stats_label = hint(page)
         self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         input_row = QHBoxLayout()
@@ -253,11 +249,11 @@ class ChatPage(Page):
         self.top_p_label = QLabel(panel)
         self.max_tokens_label = QLabel(panel)
         self.stop_label = QLabel(panel)
-        self.temperature_hint = self._hint(panel)
-        self.top_p_hint = self._hint(panel)
-        self.max_tokens_hint = self._hint(panel)
-        self.stop_hint = self._hint(panel)
-        self.system_hint = self._hint(panel)
+        self.temperature_hint = hint(panel)
+        self.top_p_hint = hint(panel)
+        self.max_tokens_hint = hint(panel)
+        self.stop_hint = hint(panel)
+        self.system_hint = hint(panel)
 
         form = QVBoxLayout(panel)
         form.setContentsMargins(12, 4, 4, 4)
@@ -267,7 +263,7 @@ class ChatPage(Page):
         form.addWidget(self.system_hint)
         # Label and field on one line, the hint under them (a form layout cuts off wrapped
         # rows that span both columns).
-        for label, number, hint in (
+        for label, number, explanation in (
             (self.temperature_label, self.temperature, self.temperature_hint),
             (self.top_p_label, self.top_p, self.top_p_hint),
             (self.max_tokens_label, self.max_tokens, self.max_tokens_hint),
@@ -277,7 +273,7 @@ class ChatPage(Page):
             number.setMinimumWidth(110)
             line.addWidget(number)
             form.addLayout(line)
-            form.addWidget(hint)
+            form.addWidget(explanation)
         form.addWidget(self.stop_label)
         form.addWidget(self.stop_edit)
         form.addWidget(self.stop_hint)
@@ -295,13 +291,6 @@ class ChatPage(Page):
         bar = scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         panel.setFixedWidth(SETTINGS_WIDTH - bar - 2)
         return scroll
-
-    @staticmethod
-    def _hint(parent: QWidget) -> QLabel:
-        label = QLabel(parent)
-        label.setObjectName("hint")
-        label.setWordWrap(True)
-        return label
 
     # -- Page ---------------------------------------------------------------------------------
 

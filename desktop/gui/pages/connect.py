@@ -17,13 +17,11 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +30,7 @@ from desktop.client import ClientError, XinDeskClient
 from desktop.gui.context import GuiContext
 from desktop.gui.local_server import ServerState
 from desktop.gui.pages.base import Page
-from desktop.gui.widgets.common import Banner, CopyField, heading
+from desktop.gui.widgets.common import Banner, CopyField, heading, hint, scrolling_column, section
 from desktop.gui.widgets.export_panel import ExportPanel
 
 log = logging.getLogger("xindesk.gui.connect")
@@ -117,25 +115,6 @@ def curl_command(base_url: str, key: str | None, model_uid: str) -> str:
     )
 
 
-def _section(parent: QWidget) -> tuple[QFrame, QLabel, QVBoxLayout]:
-    frame = QFrame(parent)
-    frame.setObjectName("card")
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(16, 12, 16, 14)
-    layout.setSpacing(8)
-    title = QLabel(frame)
-    title.setObjectName("subheading")
-    layout.addWidget(title)
-    return frame, title, layout
-
-
-def _hint(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName("hint")
-    label.setWordWrap(True)
-    return label
-
-
 class ConnectPage(Page):
     """Addresses, API key and LAN access of the server the window talks to."""
 
@@ -149,20 +128,10 @@ class ConnectPage(Page):
         self._load_error = False
         self._export_widget: QWidget | None = None
 
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        content = QWidget(scroll)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(24, 18, 24, 18)
-        layout.setSpacing(14)
+        content, layout = scrolling_column(self)
 
         self.heading = heading(content)
-        self.intro = _hint(content)
+        self.intro = hint(content)
         self.banner = Banner(content)
         self.banner.action.clicked.connect(self.create_key)
         layout.addWidget(self.heading)
@@ -170,7 +139,7 @@ class ConnectPage(Page):
         layout.addWidget(self.banner)
 
         # -- base URLs
-        urls, self.urls_title, urls_layout = _section(content)
+        urls, self.urls_title, urls_layout = section(content)
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(6)
@@ -179,12 +148,12 @@ class ConnectPage(Page):
         self.local_field = CopyField(parent=urls)
         self.docker_label = QLabel(urls)
         self.docker_field = CopyField(parent=urls)
-        self.docker_hint = _hint(urls)
+        self.docker_hint = hint(urls)
         self.lan_label = QLabel(urls)
         self.lan_fields_box = QWidget(urls)
         self.lan_fields = QVBoxLayout(self.lan_fields_box)
         self.lan_fields.setContentsMargins(0, 0, 0, 0)
-        self.lan_hint = _hint(urls)
+        self.lan_hint = hint(urls)
         self.lan_address_fields: list[CopyField] = []
         grid.addWidget(self.local_label, 0, 0)
         grid.addWidget(self.local_field, 0, 1)
@@ -195,12 +164,12 @@ class ConnectPage(Page):
         grid.addWidget(self.lan_fields_box, 3, 1)
         self.lan_fields.addWidget(self.lan_hint)
         urls_layout.addLayout(grid)
-        self.model_hint = _hint(urls)
+        self.model_hint = hint(urls)
         urls_layout.addWidget(self.model_hint)
         layout.addWidget(urls)
 
         # -- API key
-        key_box, self.key_title, key_layout = _section(content)
+        key_box, self.key_title, key_layout = section(content)
         self.key_state = QLabel(key_box)
         self.key_state.setWordWrap(True)
         self.key_row = QWidget(key_box)
@@ -221,7 +190,7 @@ class ConnectPage(Page):
         buttons.addWidget(self.create_button)
         buttons.addWidget(self.off_button)
         buttons.addStretch(1)
-        self.keyring_hint = _hint(key_box)
+        self.keyring_hint = hint(key_box)
         key_layout.addWidget(self.key_state)
         key_layout.addWidget(self.key_row)
         key_layout.addLayout(buttons)
@@ -230,11 +199,11 @@ class ConnectPage(Page):
         self.key_box = key_box
 
         # -- LAN access
-        lan_box, self.lan_title, lan_layout = _section(content)
+        lan_box, self.lan_title, lan_layout = section(content)
         self.lan_switch = QCheckBox(lan_box)
         self.lan_switch.toggled.connect(self._lan_toggled)
-        self.lan_switch_hint = _hint(lan_box)
-        self.lan_pending = _hint(lan_box)
+        self.lan_switch_hint = hint(lan_box)
+        self.lan_pending = hint(lan_box)
         lan_layout.addWidget(self.lan_switch)
         lan_layout.addWidget(self.lan_switch_hint)
         lan_layout.addWidget(self.lan_pending)
@@ -242,16 +211,16 @@ class ConnectPage(Page):
         self.lan_box = lan_box
 
         # -- test command
-        test_box, self.test_title, test_layout = _section(content)
-        self.test_hint = _hint(test_box)
+        test_box, self.test_title, test_layout = section(content)
+        self.test_hint = hint(test_box)
         self.curl_field = CopyField(parent=test_box)
         test_layout.addWidget(self.test_hint)
         test_layout.addWidget(self.curl_field)
         layout.addWidget(test_box)
 
         # -- FastGPT / One API export (filled by the export widget)
-        export_box, self.export_title, export_layout = _section(content)
-        self.export_hint = _hint(export_box)
+        export_box, self.export_title, export_layout = section(content)
+        self.export_hint = hint(export_box)
         export_layout.addWidget(self.export_hint)
         self._export_layout = export_layout
         layout.addWidget(export_box)

@@ -38,7 +38,7 @@ from desktop.gui.local_server import ServerState
 from desktop.gui.models.log_model import LogFilter, LogModel, LogRow
 from desktop.gui.pages.base import Page
 from desktop.gui.polling import Poller
-from desktop.gui.widgets.common import Banner, heading
+from desktop.gui.widgets.common import Banner, heading, hint
 
 log = logging.getLogger("xindesk.gui.logs")
 
@@ -109,9 +109,7 @@ class LogsPage(Page):
         self._follow = True
 
         self.title_label = heading(self)
-        self.intro = QLabel(self)
-        self.intro.setObjectName("hint")
-        self.intro.setWordWrap(True)
+        self.intro = hint(self)
         self.banner = Banner(self)
         self.banner.action.clicked.connect(self._show_console)
 

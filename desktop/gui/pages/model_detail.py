@@ -18,16 +18,13 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -48,7 +45,7 @@ from desktop.gui.models.catalog_model import (
 from desktop.gui.models.quant_model import QuantColumn, QuantModel, QuantRow, rows_from_catalog
 from desktop.gui.models.quant_model import rows_from_repo as quant_rows_from_repo
 from desktop.gui.models.search_model import guess_model_type, hub_name
-from desktop.gui.widgets.common import Banner, heading
+from desktop.gui.widgets.common import Banner, fit_columns, heading, table_view
 
 log = logging.getLogger("xindesk.gui.models")
 
@@ -142,18 +139,9 @@ class ModelDetail(QWidget):
         table_head.addWidget(self.busy)
 
         self.quants = QuantModel(self)
-        self.table = QTableView(self)
-        self.table.setObjectName("quantTable")
+        self.table = table_view(self, "quantTable")
         self.table.setModel(self.quants)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(QuantColumn.QUALITY, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.table, QuantColumn.QUALITY)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(self._double_clicked)
         self.fit_note = QLabel(self)

@@ -13,11 +13,9 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -43,7 +41,7 @@ from desktop.gui.models.search_model import SearchColumn, SearchHit, SearchModel
 from desktop.gui.models.search_model import guess_model_type as guess_type
 from desktop.gui.pages.base import Page
 from desktop.gui.pages.model_detail import ModelDetail
-from desktop.gui.widgets.common import Banner, heading
+from desktop.gui.widgets.common import Banner, fit_columns, heading, hint, table_view
 
 log = logging.getLogger("xindesk.gui.models")
 
@@ -60,14 +58,7 @@ CATALOG_WIDTHS = {
 
 
 def _table(parent: QWidget, name: str) -> QTableView:
-    view = QTableView(parent)
-    view.setObjectName(name)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().hide()
-    view.setShowGrid(False)
-    view.setAlternatingRowColors(True)
+    view = table_view(parent, name)
     view.setWordWrap(False)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)
     view.horizontalHeader().setHighlightSections(False)
@@ -101,9 +92,7 @@ class ModelsPage(Page):
         self.stack.addWidget(self.detail)
 
         self.title_label = heading(self.list_page)
-        self.intro = QLabel(self.list_page)
-        self.intro.setObjectName("hint")
-        self.intro.setWordWrap(True)
+        self.intro = hint(self.list_page)
 
         self.search_edit = QLineEdit(self.list_page)
         self.search_edit.setObjectName("searchEdit")
@@ -166,14 +155,10 @@ class ModelsPage(Page):
         self.installed_filter.setFilterKeyColumn(-1)
         self.installed_filter.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         installed_tab = QWidget(self.tabs)
-        self.installed_hint = QLabel(installed_tab)
-        self.installed_hint.setObjectName("hint")
-        self.installed_hint.setWordWrap(True)
+        self.installed_hint = hint(installed_tab)
         self.installed_view = _table(installed_tab, "installedTable")
         self.installed_view.setModel(self.installed_filter)
-        header = self.installed_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(LocalColumn.STATE, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.installed_view, LocalColumn.STATE)
         self.installed_view.selectionModel().selectionChanged.connect(self._installed_selected)
         self.installed_view.activated.connect(self.launch_installed)
         self.installed_launch = QPushButton(installed_tab)
@@ -191,14 +176,10 @@ class ModelsPage(Page):
 
         self.results = SearchModel(self)
         online_tab = QWidget(self.tabs)
-        self.online_hint = QLabel(online_tab)
-        self.online_hint.setObjectName("hint")
-        self.online_hint.setWordWrap(True)
+        self.online_hint = hint(online_tab)
         self.online_view = _table(online_tab, "onlineTable")
         self.online_view.setModel(self.results)
-        header = self.online_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(SearchColumn.REPO, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.online_view, SearchColumn.REPO)
         self.online_view.clicked.connect(self._result_clicked)
         self.online_view.activated.connect(self._result_clicked)
         online_layout = QVBoxLayout(online_tab)

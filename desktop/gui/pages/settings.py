@@ -31,10 +31,8 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
-    QScrollArea,
     QSpinBox,
     QSystemTrayIcon,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -45,7 +43,7 @@ from desktop.core.settings import Settings, UiSettings
 from desktop.gui.context import GuiContext
 from desktop.gui.local_server import ServerState, answers_status
 from desktop.gui.pages.base import Page
-from desktop.gui.widgets.common import Banner, heading
+from desktop.gui.widgets.common import Banner, heading, hint, scrolling_column, section
 
 log = logging.getLogger("xindesk.gui.settings")
 
@@ -188,25 +186,6 @@ def url_problem(value: str, schemes: tuple[str, ...]) -> bool:
 # -- the page ---------------------------------------------------------------------------------
 
 
-def _section(parent: QWidget) -> tuple[QFrame, QLabel, QVBoxLayout]:
-    frame = QFrame(parent)
-    frame.setObjectName("card")
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(16, 12, 16, 14)
-    layout.setSpacing(8)
-    title = QLabel(frame)
-    title.setObjectName("subheading")
-    layout.addWidget(title)
-    return frame, title, layout
-
-
-def _hint(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName("hint")
-    label.setWordWrap(True)
-    return label
-
-
 class SettingsPage(Page):
     """Everything a user can set, in plain words."""
 
@@ -220,21 +199,11 @@ class SettingsPage(Page):
         self._fill_downloads = True
         self._load_error = False
 
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        content = QWidget(scroll)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(24, 18, 24, 18)
-        layout.setSpacing(14)
+        content, layout = scrolling_column(self)
 
         self.heading = heading(content)
         self.banner = Banner(content)
-        self.remote_hint = _hint(content)
+        self.remote_hint = hint(content)
         layout.addWidget(self.heading)
         layout.addWidget(self.banner)
         layout.addWidget(self.remote_hint)
@@ -254,7 +223,7 @@ class SettingsPage(Page):
     # -- building -----------------------------------------------------------------------------
 
     def _build_language(self, parent: QWidget) -> QFrame:
-        box, self.language_title, layout = _section(parent)
+        box, self.language_title, layout = section(parent)
         self.language = QComboBox(box)
         for choice in LANGUAGE_CHOICES:
             self.language.addItem("", choice)
@@ -267,7 +236,7 @@ class SettingsPage(Page):
         return box
 
     def _build_connection(self, parent: QWidget) -> QFrame:
-        box, self.connection_title, layout = _section(parent)
+        box, self.connection_title, layout = section(parent)
         self.use_local = QRadioButton(box)
         self.use_remote = QRadioButton(box)
         group = QButtonGroup(box)
@@ -293,7 +262,7 @@ class SettingsPage(Page):
         self.switch_button = QPushButton(box)
         self.switch_button.setObjectName("primary")
         self.switch_button.clicked.connect(self.switch_server)
-        self.connection_state = _hint(box)
+        self.connection_state = hint(box)
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.switch_button)
@@ -306,7 +275,7 @@ class SettingsPage(Page):
         return box
 
     def _build_models_folder(self, parent: QWidget) -> QFrame:
-        box, self.folder_title, layout = _section(parent)
+        box, self.folder_title, layout = section(parent)
         self.folder_path = QLabel(box)
         # Mostly the server's folder path: data, not words to translate.
         self.folder_path.setProperty("xindesk_data", True)
@@ -321,14 +290,14 @@ class SettingsPage(Page):
         row.addWidget(self.folder_path, 1)
         row.addWidget(self.folder_busy)
         row.addWidget(self.folder_button)
-        self.folder_hint = _hint(box)
+        self.folder_hint = hint(box)
         layout.addLayout(row)
         layout.addWidget(self.folder_hint)
         self.folder_box = box
         return box
 
     def _build_downloads(self, parent: QWidget) -> QFrame:
-        box, self.downloads_title, layout = _section(parent)
+        box, self.downloads_title, layout = section(parent)
         form = QFormLayout()
         self.source = QComboBox(box)
         for choice in SOURCE_CHOICES:
@@ -369,8 +338,8 @@ class SettingsPage(Page):
         return box
 
     def _build_tokens(self, parent: QWidget) -> QFrame:
-        box, self.tokens_title, layout = _section(parent)
-        self.tokens_hint = _hint(box)
+        box, self.tokens_title, layout = section(parent)
+        self.tokens_hint = hint(box)
         layout.addWidget(self.tokens_hint)
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
@@ -403,13 +372,13 @@ class SettingsPage(Page):
         return box
 
     def _build_window(self, parent: QWidget) -> QFrame:
-        box, self.window_title, layout = _section(parent)
+        box, self.window_title, layout = section(parent)
         self.keep_in_tray = QCheckBox(box)
         self.keep_in_tray.setChecked(self.ctx.settings.ui.keep_running_in_tray)
         self.keep_in_tray.toggled.connect(self._keep_in_tray_changed)
         # Without a tray area, closing the window always quits.
         self.keep_in_tray.setEnabled(QSystemTrayIcon.isSystemTrayAvailable())
-        self.tray_hint = _hint(box)
+        self.tray_hint = hint(box)
         self.start_at_login = QCheckBox(box)
         self.start_at_login.setChecked(self._autostart_enabled())
         self.start_at_login.toggled.connect(self._start_at_login_changed)

@@ -1,15 +1,21 @@
-"""Widgets several pages use: a copyable value, a message banner, a section title."""
+"""Widgets several pages use: a copyable value, a message banner, titles, hints, cards and
+read-only tables."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -97,3 +103,60 @@ def heading(parent: QWidget | None = None) -> QLabel:
     label = QLabel(parent)
     label.setObjectName("heading")
     return label
+
+
+def hint(parent: QWidget | None = None) -> QLabel:
+    """A wrapped line of small grey explanation (styled by the `hint` object name)."""
+    label = QLabel(parent)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    return label
+
+
+def section(parent: QWidget) -> tuple[QFrame, QLabel, QVBoxLayout]:
+    """A card with a title on top: the frame, its (empty) title label and its layout."""
+    frame = QFrame(parent)
+    frame.setObjectName("card")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(16, 12, 16, 14)
+    layout.setSpacing(8)
+    title = QLabel(frame)
+    title.setObjectName("subheading")
+    layout.addWidget(title)
+    return frame, title, layout
+
+
+def scrolling_column(page: QWidget) -> tuple[QWidget, QVBoxLayout]:
+    """Fill `page` with a frameless scroll area; return its content widget and column layout."""
+    scroll = QScrollArea(page)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    content = QWidget(scroll)
+    scroll.setWidget(content)
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+    layout = QVBoxLayout(content)
+    layout.setContentsMargins(24, 18, 24, 18)
+    layout.setSpacing(14)
+    return content, layout
+
+
+def table_view(parent: QWidget, name: str) -> QTableView:
+    """A read-only table whose rows are picked one at a time (a list of records)."""
+    view = QTableView(parent)
+    view.setObjectName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().hide()
+    view.setShowGrid(False)
+    view.setAlternatingRowColors(True)
+    return view
+
+
+def fit_columns(view: QTableView, stretch: int) -> None:
+    """Make every column as wide as its contents but `stretch`, which takes the room left."""
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gui.context import GuiContext
-from desktop.gui.widgets.common import Banner
+from desktop.gui.widgets.common import Banner, hint
 
 log = logging.getLogger("xindesk.gui.export")
 
@@ -65,9 +65,7 @@ class ExportPanel(QWidget):
         form.addRow(self.format_label, self.format_combo)
         form.addRow(self.target_label, self.target_combo)
         self.banner = Banner(self)
-        self.warnings = QLabel(self)
-        self.warnings.setObjectName("hint")
-        self.warnings.setWordWrap(True)
+        self.warnings = hint(self)
         # The server's words about the export (not a text of ours to translate).
         self.warnings.setProperty("xindesk_data", True)
         self.text = QPlainTextEdit(self)
