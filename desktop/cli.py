@@ -8,7 +8,6 @@ extra `--key value` pairs on `launch` become engine options, as in Xinference.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import logging
 import os
@@ -19,10 +18,10 @@ from typing import Any
 
 from desktop import __version__
 from desktop.client import ClientError, XinDeskClient, default_endpoint
+from desktop.core.netaddr import is_loopback
+from desktop.core.secrets import API_KEY_ENV
 
 log = logging.getLogger("xindesk.cli")
-
-API_KEY_ENV = "XINDESK_API_KEY"
 
 
 def _out(text: str) -> None:
@@ -30,30 +29,13 @@ def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return host == "localhost"
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 # -- serve ------------------------------------------------------------------------------------
 
 
 def _resolve_api_key(args: argparse.Namespace) -> str | None:
-    from desktop.core.secrets import API_KEY, SecretStore, SecretStoreUnavailable
+    from desktop.core.secrets import configured_api_key
 
-    if args.api_key:
-        return str(args.api_key)
-    if os.environ.get(API_KEY_ENV):
-        return os.environ[API_KEY_ENV]
-    try:
-        return SecretStore().get(API_KEY)
-    except SecretStoreUnavailable as exc:
-        log.info("%s", exc)
-        return None
+    return configured_api_key(str(args.api_key) if args.api_key else None)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -72,7 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or settings.server.port
     settings.server.host, settings.server.port = host, port
     api_key = _resolve_api_key(args)
-    if not _is_loopback(host) and not api_key:
+    if not is_loopback(host) and not api_key:
         raise ConfigError(
             f"Refusing to listen on {host} without an API key: anyone on the network could use "
             f"your models. Give one with --api-key (or {API_KEY_ENV}), or `xindesk api-key "

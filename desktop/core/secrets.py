@@ -77,3 +77,25 @@ class SecretStore:
             return
         except keyring.errors.KeyringError as exc:
             raise SecretStoreUnavailable(f"The keychain refused to delete {name}: {exc}") from exc
+
+
+API_KEY_ENV = "XINDESK_API_KEY"
+
+
+def configured_api_key(explicit: str | None = None) -> str | None:
+    """The server's key: given explicitly, else `XINDESK_API_KEY`, else the keychain's.
+
+    Without a keychain this is None (the reason is logged): the server then runs without a
+    key on loopback, and refuses to listen on the network.
+    """
+    import os
+
+    if explicit:
+        return explicit
+    if os.environ.get(API_KEY_ENV):
+        return os.environ[API_KEY_ENV]
+    try:
+        return SecretStore().get(API_KEY)
+    except SecretStoreUnavailable as exc:
+        log.info("%s", exc)
+        return None

@@ -25,7 +25,6 @@ from desktop.gui.tray import Tray
 
 log = logging.getLogger("xindesk.gui")
 
-API_KEY_ENV = "XINDESK_API_KEY"
 REMOTE_KEY = "remote-api-key"
 # Set by bench/gui_startup.py: print the seconds from process start to the window shown, quit.
 STARTUP_PROBE_ENV = "XINDESK_STARTUP_PROBE"
@@ -33,15 +32,9 @@ STARTUP_PROBE_ENV = "XINDESK_STARTUP_PROBE"
 
 def local_api_key() -> str | None:
     """The key the local server uses: the environment's, else the keychain's (if any)."""
-    from desktop.core.secrets import API_KEY, SecretStore, SecretStoreUnavailable
+    from desktop.core.secrets import configured_api_key
 
-    if os.environ.get(API_KEY_ENV):
-        return os.environ[API_KEY_ENV]
-    try:
-        return SecretStore().get(API_KEY)
-    except SecretStoreUnavailable as exc:
-        log.info("%s", exc)
-        return None
+    return configured_api_key()
 
 
 def remote_api_key() -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import secrets
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -14,6 +13,7 @@ from desktop.core.catalog import Catalog
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.hub.wiring import HubTokens
 from desktop.core.logbuffer import LogBuffer
+from desktop.core.netaddr import is_loopback
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
 from desktop.core.settings import Settings
@@ -47,17 +47,6 @@ class ServerState:
     def lan_access(self) -> bool:
         """Whether the server listens where other machines can reach it."""
         return not is_loopback(self.host)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` (a name or an address, IPv6 maybe in brackets) is this machine only."""
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def get_state(request: Request) -> ServerState:

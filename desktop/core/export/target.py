@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from desktop.core.errors import ConfigError
+from desktop.core.netaddr import is_loopback
 
 Target = Literal["same", "docker", "lan"]
 TARGETS: tuple[Target, ...] = get_args(Target)
@@ -48,16 +49,6 @@ class HostChoice:
 
     host: str
     warnings: tuple[str, ...] = ()
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a listening address is reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _is_unspecified(host: str) -> bool:

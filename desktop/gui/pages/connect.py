@@ -7,7 +7,6 @@ access, and hosts the FastGPT / One API export at the bottom.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -27,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.client import ClientError, XinDeskClient
+from desktop.core.netaddr import is_loopback_url
+from desktop.core.secrets import API_KEY_ENV
 from desktop.gui.context import GuiContext
 from desktop.gui.local_server import ServerState
 from desktop.gui.pages.base import Page
@@ -53,17 +54,6 @@ class ServerView:
     keyring_available: bool = True
     keyring_message: str | None = None
     model_uid: str | None = None
-
-
-def is_loopback_url(url: str) -> bool:
-    """Whether `url` points at this computer (127.0.0.1, ::1 or localhost)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def first_chat_model(models: list[dict[str, object]]) -> str | None:
@@ -552,9 +542,6 @@ class ConnectPage(Page):
         if self._busy:
             return
         self.banner.clear()
-        # Imported here: the app module builds the window, which imports this page.
-        from desktop.gui.app import API_KEY_ENV
-
         view = self._view
         server = self.ctx.server
         keyless_restart = (

@@ -26,9 +26,10 @@ from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import free_disk_space
 from desktop.core.hub.remote import HUB_NAMES, HUB_TITLES, HubName
 from desktop.core.hub.wiring import TOKEN_VARIABLES, change_proxy
+from desktop.core.netaddr import is_loopback
 from desktop.core.secrets import API_KEY, SecretStore, generate_api_key
 from desktop.core.settings import Settings
-from desktop.server.deps import ServerState, StateDep, is_loopback, require_api_key
+from desktop.server.deps import ServerState, StateDep, require_api_key
 from desktop.server.routers.library import hardware
 
 log = logging.getLogger("xindesk.server.admin")
