@@ -50,19 +50,28 @@ class XinDeskClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _unreachable(self) -> ClientError:
+        return ClientError(
+            0, f"Cannot reach XinDesk at {self.endpoint}: is `xindesk serve` running?"
+        )
+
+    @staticmethod
+    def _raise_for_status(response: httpx.Response) -> None:
+        """An error answer becomes a ClientError carrying the server's `detail`."""
+        if response.status_code < 400:
+            return
+        try:
+            detail = str(response.json().get("detail"))
+        except (ValueError, AttributeError):
+            detail = response.text or response.reason_phrase
+        raise ClientError(response.status_code, detail)
+
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.ConnectError as exc:
-            raise ClientError(
-                0, f"Cannot reach XinDesk at {self.endpoint}: is `xindesk serve` running?"
-            ) from exc
-        if response.status_code >= 400:
-            try:
-                detail = str(response.json().get("detail"))
-            except (ValueError, AttributeError):
-                detail = response.text or response.reason_phrase
-            raise ClientError(response.status_code, detail)
+            raise self._unreachable() from exc
+        self._raise_for_status(response)
         if not response.content:
             return None
         return response.json()
@@ -79,14 +88,9 @@ class XinDeskClient:
             with connect_sse(
                 self._http, "POST", "/v1/chat/completions", json={**body, "stream": True}
             ) as source:
-                response = source.response
-                if response.status_code >= 400:
-                    response.read()
-                    try:
-                        detail = str(response.json().get("detail"))
-                    except (ValueError, AttributeError):
-                        detail = response.text or response.reason_phrase
-                    raise ClientError(response.status_code, detail)
+                if source.response.status_code >= 400:
+                    source.response.read()
+                    self._raise_for_status(source.response)
                 for event in source.iter_sse():
                     if event.data.strip() == "[DONE]":
                         return
@@ -95,9 +99,7 @@ class XinDeskClient:
                         raise ClientError(500, str(chunk["error"]))
                     yield chunk
         except httpx.ConnectError as exc:
-            raise ClientError(
-                0, f"Cannot reach XinDesk at {self.endpoint}: is `xindesk serve` running?"
-            ) from exc
+            raise self._unreachable() from exc
 
     def launch(self, body: dict[str, Any], *, wait_ready: bool = True) -> str:
         result = self._request("POST", "/v1/models", json=body, params={"wait_ready": wait_ready})

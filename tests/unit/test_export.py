@@ -30,12 +30,12 @@ from desktop.core.export import (
     ExportResult,
     export_fastgpt,
     export_for_target,
-    lan_ipv4_addresses,
     resolve_host,
     select_models,
 )
 from desktop.core.export.gateways import ai_proxy_channel, one_api_channel
 from desktop.core.fastgpt_check import CheckModels, CheckResult, check_names, run_fastgpt_check
+from desktop.core.netaddr import lan_ipv4_addresses
 from desktop.core.paths import AppPaths
 from desktop.core.settings import Settings
 from desktop.server.app import create_app

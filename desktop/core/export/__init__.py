@@ -31,7 +31,6 @@ from desktop.core.export.target import (
     TARGETS,
     HostChoice,
     Target,
-    lan_ipv4_addresses,
     resolve_host,
 )
 
@@ -52,7 +51,6 @@ __all__ = [
     "Target",
     "export_fastgpt",
     "export_for_target",
-    "lan_ipv4_addresses",
     "resolve_host",
     "select_models",
 ]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from desktop.core.errors import ConfigError
-from desktop.core.netaddr import is_loopback
+from desktop.core.netaddr import is_loopback, lan_ipv4_addresses
 
 Target = Literal["same", "docker", "lan"]
 TARGETS: tuple[Target, ...] = get_args(Target)
@@ -35,13 +35,6 @@ DOCKER_HOST = "host.docker.internal"
 # Docker Desktop defines host.docker.internal itself; Linux needs this line in the compose file.
 DOCKER_HOST_GATEWAY = f"{DOCKER_HOST}:host-gateway"
 
-# Interfaces that are virtual bridges on this machine, not the LAN another machine can reach.
-_VIRTUAL_INTERFACES = ("docker", "br-", "veth", "virbr", "cni", "flannel", "vmnet", "vboxnet", "lo")
-# RFC 1918: what home and office LANs use (`is_private` also covers documentation ranges).
-_LAN_NETWORKS = tuple(
-    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-)
-
 
 @dataclass(frozen=True)
 class HostChoice:
@@ -56,38 +49,6 @@ def _is_unspecified(host: str) -> bool:
         return ipaddress.ip_address(host).is_unspecified
     except ValueError:
         return False
-
-
-def lan_ipv4_addresses(interfaces: Mapping[str, Sequence[Any]] | None = None) -> list[str]:
-    """This machine's IPv4 addresses another machine on the LAN can use, private ones first.
-
-    Args:
-        interfaces: `psutil.net_if_addrs()`'s shape (name → addresses with `family` and
-            `address`); None asks psutil.
-    """
-    import socket
-
-    if interfaces is None:
-        import psutil
-
-        interfaces = psutil.net_if_addrs()
-    found: list[ipaddress.IPv4Address] = []
-    for name, addresses in interfaces.items():
-        if name.lower().startswith(_VIRTUAL_INTERFACES):
-            continue
-        for item in addresses:
-            if getattr(item, "family", None) != socket.AF_INET:
-                continue
-            try:
-                address = ipaddress.IPv4Address(str(item.address))
-            except ValueError:
-                continue
-            if address.is_loopback or address.is_link_local or address.is_unspecified:
-                continue
-            found.append(address)
-    # A stable sort: LAN addresses before the others, each group in the interfaces' order.
-    found.sort(key=lambda a: not any(a in network for network in _LAN_NETWORKS))
-    return [str(a) for a in found]
 
 
 def _docker_warnings(listen_host: str, platform: str) -> list[str]:

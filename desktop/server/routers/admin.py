@@ -6,11 +6,9 @@ bundle. No answer ever carries the API key (except the one that creates it) or a
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import os
 import platform
-import socket
 import sys
 import time
 from collections import Counter
@@ -26,7 +24,7 @@ from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import free_disk_space
 from desktop.core.hub.remote import HUB_NAMES, HUB_TITLES, HubName
 from desktop.core.hub.wiring import TOKEN_VARIABLES, change_proxy
-from desktop.core.netaddr import is_loopback
+from desktop.core.netaddr import is_loopback, lan_ipv4_addresses
 from desktop.core.secrets import API_KEY, SecretStore, generate_api_key
 from desktop.core.settings import Settings
 from desktop.server.deps import ServerState, StateDep, require_api_key
@@ -324,24 +322,6 @@ async def logs(
 # -- where the server listens -----------------------------------------------------------------
 
 
-def _lan_addresses() -> list[str]:
-    """IPv4 addresses of this machine's interfaces that are up, for other machines to use."""
-    import psutil
-
-    stats = psutil.net_if_stats()
-    found: set[str] = set()
-    for interface, addresses in psutil.net_if_addrs().items():
-        if interface not in stats or not stats[interface].isup:
-            continue
-        for address in addresses:
-            if address.family != socket.AF_INET:
-                continue
-            ip = ipaddress.IPv4Address(address.address)
-            if not (ip.is_loopback or ip.is_link_local):
-                found.add(str(ip))
-    return sorted(found, key=ipaddress.IPv4Address)
-
-
 def _server_view(state: ServerState) -> dict[str, Any]:
     return {
         "version": __version__,
@@ -349,7 +329,7 @@ def _server_view(state: ServerState) -> dict[str, Any]:
         "port": state.port,
         "lan_access": state.lan_access,
         "auth": state.api_key is not None,
-        "lan_addresses": _lan_addresses(),
+        "lan_addresses": lan_ipv4_addresses(),
         "started_at": state.started_at,
         "models_dir": str(state.settings.models_dir(state.paths)),
     }
