@@ -19,6 +19,8 @@ __all__ = ["API_KEY", "SecretStore", "SecretStoreUnavailable", "generate_api_key
 
 SERVICE = "xindesk"
 API_KEY = "api-key"
+# The key of a remote server the window connects to (Settings → Server).
+REMOTE_API_KEY = "remote-api-key"
 
 
 def generate_api_key() -> str:

@@ -25,7 +25,6 @@ from desktop.gui.tray import Tray
 
 log = logging.getLogger("xindesk.gui")
 
-REMOTE_KEY = "remote-api-key"
 # Set by bench/gui_startup.py: print the seconds from process start to the window shown, quit.
 STARTUP_PROBE_ENV = "XINDESK_STARTUP_PROBE"
 
@@ -38,10 +37,10 @@ def local_api_key() -> str | None:
 
 
 def remote_api_key() -> str | None:
-    from desktop.core.secrets import SecretStore, SecretStoreUnavailable
+    from desktop.core.secrets import REMOTE_API_KEY, SecretStore, SecretStoreUnavailable
 
     try:
-        return SecretStore().get(REMOTE_KEY)
+        return SecretStore().get(REMOTE_API_KEY)
     except SecretStoreUnavailable:
         return None
 

@@ -19,9 +19,9 @@ from pytestqt.qtbot import QtBot
 from desktop.client import XinDeskClient
 from desktop.core import autostart
 from desktop.core.paths import AppPaths
-from desktop.core.secrets import SecretStore
+from desktop.core.secrets import REMOTE_API_KEY, SecretStore
 from desktop.core.settings import Settings
-from desktop.gui.app import REMOTE_KEY, DesktopApp
+from desktop.gui.app import DesktopApp
 from desktop.gui.i18n import translations_dir
 from desktop.gui.pages.connect import ConnectPage
 from desktop.gui.pages.settings import HF_MIRROR, SettingsPage
@@ -234,7 +234,7 @@ def test_connecting_to_another_server_tests_it_first_and_back_to_this_computer(
     qtbot.waitUntil(lambda: desktop.ctx.session.endpoint == remote, timeout=15_000)
     assert desktop.ctx.session.api_key == "sk-remote-test-key"
     assert desktop.ctx.settings.ui.connection == "remote"
-    assert SecretStore().get(REMOTE_KEY) == "sk-remote-test-key"
+    assert SecretStore().get(REMOTE_API_KEY) == "sk-remote-test-key"
     # Saved through the server this window used until then (the one on "this computer").
     saved = server_client.get_settings()["ui"]
     assert (saved["connection"], saved["remote_url"]) == ("remote", remote)

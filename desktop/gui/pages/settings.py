@@ -151,16 +151,13 @@ def save_local_ui(paths: AppPaths, patch: dict[str, Any]) -> None:
 
 def store_remote_key(key: str | None) -> str | None:
     """Keep the remote server's key in the keychain; returns why not, when it cannot."""
-    from desktop.core.secrets import SecretStore, SecretStoreUnavailable
-
-    # Imported here: the app module builds the window, which imports this page.
-    from desktop.gui.app import REMOTE_KEY
+    from desktop.core.secrets import REMOTE_API_KEY, SecretStore, SecretStoreUnavailable
 
     try:
         if key:
-            SecretStore().set(REMOTE_KEY, key)
+            SecretStore().set(REMOTE_API_KEY, key)
         else:
-            SecretStore().delete(REMOTE_KEY)
+            SecretStore().delete(REMOTE_API_KEY)
     except SecretStoreUnavailable as exc:
         return str(exc)
     return None
