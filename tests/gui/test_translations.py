@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -59,6 +60,9 @@ GEMMA_DOWNLOAD = {
     "quantization": "Q4_K_M",
 }
 
+# Download states the server will not forget until they end.
+ACTIVE_DOWNLOAD = {"queued", "downloading", "verifying"}
+
 # Texts that read the same in Chinese: product names and terms Chinese users use in English.
 SAME_IN_CHINESE = {
     "FastGPT / One API",
@@ -95,7 +99,13 @@ def make_empty(client: XinDeskClient) -> None:
     for instance in client.instances():
         client.terminate(str(instance["model_uid"]))
     for job in client.downloads():
-        client.forget_download(str(job["id"]))
+        job_id = str(job["id"])
+        # A download started by the previous walk may still be checking its hash;
+        # the server only forgets a job once it has stopped.
+        deadline = time.monotonic() + 60
+        while client.download(job_id)["state"] in ACTIVE_DOWNLOAD and time.monotonic() < deadline:
+            time.sleep(0.1)
+        client.forget_download(job_id)
 
 
 def populate(gui_server: ServerProcess, client: XinDeskClient, gemma: Path) -> None:
