@@ -17,7 +17,7 @@ from desktop.core.paths import AppPaths, resources_dir
 from desktop.core.settings import Settings
 from desktop.gui.context import GuiContext, Navigator
 from desktop.gui.i18n import Translations
-from desktop.gui.local_server import LocalServer
+from desktop.gui.local_server import LocalServer, ServerState
 from desktop.gui.main_window import MainWindow
 from desktop.gui.session import ApiSession
 from desktop.gui.tasks import Tasks
@@ -156,12 +156,42 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
         return 1
     desktop = DesktopApp(app, paths, settings)
     desktop.show_window()
-    if os.environ.get(STARTUP_PROBE_ENV):
-        # The window is shown once the event loop paints it; measure then, and leave.
-        def report() -> None:
-            sys.stdout.write(f"window-shown {time.perf_counter() - started:.4f}\n")
-            sys.stdout.flush()
-            desktop.quit()
-
-        QTimer.singleShot(0, report)
+    if probe := os.environ.get(STARTUP_PROBE_ENV):
+        install_startup_probe(desktop, probe, started)
     return app.exec()
+
+
+def install_startup_probe(desktop: DesktopApp, probe: str, started: float) -> None:
+    """Report on stdout that the window came up, then quit (start-up benchmark, smoke tests).
+
+    Any value reports `window-shown <seconds>` once the window is painted. `server` also waits
+    for the window's own server child and reports `server-running <url>` or
+    `server-failed <reason>`: the frozen app's smoke test uses it to see that the packaged
+    executable can start its server.
+    """
+
+    def say(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    def window_shown() -> None:
+        say(f"window-shown {time.perf_counter() - started:.4f}")
+        server = desktop.ctx.server
+        if probe != "server" or server is None:
+            desktop.quit()
+            return
+        server.state_changed.connect(lambda _state: server_state())
+        server_state()
+
+    def server_state() -> None:
+        server = desktop.ctx.server
+        assert server is not None
+        if server.state in (ServerState.RUNNING, ServerState.ATTACHED):
+            say(f"server-{server.state.value} {server.url}")
+        elif server.state is ServerState.FAILED:
+            say(f"server-failed {server.error or 'no reason given'}")
+        else:
+            return
+        desktop.quit()
+
+    QTimer.singleShot(0, window_shown)

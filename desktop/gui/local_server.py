@@ -11,6 +11,7 @@ import enum
 import logging
 import sys
 from collections import deque
+from pathlib import Path
 
 import httpx
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
@@ -34,8 +35,14 @@ class ServerState(enum.Enum):
 def server_command(port: int) -> tuple[str, list[str]]:
     """The program and arguments that run the server, from a checkout or a frozen app."""
     if getattr(sys, "frozen", False):
-        # The packaged app's own executable understands the same subcommands as `xindesk`.
-        return sys.executable, ["serve", "--port", str(port)]
+        # The packaged app's own executable understands the same subcommands as `xindesk`,
+        # except on Windows, where the windowed executable has no stdout or stderr to log to:
+        # build.spec ships a console twin beside it for the commands.
+        program = Path(sys.executable)
+        console_twin = program.with_name("xindesk-cli.exe")
+        if sys.platform == "win32" and console_twin.exists():
+            program = console_twin
+        return str(program), ["serve", "--port", str(port)]
     return sys.executable, ["-m", "desktop", "serve", "--port", str(port)]
 
 
