@@ -6,6 +6,7 @@ clients and no keychain (headless Linux: keyring's fail backend, as on a fresh s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -20,6 +21,8 @@ import pytest
 from openai import OpenAI
 from xinference_client import RESTfulClient
 
+from desktop.client import XinDeskClient
+from tests.fixtures.hub_server import TestHub
 from tests.fixtures.server import free_port, run_server
 from tests.packaging.conftest import REPO, FrozenApp
 
@@ -145,3 +148,44 @@ def test_frozen_window_opens_and_starts_its_own_server(
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_frozen_serve_downloads_from_both_hubs(frozen_app: FrozenApp, tmp_path: Path) -> None:
+    """huggingface_hub and modelscope.hub still work once frozen (modelscope is trimmed to its
+    hub package in build.spec), against the local test hub."""
+    payload = os.urandom(3 * 2**20 + 123)
+    home = tmp_path / "home"
+    with TestHub() as hub:
+        hub.add_repo("acme/Frozen-GGUF", {"frozen-Q4_K_M.gguf": payload})
+        settings = home / "config" / "settings.json"
+        settings.parent.mkdir(parents=True)
+        settings.write_text(
+            json.dumps({"downloads": {"hf_endpoint": hub.url, "modelscope_endpoint": hub.url}})
+        )
+        env = {**NO_KEYCHAIN, **hub.hf_env(), **hub.ms_env()}
+        with (
+            run_server(home, env=env, program=[str(frozen_app.executable)]) as server,
+            XinDeskClient(server.url, timeout=60) as client,
+        ):
+            for source in ("huggingface", "modelscope"):
+                job = client.start_download(
+                    {"repo_id": "acme/Frozen-GGUF", "files": ["frozen-Q4_K_M.gguf"], "hub": source}
+                )
+                deadline = time.monotonic() + 120
+                while (state := client.download(str(job["id"]))["state"]) not in FINISHED:
+                    assert time.monotonic() < deadline, f"{source} download stuck in {state}"
+                    time.sleep(0.2)
+                finished = client.download(str(job["id"]))
+                assert state == "completed", finished
+                assert finished["hub"] == source
+                file = Path(finished["folder"]) / "frozen-Q4_K_M.gguf"
+                assert (
+                    hashlib.sha256(file.read_bytes()).digest() == hashlib.sha256(payload).digest()
+                )
+                client.forget_download(str(job["id"]))
+                # The second hub must fetch the file again, not find it in place.
+                file.unlink()
+        assert "Traceback" not in server.log(), server.log()[-4000:]
+
+
+FINISHED = {"completed", "failed", "cancelled"}
