@@ -375,6 +375,56 @@ def _check_fastgpt(args: argparse.Namespace) -> int:
     return 0 if passed == len(results) else 1
 
 
+# -- doctor -------------------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """`xindesk doctor`: this build, its backend, devices, memory, keychain, models folder,
+    server and hubs; exit 1 when something needed to run models here is broken."""
+    from desktop.core.doctor import DoctorOptions, run_doctor
+    from desktop.core.paths import AppPaths
+    from desktop.core.secrets import configured_api_key
+
+    paths = AppPaths.from_environment()
+    api_key = configured_api_key(args.api_key)
+    options = DoctorOptions(
+        endpoint=args.endpoint or default_endpoint(),
+        api_key=api_key,
+        endpoint_required=args.endpoint is not None,
+        offline=args.offline,
+    )
+    report, settings = run_doctor(paths, options)
+    if args.json:
+        _out(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _out(report.render_text())
+    if args.bundle:
+        from pathlib import Path
+
+        from desktop.core.doctor.bundle import known_secrets, write_bundle
+        from desktop.core.doctor.network import fetch_server_log
+        from desktop.core.doctor.redact import Redactor
+
+        server = report.section("server")
+        lines: list[str] | None = None
+        note: str | None = "the server was not checked (--offline)"
+        if server is not None and server.details.get("reachable"):
+            lines, note = fetch_server_log(options.endpoint, api_key)
+        elif not args.offline:
+            note = "the server did not answer"
+        written = write_bundle(
+            Path(args.bundle).expanduser(),
+            report,
+            settings=settings,
+            server_log=lines,
+            log_note=note,
+            redactor=Redactor(known_secrets(api_key, settings)),
+        )
+        # Beside the report, not in it: --json keeps stdout pure JSON.
+        sys.stderr.write(f"Support bundle: {written}\n")
+    return report.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xindesk", description="XinDesk: a private LLM service on this computer."
@@ -471,6 +521,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--check", action="store_true", help="Send FastGPT's requests and report pass/fail."
     )
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="Check this build, its backend (GPU or CPU), devices, memory, keychain, models "
+        "folder, server and model hubs; exit 1 when something is broken.",
+    )
+    doctor.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    doctor.add_argument(
+        "--bundle", metavar="PATH", help="Also write a support bundle (zip) to PATH (no secrets)."
+    )
+    doctor.add_argument(
+        "-e",
+        "--endpoint",
+        default=None,
+        help="The server to check (default: XINDESK_ENDPOINT or http://127.0.0.1:9997; "
+        "named explicitly, not reaching it counts as a failure).",
+    )
+    doctor.add_argument("-ak", "--api-key", default=None)
+    doctor.add_argument(
+        "--offline", action="store_true", help="Do not contact the server or the model hubs."
+    )
     return parser
 
 
@@ -486,6 +557,7 @@ _COMMANDS = {
     "download": cmd_download,
     "downloads": cmd_downloads,
     "export": cmd_export,
+    "doctor": cmd_doctor,
 }
 
 

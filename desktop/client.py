@@ -80,6 +80,11 @@ class XinDeskClient:
         result: dict[str, Any] = self._request("GET", "/status")
         return result
 
+    def cluster_version(self) -> dict[str, Any]:
+        """Xinference's version route (XinDesk answers it too): {"version", ...}."""
+        result: dict[str, Any] = self._request("GET", "/v1/cluster/version")
+        return result
+
     def chat_stream(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """POST a streaming chat completion and yield each chunk as the server sends it."""
         from httpx_sse import connect_sse
@@ -286,6 +291,13 @@ class XinDeskClient:
 
     def diagnostics(self) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", "/v1/xindesk/diagnostics")
+        return result
+
+    def build_info(self) -> dict[str, Any]:
+        """The server's build and backend, as `xindesk doctor` reports them: `build`
+        (version, variant, frozen ...), `backend` (what it was built for, what it runs on,
+        or exactly what is missing) and `devices`."""
+        result: dict[str, Any] = self._request("GET", "/v1/xindesk/build")
         return result
 
     def move_models_folder(self, path: str, mode: str = "move") -> dict[str, Any]:

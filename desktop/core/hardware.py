@@ -37,6 +37,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from desktop.core.native_libs import LibraryProblem
+
 __all__ = [
     "GPU",
     "CommandRunner",
@@ -50,6 +52,7 @@ __all__ = [
     "probe_hardware",
     "probe_llama_build",
     "run_command",
+    "vendor_gpus",
 ]
 
 log = logging.getLogger("xindesk.hardware")
@@ -142,6 +145,9 @@ class LlamaBuild:
         devices: The devices those backends found on this machine.
         cpu_features: Features the CPU backend uses, e.g. ("AVX2", "F16C", "FMA").
         source: How this was found out.
+        load_problem: Why llama.cpp's library could not be loaded (a GPU build without its
+            driver, say); None when it loaded. Then backend is "CPU" only as the assumption
+            memory estimates work with: nothing can run until the problem is fixed.
     """
 
     backend: str
@@ -150,6 +156,7 @@ class LlamaBuild:
     devices: tuple[DeviceInfo, ...] = ()
     cpu_features: tuple[str, ...] = ()
     source: str = "unknown"
+    load_problem: LibraryProblem | None = None
 
 
 @dataclass(frozen=True)
@@ -369,21 +376,29 @@ def probe_llama_build(*, query_memory: bool = True) -> LlamaBuild:
             Vulkan); never for CUDA/HIP (see the module docstring).
 
     Returns:
-        The build's backend and devices; backend "CPU" with a note in `source` when
-        llama_cpp cannot be imported.
+        The build's backend and devices; backend "CPU" with a note in `source` and the reason
+        in `load_problem` when llama_cpp cannot be imported (never raises for that).
     """
-    try:
-        import llama_cpp
-    except (ImportError, OSError) as exc:
-        log.warning("llama_cpp cannot be loaded: %s", exc)
-        return LlamaBuild(backend="CPU", gpu_offload=False, source=f"llama_cpp unavailable: {exc}")
+    from desktop.core.build_info import read_build_info
+    from desktop.core.native_libs import import_llama_cpp
+
+    build_info = read_build_info()
+    llama_cpp, problem = import_llama_cpp(build_info.variant if build_info else None)
+    if llama_cpp is None:
+        assert problem is not None
+        return LlamaBuild(
+            backend="CPU",
+            gpu_offload=False,
+            source=f"llama_cpp unavailable: {problem.message}",
+            load_problem=problem,
+        )
 
     gpu_offload = bool(llama_cpp.llama_supports_gpu_offload())
     system_info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
     features = _cpu_features(system_info)
     try:
         registries, devices = _ggml_registry(query_memory=query_memory)
-    except (OSError, AttributeError, ImportError) as exc:
+    except (OSError, AttributeError, ImportError, RuntimeError) as exc:
         # Older or unusual builds may not export the registry API; the offload flag is
         # still a reliable CPU-versus-GPU answer.
         log.info("ggml backend registry not readable: %s", exc)
@@ -412,15 +427,17 @@ def _ggml_registry(*, query_memory: bool) -> tuple[list[str], list[DeviceInfo]]:
     """
     import ctypes
 
-    from llama_cpp import _ctypes_extensions, _ggml
+    from llama_cpp import _ctypes_extensions
+    from llama_cpp import llama_cpp as bindings
 
-    libs: list[ctypes.CDLL] = [_ggml.libggml]
+    # The folder libllama was loaded from: LLAMA_CPP_LIB_PATH when set, else the package's
+    # lib/. (llama_cpp._ggml always reads the package's, which would describe another build.)
+    base = Path(bindings._base_path)
+    libs: list[ctypes.CDLL] = [_ctypes_extensions.load_shared_library("ggml", base)]
     try:
         # On Windows a DLL's exports do not include its dependencies' exports, and the
         # device functions live in ggml-base.
-        libs.append(
-            _ctypes_extensions.load_shared_library("ggml-base", Path(_ggml.__file__).parent / "lib")
-        )
+        libs.append(_ctypes_extensions.load_shared_library("ggml-base", base))
     except (OSError, RuntimeError) as exc:
         log.debug("ggml-base not loaded separately: %s", exc)
 
@@ -573,6 +590,24 @@ def _merge_vendor_figures(gpus: list[GPU], vendor: list[GPU]) -> list[GPU]:
 def _same_name(a: str, b: str) -> bool:
     a, b = a.lower(), b.lower()
     return a in b or b in a
+
+
+def vendor_gpus(
+    *, run: CommandRunner = run_command, timeout: float = _COMMAND_TIMEOUT_S
+) -> list[GPU]:
+    """Every GPU nvidia-smi and rocm-smi report, whatever this build can use.
+
+    `probe_hardware` lists only the GPUs the build can offload to; this is how `xindesk
+    doctor` can say "an NVIDIA GPU is here, but this is the CPU build".
+    """
+    found: list[GPU] = []
+    out = run(_NVIDIA_QUERY, timeout)
+    if out is not None:
+        found.extend(parse_nvidia_smi(out))
+    out = run(_ROCM_QUERY, timeout)
+    if out is not None:
+        found.extend(parse_rocm_smi(out))
+    return found
 
 
 def probe_hardware(

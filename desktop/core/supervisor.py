@@ -384,8 +384,11 @@ class Supervisor:
                 "chat_template_source": info.get("template_source"),
                 "worker_pid": record.handle.pid if record.handle else None,
                 "memory_bytes": _resident_bytes(record.handle),
+                # Where llama.cpp put the layers (engine.offload): None until loaded.
+                "offload": info.get("offload"),
             }
         )
+        desc["accelerators"] = _accelerators(info.get("offload"))
         return desc
 
     def _download_progress(self, pending: PendingDownload) -> dict[str, Any]:
@@ -550,6 +553,14 @@ class Supervisor:
 
     async def call(self, uid: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
         return await self._for_route(uid, op).call(op, params)
+
+
+def _accelerators(offload: Any) -> list[str]:
+    """Xinference's `accelerators`: the GPU indices the model uses ("CUDA0" -> "0")."""
+    if not isinstance(offload, dict) or not offload.get("gpu_layers"):
+        return []
+    names = [str(row.get("name", "")) for row in offload.get("devices") or [] if row.get("layers")]
+    return [name[len(name.rstrip("0123456789")) :] or name for name in names]
 
 
 def _resident_bytes(handle: WorkerHandle | None) -> int | None:

@@ -2,6 +2,109 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>BuildCard</name>
+    <message>
+        <source>Collecting…</source>
+        <translation>正在收集…</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>已复制</translation>
+    </message>
+    <message>
+        <source>Copied (without the server&apos;s part: {0})</source>
+        <translation>已复制（不含服务器部分：{0}）</translation>
+    </message>
+    <message>
+        <source>This build</source>
+        <translation>本版本</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Build</source>
+        <translation>构建</translation>
+    </message>
+    <message>
+        <source>Runs models on</source>
+        <translation>模型运行于</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>For a bug report: the versions, backend, devices, settings and the server&apos;s recent log, never your API key or tokens.</source>
+        <translation>用于报告问题：包含版本、后端、设备、设置和服务器的近期日志，绝不包含你的 API 密钥或令牌。</translation>
+    </message>
+    <message>
+        <source>Copy support info</source>
+        <translation>复制支持信息</translation>
+    </message>
+    <message>
+        <source>This server is not XinDesk: it does not report its build.</source>
+        <translation>此服务器不是 XinDesk：它不报告自己的构建信息。</translation>
+    </message>
+    <message>
+        <source>Cannot ask the server: {0}</source>
+        <translation>无法询问服务器：{0}</translation>
+    </message>
+    <message>
+        <source>Asking the server…</source>
+        <translation>正在询问服务器…</translation>
+    </message>
+    <message>
+        <source>{0} (this window: {1})</source>
+        <translation>{0}（本窗口：{1}）</translation>
+    </message>
+    <message>
+        <source>CPU build</source>
+        <translation>CPU 版</translation>
+    </message>
+    <message>
+        <source>NVIDIA CUDA build</source>
+        <translation>NVIDIA CUDA 版</translation>
+    </message>
+    <message>
+        <source>AMD ROCm build</source>
+        <translation>AMD ROCm 版</translation>
+    </message>
+    <message>
+        <source>Apple Metal build</source>
+        <translation>Apple Metal 版</translation>
+    </message>
+    <message>
+        <source>Run from source (llama-cpp-python {0})</source>
+        <translation>从源码运行（llama-cpp-python {0}）</translation>
+    </message>
+    <message>
+        <source>Unknown build</source>
+        <translation>未知版本</translation>
+    </message>
+    <message>
+        <source>{0} (llama-cpp-python {1})</source>
+        <translation>{0}（llama-cpp-python {1}）</translation>
+    </message>
+    <message>
+        <source>llama.cpp cannot be loaded, so no model can run. {0}</source>
+        <translation>无法加载 llama.cpp，因此无法运行任何模型。{0}</translation>
+    </message>
+    <message>
+        <source>Built for {0}: models run on {1}</source>
+        <translation>为 {0} 构建：模型运行在 {1} 上</translation>
+    </message>
+    <message>
+        <source>Built for the processor (CPU): models run on the CPU</source>
+        <translation>为处理器（CPU）构建：模型运行在 CPU 上</translation>
+    </message>
+    <message>
+        <source>Built for {0}, but no graphics card it can use was found: models run on the CPU</source>
+        <translation>为 {0} 构建，但未找到可用的显卡：模型运行在 CPU 上</translation>
+    </message>
+</context>
+<context>
     <name>CatalogModel</name>
     <message>
         <source>Model</source>
@@ -1344,6 +1447,10 @@ Saved in: {3}</source>
         <source>Context length</source>
         <translation>上下文长度</translation>
     </message>
+    <message>
+        <source>Runs on</source>
+        <translation>运行于</translation>
+    </message>
 </context>
 <context>
     <name>ModelFacts</name>
@@ -1764,6 +1871,10 @@ Saved in: {3}</source>
         <translation>内存占用</translation>
     </message>
     <message>
+        <source>Runs on</source>
+        <translation>运行于</translation>
+    </message>
+    <message>
         <source>State</source>
         <translation>状态</translation>
     </message>
@@ -1792,6 +1903,10 @@ Saved in: {3}</source>
         <translation>模型进程占用的内存（RAM），不含显卡上的显存</translation>
     </message>
     <message>
+        <source>Where the model&apos;s layers run: on the graphics card (GPU), which is fast, or on the processor (CPU)</source>
+        <translation>模型的各层运行在哪里：显卡（GPU，速度快）或处理器（CPU）</translation>
+    </message>
+    <message>
         <source>Whether the model is ready to answer</source>
         <translation>模型是否已可以回答</translation>
     </message>
@@ -1806,6 +1921,34 @@ Saved in: {3}</source>
     <message>
         <source>File: {0}</source>
         <translation>文件：{0}</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>处理器（CPU）</translation>
+    </message>
+    <message>
+        <source>{0}/{1} layers on {2}</source>
+        <translation>{0}/{1} 层在 {2} 上</translation>
+    </message>
+    <message>
+        <source>the GPU</source>
+        <translation>显卡</translation>
+    </message>
+    <message>
+        <source>All {0} layers run on the graphics card, which holds {1} of it</source>
+        <translation>全部 {0} 层都运行在显卡上，占用显存 {1}</translation>
+    </message>
+    <message>
+        <source>{0} of {1} layers run on the graphics card ({2}); the rest run on the processor, which is slower</source>
+        <translation>{1} 层中有 {0} 层运行在显卡上（{2}）；其余运行在处理器上，速度较慢</translation>
+    </message>
+    <message>
+        <source>Launched to run on the processor only (no GPU layers asked for)</source>
+        <translation>启动时要求只用处理器运行（未请求任何 GPU 层）</translation>
+    </message>
+    <message>
+        <source>Runs on the processor: this XinDesk build or this computer has no graphics card it can use</source>
+        <translation>运行在处理器上：此 XinDesk 版本或这台电脑没有可用的显卡</translation>
     </message>
     <message>
         <source>Chat (LLM)</source>

@@ -20,27 +20,45 @@ log = logging.getLogger("xindesk.worker")
 _SHUTDOWN = object()
 
 
-def _load_error_message(spec: WorkerSpec, exc: BaseException) -> str:
+def _load_error_message(spec: WorkerSpec, exc: BaseException, said: list[str]) -> str:
     import llama_cpp
 
+    # llama.cpp's own error lines say why (unknown architecture, a tensor of the wrong size).
+    reason = f" llama.cpp said: {' '.join(said[-3:])}" if said else ""
     return (
         f"llama.cpp could not load {spec.model_path}: {exc}. The file may be damaged or "
         f"incomplete, too big for the memory left, or of an architecture newer than this "
-        f"llama.cpp build (llama-cpp-python {llama_cpp.__version__})."
+        f"llama.cpp build (llama-cpp-python {llama_cpp.__version__}).{reason}"
     )
 
 
 def main(conn: Connection, spec: WorkerSpec) -> None:
     """Process entry point (multiprocessing target)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from desktop.core.build_info import read_build_info
+    from desktop.core.engine.offload import LlamaLogCapture, model_placement
     from desktop.core.engine.runtime import ModelRuntime
+    from desktop.core.native_libs import import_llama_cpp
 
-    try:
-        runtime = ModelRuntime(spec)
-    except (ValueError, RuntimeError, OSError, XinDeskError) as exc:
-        conn.send(("load_failed", _load_error_message(spec, exc)))
+    # A GPU build on a computer without its driver fails here: say what is missing instead
+    # of dying with a traceback the server can only report as "exit code 1".
+    build = read_build_info()
+    _module, problem = import_llama_cpp(build.variant if build else None)
+    if problem is not None:
+        conn.send(("load_failed", problem.message))
         return
-    conn.send(("loaded", runtime.info()))
+    capture = LlamaLogCapture()
+    try:
+        with capture:
+            runtime = ModelRuntime(spec)
+    except (ValueError, RuntimeError, OSError, XinDeskError) as exc:
+        conn.send(("load_failed", _load_error_message(spec, exc, capture.errors())))
+        return
+    info = runtime.info()
+    requested = int(spec.llama_kwargs.get("n_gpu_layers", 0))
+    info["offload"] = model_placement(spec.model_path, capture.text, requested)
+    log.info("model %s runs on: %s", spec.uid, info["offload"]["summary"])
+    conn.send(("loaded", info))
     log.info("model %s loaded from %s", spec.uid, spec.model_path)
 
     inbox: queue.Queue[Any] = queue.Queue()

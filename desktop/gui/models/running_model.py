@@ -47,6 +47,7 @@ def _blank_row(uid: str) -> dict[str, Any]:
         "total_bytes": None,
         "speed": None,
         "eta": None,
+        "offload": None,
     }
 
 
@@ -65,6 +66,8 @@ def row_from_description(desc: dict[str, Any]) -> dict[str, Any]:
             "abilities": list(desc.get("model_ability") or []),
             "context_length": desc.get("context_length") or desc.get("max_tokens"),
             "model_path": desc.get("model_path"),
+            # Where llama.cpp put the layers (GPU or CPU), once loaded.
+            "offload": desc.get("offload"),
         }
     )
     return row
@@ -137,8 +140,9 @@ class RunningColumn(IntEnum):
     TYPE = 2
     QUANTIZATION = 3
     MEMORY = 4
-    STATE = 5
-    ACTIONS = 6
+    DEVICE = 5
+    STATE = 6
+    ACTIONS = 7
 
 
 class RunningModelsModel(RecordTableModel[dict[str, Any]]):
@@ -163,6 +167,7 @@ class RunningModelsModel(RecordTableModel[dict[str, Any]]):
                 RunningColumn.TYPE: self.tr("Type"),
                 RunningColumn.QUANTIZATION: self.tr("Quality level"),
                 RunningColumn.MEMORY: self.tr("Memory used"),
+                RunningColumn.DEVICE: self.tr("Runs on"),
                 RunningColumn.STATE: self.tr("State"),
                 RunningColumn.ACTIONS: self.tr("Actions"),
             }[column]
@@ -183,6 +188,10 @@ class RunningModelsModel(RecordTableModel[dict[str, Any]]):
                 RunningColumn.MEMORY: self.tr(
                     "Computer memory (RAM) the model's process uses; memory on a graphics card "
                     "is not counted"
+                ),
+                RunningColumn.DEVICE: self.tr(
+                    "Where the model's layers run: on the graphics card (GPU), which is fast, or "
+                    "on the processor (CPU)"
                 ),
                 RunningColumn.STATE: self.tr("Whether the model is ready to answer"),
                 RunningColumn.ACTIONS: self.tr("Open in chat, stop or relaunch the model"),
@@ -221,6 +230,8 @@ class RunningModelsModel(RecordTableModel[dict[str, Any]]):
             return self.tr("Unknown") if quant == "unknown" else str(quant)
         if column == RunningColumn.MEMORY:
             return human_bytes(row["memory_bytes"])
+        if column == RunningColumn.DEVICE:
+            return self.device_text(row)
         if column == RunningColumn.STATE:
             return self.state_text(row)
         return ""
@@ -232,7 +243,50 @@ class RunningModelsModel(RecordTableModel[dict[str, Any]]):
             return self.state_text(row)
         if column in (RunningColumn.UID, RunningColumn.NAME) and row["model_path"]:
             return self.tr("File: {0}").format(row["model_path"])
+        if column == RunningColumn.DEVICE:
+            return self.device_tooltip(row)
         return None
+
+    def device_text(self, row: dict[str, Any]) -> str:
+        """Where the model runs: "CPU", or "19/19 layers on CUDA0 (NVIDIA H100 80GB HBM3)";
+        "–" before it is loaded."""
+        offload = row.get("offload")
+        if not isinstance(offload, dict):
+            return "–"
+        gpu_layers = int(offload.get("gpu_layers") or 0)
+        if not gpu_layers:
+            return self.tr("CPU")
+        used = [d for d in offload.get("devices") or [] if d.get("layers")]
+        where = ", ".join(
+            f"{d['name']} ({d['description']})" if d.get("description") else str(d["name"])
+            for d in used
+        )
+        return self.tr("{0}/{1} layers on {2}").format(
+            gpu_layers, offload.get("total_layers"), where or self.tr("the GPU")
+        )
+
+    def device_tooltip(self, row: dict[str, Any]) -> str | None:
+        """Why a model runs where it does, and how much it holds on the graphics card."""
+        offload = row.get("offload")
+        if not isinstance(offload, dict):
+            return None
+        gpu_layers = int(offload.get("gpu_layers") or 0)
+        total = int(offload.get("total_layers") or 0)
+        if gpu_layers and gpu_layers >= total:
+            return self.tr("All {0} layers run on the graphics card, which holds {1} of it").format(
+                total, human_bytes(offload.get("gpu_bytes"))
+            )
+        if gpu_layers:
+            return self.tr(
+                "{0} of {1} layers run on the graphics card ({2}); the rest run on the "
+                "processor, which is slower"
+            ).format(gpu_layers, total, human_bytes(offload.get("gpu_bytes")))
+        if offload.get("requested_gpu_layers") == 0:
+            return self.tr("Launched to run on the processor only (no GPU layers asked for)")
+        return self.tr(
+            "Runs on the processor: this XinDesk build or this computer has no graphics card "
+            "it can use"
+        )
 
     def type_text(self, row: dict[str, Any]) -> str:
         kind = row["model_type"]

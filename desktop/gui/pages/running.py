@@ -89,13 +89,16 @@ class ModelDetails(QFrame):
         self.file.setWordWrap(True)
         self.file.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.context = QLabel(self)
+        self.runs_on = QLabel(self)
+        self.runs_on.setObjectName("runsOn")
+        self.runs_on.setWordWrap(True)
         self.error = QLabel(self)
         self.error.setWordWrap(True)
         self.error.setObjectName("runningError")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.form = QFormLayout()
         # Labels made here: QFormLayout makes none for an empty text, and retranslate fills them.
-        for field in (self.address, self.uid, self.file, self.context):
+        for field in (self.address, self.uid, self.file, self.context, self.runs_on):
             self.form.addRow(QLabel(self), field)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
@@ -123,6 +126,7 @@ class ModelDetails(QFrame):
             self.tr("Model ID"),
             self.tr("File"),
             self.tr("Context length"),
+            self.tr("Runs on"),
         )
         for row, text in enumerate(labels):
             item = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
@@ -145,9 +149,19 @@ class RunningPage(TablePage[RunningActions]):
     name = "running"
     actions_class = RunningActions
     actions_column = RunningColumn.ACTIONS
-    optional_columns = (RunningColumn.NAME, RunningColumn.QUANTIZATION, RunningColumn.TYPE)
+    optional_columns = (
+        RunningColumn.NAME,
+        RunningColumn.QUANTIZATION,
+        RunningColumn.TYPE,
+        RunningColumn.DEVICE,
+    )
     """Hidden in a narrow window, the least needed first."""
-    fitted_columns = (RunningColumn.TYPE, RunningColumn.QUANTIZATION, RunningColumn.MEMORY)
+    fitted_columns = (
+        RunningColumn.TYPE,
+        RunningColumn.QUANTIZATION,
+        RunningColumn.MEMORY,
+        RunningColumn.DEVICE,
+    )
     min_stretch = 120
     """The narrowest a stretching column (UID, model, state) may get before others are hidden."""
 
@@ -216,6 +230,8 @@ class RunningPage(TablePage[RunningActions]):
 
     def _describe(self, record: dict[str, Any]) -> None:
         self.details.show_model(self.ctx.session.endpoint, record)
+        self.details.runs_on.setText(self.model.device_text(record))
+        self.details.runs_on.setToolTip(self.model.device_tooltip(record) or "")
 
     # -- actions ------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""The Settings page: language, server connection, models folder, downloads, hub tokens and
-how the window behaves.
+"""The Settings page: language, server connection, models folder, downloads, hub tokens, how
+the window behaves, and what the server was built for (`settings_build.BuildCard`).
 
 Server settings go through the server (PATCH /v1/xindesk/settings), which owns the settings
 file. The window's own preferences (`ui.*`) go there too while the window uses the server on
@@ -43,6 +43,7 @@ from desktop.core.settings import Settings, UiSettings
 from desktop.gui.context import GuiContext
 from desktop.gui.local_server import ServerState, answers_status
 from desktop.gui.pages.base import Page
+from desktop.gui.pages.settings_build import BuildCard
 from desktop.gui.widgets.common import Banner, heading, hint, scrolling_column, section
 
 log = logging.getLogger("xindesk.gui.settings")
@@ -211,6 +212,8 @@ class SettingsPage(Page):
         layout.addWidget(self._build_downloads(content))
         layout.addWidget(self._build_tokens(content))
         layout.addWidget(self._build_window(content))
+        self.build_card = BuildCard(ctx, content)
+        layout.addWidget(self.build_card)
         layout.addStretch(1)
 
         ctx.session.changed.connect(self._session_changed)
@@ -470,6 +473,7 @@ class SettingsPage(Page):
         self._active = True
         self._fill_downloads = True
         self.reload()
+        self.build_card.reload()
 
     def deactivate(self) -> None:
         self._active = False
@@ -485,6 +489,7 @@ class SettingsPage(Page):
         self._fill_downloads = True
         if self._active:
             self.reload()
+            self.build_card.reload()
         self._render()
 
     def _loaded(self, snapshot: ServerSnapshot) -> None:
@@ -503,6 +508,8 @@ class SettingsPage(Page):
             self.proxy.setText(downloads.get("proxy") or "")
             self.max_parallel.setValue(int(downloads["max_parallel"]))
         self._tokens = snapshot.tokens or {}
+        if not snapshot.xindesk:
+            self.build_card.show_not_xindesk()
         self._render()
 
     def _load_failed(self, message: str) -> None:

@@ -13,12 +13,15 @@ import sys
 import time
 from collections import Counter
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from desktop import __version__
+from desktop.core.doctor import DoctorReport, build_sections, local_sections
+from desktop.core.doctor.local import keyring_section
+from desktop.core.doctor.network import hubs_section
+from desktop.core.doctor.redact import without_credentials
 from desktop.core.errors import InvalidRequest, SecretStoreUnavailable
 from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import free_disk_space
@@ -37,8 +40,6 @@ router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)]
 # Read when the server starts and never again: changing them needs a restart.
 RESTART_FIELDS = ("server.host", "server.port", "server.lan_access", "server.cors_origins")
 DIAGNOSTIC_LOG_LINES = 200
-# A name that is never stored: reading it asks the keychain whether it works at all.
-_KEYRING_PROBE = "availability-check"
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -181,15 +182,8 @@ async def update_settings(
 
 
 def _keyring_status(store: SecretStore) -> dict[str, Any]:
-    import keyring
-
-    backend = keyring.get_keyring()
-    name = f"{type(backend).__module__}.{type(backend).__name__}"
-    try:
-        store.get(_KEYRING_PROBE)
-    except SecretStoreUnavailable as exc:
-        return {"available": False, "backend": name, "message": str(exc)}
-    return {"available": True, "backend": name, "message": None}
+    details: dict[str, Any] = keyring_section(store).details
+    return details
 
 
 @router.get("/api-key")
@@ -344,16 +338,13 @@ async def server_info(state: StateDep) -> dict[str, Any]:
 # -- diagnostics ------------------------------------------------------------------------------
 
 
-def _without_credentials(url: str | None) -> str | None:
-    """A proxy address without the user name and password it may carry."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+@router.get("/build")
+async def build() -> dict[str, Any]:
+    """What this server was built as and runs on: `build` (version, variant, frozen or from
+    source), `backend` (built for / running on, or exactly which library is missing),
+    `devices` and `memory`, in the shapes of `xindesk doctor --json`."""
+    sections = await asyncio.to_thread(build_sections)
+    return {section.name: section.to_dict() for section in sections}
 
 
 def _downloads_summary(state: ServerState) -> dict[str, Any]:
@@ -366,6 +357,15 @@ def _downloads_summary(state: ServerState) -> dict[str, Any]:
             if job.state is JobState.FAILED
         ],
     }
+
+
+def _doctor_facts(state: ServerState) -> dict[str, Any]:
+    settings = state.settings
+    sections = [
+        *local_sections(state.paths, settings, None, store=state.secret_store),
+        hubs_section(settings.downloads),
+    ]
+    return DoctorReport(sections).to_dict()
 
 
 def _scrub(value: Any, state: ServerState) -> Any:
@@ -384,7 +384,7 @@ async def diagnostics(state: StateDep) -> dict[str, Any]:
     """A support bundle: versions, hardware, settings, models, downloads, keychain, disk and
     the last log lines. It holds no key, token or proxy password, so it can be shared."""
     settings = state.settings.model_dump(mode="json")
-    settings["downloads"]["proxy"] = _without_credentials(state.settings.downloads.proxy)
+    settings["downloads"]["proxy"] = without_credentials(state.settings.downloads.proxy)
     try:
         found_hardware: dict[str, Any] = await hardware()
     except Exception as exc:  # noqa: BLE001 - the bundle is most needed when something is broken
@@ -418,6 +418,8 @@ async def diagnostics(state: StateDep) -> dict[str, Any]:
             "free_bytes": await asyncio.to_thread(free_disk_space, models_dir),
         },
         "logs": [entry.line() for entry in state.logs.tail(DIAGNOSTIC_LOG_LINES)],
+        # The doctor's view of this computer and the hubs (what `xindesk doctor` prints).
+        "doctor": await asyncio.to_thread(_doctor_facts, state),
     }
     scrubbed: dict[str, Any] = _scrub(bundle, state)
     return scrubbed
