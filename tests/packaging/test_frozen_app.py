@@ -11,9 +11,11 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import tarfile
 import time
 import tomllib
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -189,3 +191,57 @@ def test_frozen_serve_downloads_from_both_hubs(frozen_app: FrozenApp, tmp_path: 
 
 
 FINISHED = {"completed", "failed", "cancelled"}
+
+
+def test_frozen_doctor_reports_the_build_and_writes_a_bundle(
+    frozen_app: FrozenApp, tmp_path: Path
+) -> None:
+    env = frozen_env(tmp_path / "home")
+    result = subprocess.run(
+        [str(frozen_app.executable), "doctor", "--json", "--offline"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["build"]["frozen"] is True
+    assert report["build"]["variant"] == "cpu"
+    assert report["backend"]["status"] == "ok"
+    assert report["backend"]["load_problem"] is None
+    # No keychain in this environment: a warning with the fallback, not a failure.
+    assert report["keyring"]["available"] is False
+    assert report["keyring"]["status"] == "warn"
+
+    bundle = tmp_path / "support.zip"
+    result = subprocess.run(
+        [str(frozen_app.executable), "doctor", "--offline", "--bundle", str(bundle)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+        assert {"doctor.json", "doctor.txt"} <= names
+        assert json.loads(archive.read("doctor.json"))["build"]["frozen"] is True
+
+
+def test_the_installers_smoke_script_passes_on_this_build(frozen_app: FrozenApp) -> None:
+    """`installers/smoke_test.py` is what the hosted workflow runs after every build."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "installers" / "smoke_test.py"),
+            "cpu",
+            "--dist",
+            str(frozen_app.folder.parent),
+        ],
+        env=frozen_env(frozen_app.folder.parent / "smoke-home"),
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
