@@ -76,9 +76,6 @@ LLAMA_KWARGS: dict[str, type] = {
     "type_k": int,
     "type_v": int,
     "swa_full": bool,
-    # XinDesk's own (chat models): repacked CPU weights are faster but make a sequence's
-    # numbers depend on how many others are decoded beside it; False keeps them identical.
-    "repack": bool,
 }
 
 # Sequences a chat model decodes together when the launch does not say (`parallel`).

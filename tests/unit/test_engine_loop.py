@@ -78,11 +78,43 @@ def runtime(gemma_gguf: Path) -> Iterator[ModelRuntime]:
 
 
 @pytest.fixture(scope="module")
-def invariant(gemma_gguf: Path) -> Iterator[ModelRuntime]:
-    """Batch-invariant numbers (repack off): a sequence decodes the same beside others."""
-    rt = _runtime(gemma_gguf, parallel=4, repack=False)
+def four(gemma_gguf: Path) -> Iterator[ModelRuntime]:
+    rt = _runtime(gemma_gguf, parallel=4)
     yield rt
     rt.close()
+
+
+@pytest.fixture(scope="module")
+def solo(gemma_gguf: Path) -> Iterator[Any]:
+    """llama-cpp-python decoding one sequence alone, one token per llama_decode."""
+    from llama_cpp import Llama
+
+    llm = Llama(str(gemma_gguf), n_ctx=1024, n_threads=2, n_threads_batch=2, verbose=False)
+    yield llm
+    llm.close()
+
+
+def assert_greedy_alone(llm: Any, prompt: list[int], answer: list[int]) -> None:
+    """Every answer token is the best next token of the model decoding this sequence alone,
+    up to the rounding of the CPU kernels.
+
+    llama.cpp picks its matrix kernels by the number of rows in a micro-batch (and repacked
+    weights have separate one-row and many-row kernels), so the same sequence decoded beside
+    others gets logits that differ from its solo ones: measured up to 1.3 (of about 10-20) for
+    Gemma 3 270M between a 7-token and a 14-token batch. Where two tokens are that close a
+    batched sequence may take the other one and go on from there; it is still a greedy answer
+    of its own prompt. A sequence that saw another's tokens or cells would pick tokens far from
+    the best.
+    """
+    import numpy as np
+
+    llm.reset()
+    llm.eval(prompt)
+    for position, token in enumerate(answer):
+        row = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+        best = float(row.max())
+        assert float(row[token]) >= best - 2.0, (position, token, int(row.argmax()))
+        llm.eval([token])
 
 
 def _llama_greedy(path: Path, prompt: str, n: int) -> list[int]:
@@ -109,15 +141,10 @@ def test_greedy_is_token_for_token_llama_cpps(runtime: ModelRuntime, gemma_gguf:
         assert ours == _llama_greedy(gemma_gguf, prompt, 48), prompt
 
 
-def test_concurrent_requests_equal_their_solo_runs(invariant: ModelRuntime) -> None:
-    solo: dict[int, list[int]] = {}
-    for i, prompt in enumerate(PROMPTS):
-        # A new loop starts from an empty cache: nothing is reused between the runs.
-        alone = Loop(invariant)
-        alone.submit("solo", "complete", {"prompt": prompt, "max_tokens": 40, "temperature": 0})
-        alone.run()
-        solo[i] = alone.done("solo")["token_ids"]
-    loop = Loop(invariant)
+def test_concurrent_requests_are_each_their_own_greedy_answer(
+    four: ModelRuntime, solo: Any
+) -> None:
+    loop = Loop(four)
     # Started together; with prompt_chunk=8 the longer prompts are read over several steps
     # while the shorter ones already generate.
     for i, prompt in enumerate(PROMPTS):
@@ -125,12 +152,26 @@ def test_concurrent_requests_equal_their_solo_runs(invariant: ModelRuntime) -> N
     loop.batcher.step()
     assert loop.batcher.active == 4
     loop.run()
-    for i in range(len(PROMPTS)):
-        together = loop.done(f"a{i}")
-        assert together["finish_reason"] in ("length", "stop")
-        assert together["token_ids"] == solo[i], PROMPTS[i]
-        assert len(solo[i]) > 0
+    assert four.text is not None
+    for i, prompt in enumerate(PROMPTS):
+        done = loop.done(f"a{i}")
+        assert done["finish_reason"] in ("length", "stop")
+        answer = done["token_ids"]
+        assert answer, prompt
+        if done["finish_reason"] == "length":
+            assert len(answer) == 40
+        tokens = four.text.tokenize(prompt.encode(), add_bos=True, special=True)
+        assert_greedy_alone(solo, tokens, answer)
     assert loop.batcher.pool.busy == 0
+
+
+def test_identical_requests_together_give_identical_answers(four: ModelRuntime) -> None:
+    loop = Loop(four)
+    for i in range(4):
+        loop.submit(f"s{i}", "complete", {"prompt": PROMPTS[0], "max_tokens": 32, "temperature": 0})
+    loop.run()
+    answers = [loop.done(f"s{i}")["token_ids"] for i in range(4)]
+    assert all(answer == answers[0] for answer in answers)
 
 
 def test_more_requests_than_slots_wait_and_all_finish(runtime: ModelRuntime) -> None:

@@ -26,9 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("xindesk.engine")
 
-# Launch options that only the decode loop's own context understands (not `Llama`'s).
-_TEXT_ONLY_KWARGS = ("repack",)
-
 
 class ModelRuntime:
     """Owns the loaded model and turns requests into jobs or answers."""
@@ -46,8 +43,6 @@ class ModelRuntime:
         else:
             from llama_cpp import Llama
 
-            for key in _TEXT_ONLY_KWARGS:
-                kwargs.pop(key, None)
             if spec.model_type == "embedding":
                 from desktop.core.engine.embedding import embedding_llama_kwargs
 

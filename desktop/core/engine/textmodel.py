@@ -37,10 +37,6 @@ class TextModel:
         mparams.main_gpu = int(kwargs.get("main_gpu", 0))
         mparams.use_mmap = bool(kwargs.get("use_mmap", True))
         mparams.use_mlock = bool(kwargs.get("use_mlock", False))
-        # Repacked weights run different CPU kernels for one row than for several, so a
-        # sequence decoded beside others can differ in the last bits from the same sequence
-        # decoded alone; `repack=False` trades some speed for batch-invariant results.
-        mparams.use_extra_bufts = bool(kwargs.get("repack", True))
         self.model = _internals.LlamaModel(path_model=model_path, params=mparams, verbose=False)
         self.parallel = max(1, min(int(parallel), MAX_PARALLEL))
         n_ctx_train = self.model.n_ctx_train()
@@ -86,7 +82,7 @@ class TextModel:
         self.vocab = self.model.vocab
         self.n_batch = n_batch
         # Per sequence: llama.cpp pads the total, so ask it what each sequence really has.
-        self.n_ctx_seq = int(llama_cpp.llama_n_ctx_seq(ctx))
+        self.n_ctx_seq = min(int(llama_cpp.llama_n_ctx_seq(ctx)), n_ctx)
         self.n_vocab = self.model.n_vocab()
         self.n_swa = int(llama_cpp.llama_model_n_swa(self.model.model))
         self._pieces: dict[int, bytes] = {}
