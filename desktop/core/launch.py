@@ -369,7 +369,7 @@ def choose_parallel(
             read_gguf_metadata(model_path, tensors=False),
             file_size=model_path.stat().st_size,
             n_ctx=n_ctx,
-            swa_full=bool(llama_kwargs.get("swa_full", False)),
+            swa_full=bool(llama_kwargs.get("swa_full", True)),
             n_batch=int(llama_kwargs.get("n_batch", 512)),
             n_ubatch=int(llama_kwargs.get("n_ubatch", 512)),
         )

@@ -67,9 +67,11 @@ class TextModel:
             cparams.type_k = int(kwargs["type_k"])
         if kwargs.get("type_v") is not None:
             cparams.type_v = int(kwargs["type_v"])
-        # llama-server's default: a sliding-window layer keeps only its window's cells (less
-        # memory per sequence); `engine.slots` checks a reused prefix still has its window.
-        cparams.swa_full = bool(kwargs.get("swa_full", False))
+        # Full-size sliding-window caches, llama-cpp-python's default: with only the window's
+        # cells (llama-server's default) this llama.cpp decoded Gemma 3 several times slower
+        # once a sequence passed the window plus a batch (1,024 tokens), measured here.
+        # `engine.slots` checks that a reused prefix still has its window either way.
+        cparams.swa_full = bool(kwargs.get("swa_full", True))
         ctx = llama_cpp.llama_init_from_model(self.model.model, cparams)
         if ctx is None:
             self.model.close()  # type: ignore[no-untyped-call]
