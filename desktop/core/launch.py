@@ -78,6 +78,11 @@ LLAMA_KWARGS: dict[str, type] = {
     "swa_full": bool,
 }
 
+# Sequences a chat model decodes together when the launch does not say (`parallel`).
+DEFAULT_PARALLEL = 4
+# The extra sequences' KV cache may take at most this share of the RAM available at launch.
+_PARALLEL_RAM_SHARE = 8
+
 _REPLICA_UID = re.compile(r"^.+-rep\d+$")
 # Characters that break the URL paths xinference-client builds without quoting.
 _BAD_UID_CHARS = re.compile(r"[/?#]")
@@ -95,6 +100,7 @@ class LaunchPlan:
     gguf: GGUFInfo
     n_ctx: int
     worker: WorkerSpec
+    parallel_reason: str = ""
     ignored_kwargs: dict[str, Any] = field(default_factory=dict)
     request: dict[str, Any] = field(default_factory=dict)
 
@@ -243,8 +249,9 @@ def plan_launch(
 
     llama_kwargs: dict[str, Any] = {}
     ignored: dict[str, Any] = {}
+    parallel_asked = request.get("parallel", request.get("n_parallel"))
     for key, value in request.items():
-        if key in RESERVED_KEYS or value is None:
+        if key in RESERVED_KEYS or key in ("parallel", "n_parallel") or value is None:
             continue
         if key in LLAMA_KWARGS:
             llama_kwargs[key] = _coerce(key, LLAMA_KWARGS[key], value)
@@ -301,6 +308,11 @@ def plan_launch(
             parent = catalog.find("LLM", family.model_family)
             template = parent.chat_template if parent is not None else None
 
+    parallel: int | None = None
+    parallel_reason = ""
+    if model_type == "LLM":
+        parallel, parallel_reason = choose_parallel(parallel_asked, model_path, gguf, llama_kwargs)
+
     worker = WorkerSpec(
         uid=uid,
         model_type=model_type,
@@ -310,6 +322,7 @@ def plan_launch(
         stop=tuple(family.stop or ()),
         tool_parser=family.tool_parser,
         rerank_kind=rerank_kind,
+        parallel=parallel,
     )
     return LaunchPlan(
         uid=uid,
@@ -320,8 +333,56 @@ def plan_launch(
         gguf=gguf,
         n_ctx=n_ctx,
         worker=worker,
+        parallel_reason=parallel_reason,
         ignored_kwargs=ignored,
         request=dict(request),
+    )
+
+
+def choose_parallel(
+    asked: Any, model_path: Path, gguf: GGUFInfo, llama_kwargs: dict[str, Any]
+) -> tuple[int, str]:
+    """How many requests a chat model decodes together, and why.
+
+    Every sequence gets the whole launched context (a normal chat always fits, however many run
+    beside it), so each one costs a KV cache of n_ctx tokens; the default is the most, up to
+    DEFAULT_PARALLEL, whose caches together stay within 1/8 of the RAM available now.
+    """
+    from desktop.core.engine.textmodel import MAX_PARALLEL
+
+    if asked is not None:
+        try:
+            value = int(asked)
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequest(f"Launch option parallel={asked!r} must be a number.") from exc
+        if not 1 <= value <= MAX_PARALLEL:
+            raise InvalidRequest(f"parallel must be between 1 and {MAX_PARALLEL}, not {value}.")
+        return value, "asked for at launch"
+    n_ctx = int(llama_kwargs["n_ctx"])
+    try:
+        import psutil
+
+        from desktop.core.fit import estimate_memory
+        from desktop.core.gguf_info import read_gguf_metadata
+
+        estimate = estimate_memory(
+            read_gguf_metadata(model_path, tensors=False),
+            file_size=model_path.stat().st_size,
+            n_ctx=n_ctx,
+            swa_full=bool(llama_kwargs.get("swa_full", True)),
+            n_batch=int(llama_kwargs.get("n_batch", 512)),
+            n_ubatch=int(llama_kwargs.get("n_ubatch", 512)),
+        )
+        per_sequence = max(estimate.kv_cache, 1)
+        budget = psutil.virtual_memory().available // _PARALLEL_RAM_SHARE
+    except (InvalidRequest, OSError, ValueError, KeyError) as exc:
+        log.info("parallel for %s: no memory estimate (%s); one sequence", gguf.name, exc)
+        return 1, "no memory estimate for this model"
+    value = max(1, min(DEFAULT_PARALLEL, budget // per_sequence))
+    mib = per_sequence / (1024 * 1024)
+    return value, (
+        f"{value} sequences of {n_ctx} tokens ({mib:.0f} MiB of KV cache each, within 1/"
+        f"{_PARALLEL_RAM_SHARE} of the RAM available at launch)"
     )
 
 

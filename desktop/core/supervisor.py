@@ -355,6 +355,9 @@ class Supervisor:
                 "context_length": n_ctx,
                 "strict_system_first": False,
                 "n_worker": 1,
+                # XinDesk: requests decoded together, each with the whole context_length.
+                "parallel": int(info.get("parallel") or plan.worker.parallel or 1),
+                "parallel_reason": plan.parallel_reason,
             }
         elif plan.model_type == "embedding":
             desc = {

@@ -89,6 +89,11 @@ class WorkerHandle:
             self.exit_reason = str(message[1])
             if self._ready is not None and not self._ready.done():
                 self._ready.set_exception(ModelLoadError(str(message[1])))
+        elif tag == "events":
+            for rid, kind, payload in message[1]:
+                queue = self._pending.get(rid)
+                if queue is not None:
+                    queue.put_nowait((kind, payload))
         elif tag == "event":
             _tag, rid, kind, payload = message
             queue = self._pending.get(rid)

@@ -1,9 +1,9 @@
 """What the server and a model's worker process say to each other over their pipe.
 
 Every message is a plain tuple of picklable values. Requests carry an id, and every event the
-worker sends back names the request it belongs to, so several requests can be in flight at once
-(today the worker runs them one after another in arrival order; a batching worker can interleave
-them without changing this protocol).
+worker sends back names the request it belongs to, so several requests are in flight at once: a
+chat model's worker decodes them together (`engine.batcher`) and sends the events of a decode
+step in one "events" message, so the pipe carries one message per step, not one per token.
 
 server -> worker:  ("request", rid, op, params)   op in OPS
                    ("cancel", rid)
@@ -11,6 +11,7 @@ server -> worker:  ("request", rid, op, params)   op in OPS
 worker -> server:  ("loaded", info)               once, when the model is ready
                    ("load_failed", message)       once, instead of "loaded"
                    ("event", rid, kind, payload)  kind in EVENT_KINDS
+                   ("events", [(rid, kind, payload), ...])  several, in order
 """
 
 from __future__ import annotations
@@ -45,3 +46,6 @@ class WorkerSpec:
     tool_parser: str | None = None
     rerank_kind: RerankKind = "cross-encoder"
     log_file: str | None = None
+    # Sequences a chat model decodes together (its context holds this many, each n_ctx long);
+    # None means one.
+    parallel: int | None = None

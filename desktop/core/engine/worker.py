@@ -2,6 +2,13 @@
 
 A crash in here (llama.cpp aborting, the OS killing the process for memory) ends only this model:
 the server sees the pipe close and reports the model as stopped with an error.
+
+Three threads: one reads the pipe into an inbox, the main thread runs the model, one writes
+events back. A chat model's main thread is the decode loop (`engine.batcher`): between two
+decode steps it takes in new requests and cancellations, so requests run together and a
+cancelled one leaves its sequence at once. Writing from its own thread lets the pickling and
+the pipe write happen while llama.cpp computes the next step (it releases the GIL), and events
+that pile up meanwhile go out as one message.
 """
 
 from __future__ import annotations
@@ -12,12 +19,13 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
+from desktop.core.engine.batcher import Batcher, RequestEvent
 from desktop.core.engine.protocol import WorkerSpec
 from desktop.core.errors import ChatTemplateError, InvalidRequest, XinDeskError
 
 log = logging.getLogger("xindesk.worker")
 
-_SHUTDOWN = object()
+_SHUTDOWN = ("shutdown",)
 
 
 def _load_error_message(spec: WorkerSpec, exc: BaseException, said: list[str]) -> str:
@@ -30,6 +38,62 @@ def _load_error_message(spec: WorkerSpec, exc: BaseException, said: list[str]) -
         f"incomplete, too big for the memory left, or of an architecture newer than this "
         f"llama.cpp build (llama-cpp-python {llama_cpp.__version__}).{reason}"
     )
+
+
+class Outbox:
+    """Events to the server, written by a thread of their own."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._items: list[RequestEvent] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="events", daemon=True)
+        self._thread.start()
+
+    def put(self, events: list[RequestEvent]) -> None:
+        with self._cond:
+            self._items.extend(events)
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._items and not self._closed:
+                    self._cond.wait()
+                batch, self._items = self._items, []
+            if not batch:
+                return
+            try:
+                self._conn.send(("events", merge_deltas(batch)))
+            except (OSError, EOFError):
+                # The server is gone; the reader thread ends the worker.
+                return
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout=10)
+
+
+def merge_deltas(events: list[RequestEvent]) -> list[RequestEvent]:
+    """Join a request's text deltas that waited together into one (fewer SSE chunks for the
+    server to write when it is behind; nothing changes when it keeps up)."""
+    out: list[RequestEvent] = []
+    last_delta: dict[str, int] = {}
+    for rid, kind, payload in events:
+        index = last_delta.get(rid)
+        if kind == "delta" and index is not None:
+            previous = out[index][2]
+            out[index] = (rid, kind, {"text": previous["text"] + payload["text"]})
+            continue
+        if kind == "delta":
+            last_delta[rid] = len(out)
+        else:
+            last_delta.pop(rid, None)
+        out.append((rid, kind, payload))
+    return out
 
 
 def main(conn: Connection, spec: WorkerSpec) -> None:
@@ -61,9 +125,7 @@ def main(conn: Connection, spec: WorkerSpec) -> None:
     conn.send(("loaded", info))
     log.info("model %s loaded from %s", spec.uid, spec.model_path)
 
-    inbox: queue.Queue[Any] = queue.Queue()
-    cancelled: set[str] = set()
-    lock = threading.Lock()
+    inbox: queue.Queue[tuple[Any, ...]] = queue.Queue()
 
     def read_commands() -> None:
         while True:
@@ -73,63 +135,90 @@ def main(conn: Connection, spec: WorkerSpec) -> None:
                 # The server is gone: nothing left to serve.
                 inbox.put(_SHUTDOWN)
                 return
-            if message[0] == "cancel":
-                with lock:
-                    cancelled.add(message[1])
-            elif message[0] == "shutdown":
-                inbox.put(_SHUTDOWN)
+            inbox.put(message)
+            if message[0] == "shutdown":
                 return
-            else:
-                inbox.put(message)
 
     threading.Thread(target=read_commands, name="commands", daemon=True).start()
+    outbox = Outbox(conn)
+    try:
+        if runtime.text is not None:
+            _serve_text(runtime, inbox, outbox)
+        else:
+            _serve_vectors(runtime, inbox, outbox)
+    finally:
+        outbox.close()
+        runtime.close()
+
+
+def _error(rid: str, exc: BaseException) -> list[RequestEvent]:
+    if isinstance(exc, InvalidRequest | ChatTemplateError):
+        return [(rid, "error", {"message": str(exc), "invalid": True})]
+    return [(rid, "error", {"message": f"{type(exc).__name__}: {exc}", "invalid": False})]
+
+
+def _serve_text(runtime: Any, inbox: queue.Queue[tuple[Any, ...]], outbox: Outbox) -> None:
+    """The decode loop of a chat/completion model."""
+    batcher = Batcher(runtime.text, outbox.put)
     while True:
-        item = inbox.get()
-        if item is _SHUTDOWN:
-            break
-        _kind, rid, op, params = item
-        with lock:
-            if rid in cancelled:
-                cancelled.discard(rid)
+        messages: list[tuple[Any, ...]] = []
+        if batcher.idle:
+            messages.append(inbox.get())
+        while True:
+            try:
+                messages.append(inbox.get_nowait())
+            except queue.Empty:
+                break
+        for message in messages:
+            tag = message[0]
+            if tag == "shutdown":
+                batcher.close()
+                return
+            if tag == "cancel":
+                batcher.cancel(message[1])
                 continue
-
-        def is_cancelled(rid: str = rid) -> bool:
-            with lock:
-                return rid in cancelled
-
+            _tag, rid, op, params = message
+            try:
+                batcher.submit(runtime.prepare(rid, op, params))
+            except Exception as exc:
+                if not isinstance(exc, InvalidRequest | ChatTemplateError):
+                    log.exception("request %s failed", rid)
+                outbox.put(_error(rid, exc))
         try:
-            _serve(runtime, conn, rid, op, params, is_cancelled)
-        except (InvalidRequest, ChatTemplateError) as exc:
-            conn.send(("event", rid, "error", {"message": str(exc), "invalid": True}))
+            batcher.step()
         except Exception as exc:
-            # Anything else is a bug or a llama.cpp failure on this request; report it to the
-            # caller and keep serving the others rather than taking the model down.
-            log.exception("request %s failed", rid)
-            conn.send(
-                (
-                    "event",
-                    rid,
-                    "error",
-                    {"message": f"{type(exc).__name__}: {exc}", "invalid": False},
-                )
-            )
-        finally:
-            with lock:
-                cancelled.discard(rid)
+            # A bug in the loop: end the requests in flight with the error and keep serving.
+            log.exception("decode step failed")
+            batcher.abort_all(f"{type(exc).__name__}: {exc}")
 
 
-def _serve(
-    runtime: Any, conn: Connection, rid: str, op: str, params: dict[str, Any], is_cancelled: Any
-) -> None:
-    if op == "chat":
-        for kind, payload in runtime.chat(params, is_cancelled):
-            conn.send(("event", rid, kind, payload))
-    elif op == "complete":
-        for kind, payload in runtime.complete(params, is_cancelled):
-            conn.send(("event", rid, kind, payload))
-    elif op == "embed":
-        conn.send(("event", rid, "result", runtime.embed(params)))
-    elif op == "rerank":
-        conn.send(("event", rid, "result", runtime.rerank(params)))
-    else:
-        raise InvalidRequest(f"Unknown operation {op!r}.")
+def _serve_vectors(runtime: Any, inbox: queue.Queue[tuple[Any, ...]], outbox: Outbox) -> None:
+    """Embedding and rerank: one request at a time, each answered in one call."""
+    cancelled: set[str] = set()
+    while True:
+        message = inbox.get()
+        tag = message[0]
+        if tag == "shutdown":
+            return
+        if tag == "cancel":
+            cancelled.add(message[1])
+            continue
+        _tag, rid, op, params = message
+        if rid in cancelled:
+            cancelled.discard(rid)
+            continue
+        try:
+            if op == "embed":
+                result = runtime.embed(params)
+            elif op == "rerank":
+                result = runtime.rerank(params)
+            else:
+                raise InvalidRequest(f"Unknown operation {op!r}.")
+        except Exception as exc:
+            if not isinstance(exc, InvalidRequest | ChatTemplateError):
+                # A bug or a llama.cpp failure on this request; report it to the caller and
+                # keep serving the others rather than taking the model down.
+                log.exception("request %s failed", rid)
+            outbox.put(_error(rid, exc))
+            continue
+        outbox.put([(rid, "result", result)])

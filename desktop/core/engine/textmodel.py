@@ -1,0 +1,157 @@
+"""A chat/completion model on llama.cpp's low-level API: the weights, one context, the vocabulary.
+
+`llama_cpp.Llama` owns a context with one sequence and samples through a sampler chain that
+copies the whole vocabulary every token. The batching loop (`engine.batcher`) needs a context
+with one sequence per parallel request instead, so this class loads the model and makes that
+context itself, with the same defaults `Llama` uses for the launch options XinDesk passes.
+Runs only in the model's worker process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+from typing import Any
+
+log = logging.getLogger("xindesk.engine")
+
+# llama.cpp's own cap (LLAMA_MAX_SEQ); asking for more fails context creation.
+MAX_PARALLEL = 64
+
+
+class TextModel:
+    """The loaded weights and a context with `parallel` sequences of `n_ctx` tokens each."""
+
+    def __init__(self, model_path: str, llama_kwargs: dict[str, Any], parallel: int) -> None:
+        import llama_cpp
+        from llama_cpp import _internals
+        from llama_cpp._logger import set_verbose
+
+        set_verbose(False)
+        llama_cpp.llama_backend_init()
+        self._lib = llama_cpp
+        kwargs = dict(llama_kwargs)
+        mparams = llama_cpp.llama_model_default_params()
+        mparams.n_gpu_layers = int(kwargs.get("n_gpu_layers", 0))
+        mparams.main_gpu = int(kwargs.get("main_gpu", 0))
+        mparams.use_mmap = bool(kwargs.get("use_mmap", True))
+        mparams.use_mlock = bool(kwargs.get("use_mlock", False))
+        self.model = _internals.LlamaModel(path_model=model_path, params=mparams, verbose=False)
+        self.parallel = max(1, min(int(parallel), MAX_PARALLEL))
+        n_ctx_train = self.model.n_ctx_train()
+        n_ctx = int(kwargs.get("n_ctx") or n_ctx_train)
+        cparams = llama_cpp.llama_context_default_params()
+        # One KV stream per sequence (not a unified cache): every request gets the full context
+        # it was launched with, and each sequence's attention runs over its own cells only.
+        cparams.n_seq_max = self.parallel
+        cparams.kv_unified = False
+        cparams.n_ctx = n_ctx * self.parallel
+        n_batch = min(int(kwargs.get("n_batch", 512)), cparams.n_ctx)
+        cparams.n_batch = n_batch
+        cparams.n_ubatch = min(int(kwargs.get("n_ubatch", 512)), n_batch)
+        threads = int(kwargs.get("n_threads") or max(multiprocessing.cpu_count() // 2, 1))
+        cparams.n_threads = threads
+        cparams.n_threads_batch = int(kwargs.get("n_threads_batch") or threads)
+        cparams.flash_attn_type = (
+            llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+            if kwargs.get("flash_attn")
+            else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
+        cparams.offload_kqv = bool(kwargs.get("offload_kqv", True))
+        if kwargs.get("rope_freq_base"):
+            cparams.rope_freq_base = float(kwargs["rope_freq_base"])
+        if kwargs.get("rope_freq_scale"):
+            cparams.rope_freq_scale = float(kwargs["rope_freq_scale"])
+        if kwargs.get("type_k") is not None:
+            cparams.type_k = int(kwargs["type_k"])
+        if kwargs.get("type_v") is not None:
+            cparams.type_v = int(kwargs["type_v"])
+        # Full-size sliding-window caches, llama-cpp-python's default: with only the window's
+        # cells (llama-server's default) this llama.cpp decoded Gemma 3 several times slower
+        # once a sequence passed the window plus a batch (1,024 tokens), measured here.
+        # `engine.slots` checks that a reused prefix still has its window either way.
+        cparams.swa_full = bool(kwargs.get("swa_full", True))
+        ctx = llama_cpp.llama_init_from_model(self.model.model, cparams)
+        if ctx is None:
+            self.model.close()  # type: ignore[no-untyped-call]
+            raise ValueError(
+                f"llama.cpp could not create a context of {cparams.n_ctx} tokens "
+                f"({self.parallel} sequences of {n_ctx})"
+            )
+        self.ctx = ctx
+        self.memory = llama_cpp.llama_get_memory(ctx)
+        self.vocab = self.model.vocab
+        self.n_batch = n_batch
+        # Per sequence: llama.cpp pads the total, so ask it what each sequence really has.
+        self.n_ctx_seq = min(int(llama_cpp.llama_n_ctx_seq(ctx)), n_ctx)
+        self.n_vocab = self.model.n_vocab()
+        self.n_swa = int(llama_cpp.llama_model_n_swa(self.model.model))
+        self._pieces: dict[int, bytes] = {}
+        self._special_pieces: dict[int, bytes] = {}
+        self._eog: dict[int, bool] = {}
+        self._buffer = ctypes.create_string_buffer(256)
+
+    # -- facts -----------------------------------------------------------------------------------
+
+    def n_ctx(self) -> int:
+        """Tokens one request may use (prompt and answer together)."""
+        return self.n_ctx_seq
+
+    def n_ctx_train(self) -> int:
+        return int(self.model.n_ctx_train())
+
+    def n_embd(self) -> int:
+        return int(self.model.n_embd())
+
+    def metadata(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self.model.metadata().items()}
+
+    def token_bos(self) -> int:
+        return int(self.model.token_bos())
+
+    def token_eos(self) -> int:
+        return int(self.model.token_eos())
+
+    def add_bos_token(self) -> bool:
+        return bool(self.model.add_bos_token())
+
+    # -- text ------------------------------------------------------------------------------------
+
+    def tokenize(self, text: bytes, add_bos: bool, special: bool) -> list[int]:
+        tokens: list[int] = self.model.tokenize(text, add_bos, special)
+        return tokens
+
+    def piece(self, token: int, special: bool) -> bytes:
+        """The bytes of one token, cached: a token's text is looked up once per worker, not
+        once per generated token."""
+        cache = self._special_pieces if special else self._pieces
+        found = cache.get(token)
+        if found is not None:
+            return found
+        lib = self._lib
+        n = lib.llama_token_to_piece(self.vocab, token, self._buffer, len(self._buffer), 0, special)
+        if n < 0:
+            self._buffer = ctypes.create_string_buffer(-n + 16)
+            n = lib.llama_token_to_piece(
+                self.vocab, token, self._buffer, len(self._buffer), 0, special
+            )
+        text = self._buffer.raw[: max(n, 0)]
+        cache[token] = text
+        return text
+
+    def detokenize(self, tokens: list[int], special: bool = False) -> bytes:
+        return b"".join(self.piece(t, special) for t in tokens)
+
+    def is_eog(self, token: int) -> bool:
+        found = self._eog.get(token)
+        if found is None:
+            found = bool(self._lib.llama_vocab_is_eog(self.vocab, token))
+            self._eog[token] = found
+        return found
+
+    def close(self) -> None:
+        if self.ctx is not None:
+            self._lib.llama_free(self.ctx)
+            self.ctx = None
+        self.model.close()  # type: ignore[no-untyped-call]
