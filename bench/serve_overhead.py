@@ -416,7 +416,10 @@ def bench_http_server(
         wait_http(f"{url}{ready_path}", process, log, 120)
         result.launch_s = time.perf_counter() - started
         result.rss_mib = tree_rss_mib(process.pid)
-        with httpx.Client(base_url=url, timeout=httpx.Timeout(300)) as client:
+        # A new connection per request: llama-server dropped a reused keep-alive connection
+        # between runs here ("Server disconnected without sending a response").
+        limits = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(base_url=url, timeout=httpx.Timeout(300), limits=limits) as client:
             repeat(
                 result,
                 args,

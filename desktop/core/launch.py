@@ -345,8 +345,11 @@ def choose_parallel(
     """How many requests a chat model decodes together, and why.
 
     Every sequence gets the whole launched context (a normal chat always fits, however many run
-    beside it), so each one costs a KV cache of n_ctx tokens; the default is the most, up to
-    DEFAULT_PARALLEL, whose caches together stay within 1/8 of the RAM available now.
+    beside it), so each one costs a KV cache of n_ctx tokens. The default is the most, up to
+    DEFAULT_PARALLEL, whose caches together stay within 1/8 of the RAM available now and
+    within half the size of the weights: a small model's cache is large next to its weights,
+    and tripling the memory of a 0.3 GB model for requests that may never come in parallel is
+    a poor default (launch it with `parallel` for more).
     """
     from desktop.core.engine.textmodel import MAX_PARALLEL
 
@@ -374,15 +377,19 @@ def choose_parallel(
             n_ubatch=int(llama_kwargs.get("n_ubatch", 512)),
         )
         per_sequence = max(estimate.kv_cache, 1)
-        budget = psutil.virtual_memory().available // _PARALLEL_RAM_SHARE
+        budget = min(
+            psutil.virtual_memory().available // _PARALLEL_RAM_SHARE,
+            model_path.stat().st_size // 2,
+        )
     except (InvalidRequest, OSError, ValueError, KeyError) as exc:
         log.info("parallel for %s: no memory estimate (%s); one sequence", gguf.name, exc)
         return 1, "no memory estimate for this model"
     value = max(1, min(DEFAULT_PARALLEL, budget // per_sequence))
     mib = per_sequence / (1024 * 1024)
     return value, (
-        f"{value} sequences of {n_ctx} tokens ({mib:.0f} MiB of KV cache each, within 1/"
-        f"{_PARALLEL_RAM_SHARE} of the RAM available at launch)"
+        f"{value} sequences of {n_ctx} tokens ({mib:.0f} MiB of KV cache each; all of them "
+        f"within 1/{_PARALLEL_RAM_SHARE} of the RAM available at launch and half the weights' "
+        f"size, or one)"
     )
 
 
