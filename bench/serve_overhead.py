@@ -313,10 +313,11 @@ def bench_in_process(model: Path, args: argparse.Namespace) -> PathResult:
         llm.close()
 
 
-def bench_xindesk(model: Path, args: argparse.Namespace, work: Path) -> list[PathResult]:
-    home = work / "xindesk-home"
+def start_xindesk(work: Path, name: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`xindesk serve` from this checkout in its own home (auth off): process, URL, log."""
+    home = work / f"{name}-home"
     home.mkdir()
-    log = work / "xindesk.log"
+    log = work / f"{name}.log"
     port = free_port()
     env = {
         **os.environ,
@@ -325,8 +326,6 @@ def bench_xindesk(model: Path, args: argparse.Namespace, work: Path) -> list[Pat
         "PYTHONPATH": str(REPO),
     }
     env.pop("XINDESK_API_KEY", None)
-    completions = PathResult("XinDesk /v1/completions")
-    chat = PathResult("XinDesk /v1/chat/completions")
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "desktop", "serve", "--port", str(port)],
@@ -335,7 +334,28 @@ def bench_xindesk(model: Path, args: argparse.Namespace, work: Path) -> list[Pat
             env=env,
             cwd=str(REPO),
         )
-    url = f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}", log
+
+
+def gemma_launch(uid: str, model: Path, args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
+    """The `POST /v1/models` body for the benchmark's model, threads and context."""
+    return {
+        "model_uid": uid,
+        "model_name": "gemma-3-it",
+        "model_engine": "llama.cpp",
+        "model_format": "ggufv2",
+        "model_path": str(model),
+        "n_ctx": args.n_ctx,
+        "n_threads": args.threads,
+        "n_threads_batch": args.threads,
+        **extra,
+    }
+
+
+def bench_xindesk(model: Path, args: argparse.Namespace, work: Path) -> list[PathResult]:
+    completions = PathResult("XinDesk /v1/completions")
+    chat = PathResult("XinDesk /v1/chat/completions")
+    process, url, log = start_xindesk(work, "xindesk")
     try:
         started = time.perf_counter()
         wait_http(f"{url}/status", process, log, 60)
@@ -344,18 +364,8 @@ def bench_xindesk(model: Path, args: argparse.Namespace, work: Path) -> list[Pat
         idle = tree_rss_mib(process.pid)
         completions.note = f"server up in {up:.2f} s; idle server RSS {idle:.0f} MiB"
         with httpx.Client(base_url=url, timeout=httpx.Timeout(300)) as client:
-            launch = {
-                "model_uid": "bench",
-                "model_name": "gemma-3-it",
-                "model_engine": "llama.cpp",
-                "model_format": "ggufv2",
-                "model_path": str(model),
-                "n_ctx": args.n_ctx,
-                "n_threads": args.threads,
-                "n_threads_batch": args.threads,
-            }
             started = time.perf_counter()
-            response = client.post("/v1/models", json=launch)
+            response = client.post("/v1/models", json=gemma_launch("bench", model, args))
             launch_s = time.perf_counter() - started
             if response.status_code != 200:
                 raise RuntimeError(f"launch answered {response.status_code}: {response.text}")
@@ -620,41 +630,12 @@ def multi_turn(url: str, model: str, args: argparse.Namespace) -> list[float]:
 
 def batching_xindesk(model: Path, args: argparse.Namespace, work: Path) -> BatchResult:
     result = BatchResult("XinDesk")
-    home = work / "xindesk-batch-home"
-    home.mkdir()
-    log = work / "xindesk-batch.log"
-    port = free_port()
-    env = {
-        **os.environ,
-        "XINDESK_HOME": str(home),
-        "PYTHON_KEYRING_BACKEND": "tests.fixtures.memory_keyring.MemoryKeyring",
-        "PYTHONPATH": str(REPO),
-    }
-    env.pop("XINDESK_API_KEY", None)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "desktop", "serve", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=str(REPO),
-        )
-    url = f"http://127.0.0.1:{port}"
+    process, url, log = start_xindesk(work, "xindesk-batch")
     try:
         wait_http(f"{url}/status", process, log, 60)
         for streams in CONCURRENCY:
             uid = f"batch{streams}"
-            launch = {
-                "model_uid": uid,
-                "model_name": "gemma-3-it",
-                "model_engine": "llama.cpp",
-                "model_format": "ggufv2",
-                "model_path": str(model),
-                "n_ctx": args.n_ctx,
-                "n_threads": args.threads,
-                "n_threads_batch": args.threads,
-                "parallel": streams,
-            }
+            launch = gemma_launch(uid, model, args, parallel=streams)
             response = httpx.post(f"{url}/v1/models", json=launch, timeout=300)
             if response.status_code != 200:
                 raise RuntimeError(f"launch answered {response.status_code}: {response.text}")
