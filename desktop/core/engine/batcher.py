@@ -196,17 +196,22 @@ class Batcher:
     def _decode_step(self, events: list[RequestEvent]) -> None:
         batch = self._batch
         batch.clear()
+        # In sequence-id order: with one KV stream per sequence, llama.cpp splits a batch into
+        # micro-batches of consecutive sequence ids, so out-of-order ids cost one graph
+        # computation each (measured: a step of 4 tokens took 1.6x as long).
+        running = sorted(self._running.values(), key=lambda seq: seq.slot.seq_id)
+        generating = sum(seq.next_token is not None for seq in running)
+        room = batch.capacity - generating
+        if generating:
+            room = min(room, self.prompt_chunk)
         outputs: list[_Running] = []
-        for seq in self._running.values():
+        chunks: list[tuple[_Running, list[int]]] = []
+        for seq in running:
             if seq.next_token is not None:
                 batch.add_one(seq.next_token, len(seq.slot.tokens), seq.slot.seq_id)
                 outputs.append(seq)
-        room = batch.capacity - batch.n
-        if outputs:
-            room = min(room, self.prompt_chunk)
-        chunks: list[tuple[_Running, list[int]]] = []
-        for seq in self._running.values():
-            if seq.next_token is not None or room <= 0:
+                continue
+            if room <= 0:
                 continue
             todo = seq.job.tokens[seq.prompt_done :]
             chunk = todo[:room]
@@ -223,7 +228,7 @@ class Batcher:
         if code != 0:
             self._fail_batch(code, outputs, [seq for seq, _ in chunks], events)
             return
-        # What the cells now hold: generated tokens first, then the prompt chunks.
+        # What each sequence's cells now hold.
         for seq in outputs:
             if seq.next_token is not None:
                 seq.slot.tokens.append(seq.next_token)
