@@ -365,14 +365,14 @@ def choose_parallel(
     try:
         import psutil
 
-        from desktop.core.fit import estimate_memory
+        from desktop.core.fit import ENGINE_SWA_FULL, estimate_memory
         from desktop.core.gguf_info import read_gguf_metadata
 
         estimate = estimate_memory(
             read_gguf_metadata(model_path, tensors=False),
             file_size=model_path.stat().st_size,
             n_ctx=n_ctx,
-            swa_full=bool(llama_kwargs.get("swa_full", True)),
+            swa_full=bool(llama_kwargs.get("swa_full", ENGINE_SWA_FULL)),
             n_batch=int(llama_kwargs.get("n_batch", 512)),
             n_ubatch=int(llama_kwargs.get("n_ubatch", 512)),
         )

@@ -14,10 +14,24 @@ import logging
 import multiprocessing
 from typing import Any
 
+from desktop.core.fit import ENGINE_SWA_FULL
+
 log = logging.getLogger("xindesk.engine")
 
 # llama.cpp's own cap (LLAMA_MAX_SEQ); asking for more fails context creation.
 MAX_PARALLEL = 64
+
+
+def load_mode(lib: Any, *, use_mmap: bool, use_mlock: bool) -> int:
+    """llama.cpp's load mode for XinDesk's `use_mmap` and `use_mlock` launch options (this
+    llama.cpp has one enum where older ones had two flags)."""
+    if use_mmap and use_mlock:
+        return int(lib.LLAMA_LOAD_MODE_MMAP_MLOCK)
+    if use_mlock:
+        return int(lib.LLAMA_LOAD_MODE_MLOCK)
+    if use_mmap:
+        return int(lib.LLAMA_LOAD_MODE_MMAP)
+    return int(lib.LLAMA_LOAD_MODE_NONE)
 
 
 class TextModel:
@@ -35,8 +49,11 @@ class TextModel:
         mparams = llama_cpp.llama_model_default_params()
         mparams.n_gpu_layers = int(kwargs.get("n_gpu_layers", 0))
         mparams.main_gpu = int(kwargs.get("main_gpu", 0))
-        mparams.use_mmap = bool(kwargs.get("use_mmap", True))
-        mparams.use_mlock = bool(kwargs.get("use_mlock", False))
+        mparams.load_mode = load_mode(
+            lib=llama_cpp,
+            use_mmap=bool(kwargs.get("use_mmap", True)),
+            use_mlock=bool(kwargs.get("use_mlock", False)),
+        )
         self.model = _internals.LlamaModel(path_model=model_path, params=mparams, verbose=False)
         self.parallel = max(1, min(int(parallel), MAX_PARALLEL))
         n_ctx_train = self.model.n_ctx_train()
@@ -67,11 +84,10 @@ class TextModel:
             cparams.type_k = int(kwargs["type_k"])
         if kwargs.get("type_v") is not None:
             cparams.type_v = int(kwargs["type_v"])
-        # Full-size sliding-window caches, llama-cpp-python's default: with only the window's
-        # cells (llama-server's default) this llama.cpp decoded Gemma 3 several times slower
-        # once a sequence passed the window plus a batch (1,024 tokens), measured here.
-        # `engine.slots` checks that a reused prefix still has its window either way.
-        cparams.swa_full = bool(kwargs.get("swa_full", True))
+        # Sliding-window layers keep only the window's cells unless the launch asks for
+        # `swa_full` (see fit.ENGINE_SWA_FULL). `engine.slots` checks that a reused prefix
+        # still has its window.
+        cparams.swa_full = bool(kwargs.get("swa_full", ENGINE_SWA_FULL))
         ctx = llama_cpp.llama_init_from_model(self.model.model, cparams)
         if ctx is None:
             self.model.close()  # type: ignore[no-untyped-call]

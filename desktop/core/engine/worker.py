@@ -18,11 +18,15 @@ import queue
 import threading
 import time
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop.core.engine.batcher import Batcher, RequestEvent
 from desktop.core.engine.protocol import WorkerSpec
 from desktop.core.errors import ChatTemplateError, InvalidRequest, XinDeskError
+
+if TYPE_CHECKING:
+    # The server process imports this module for `main` only; the batcher (and numpy with
+    # it) is imported in the worker, where it runs.
+    from desktop.core.engine.batcher import RequestEvent
 
 log = logging.getLogger("xindesk.worker")
 
@@ -189,6 +193,8 @@ def _error(rid: str, exc: BaseException) -> list[RequestEvent]:
 
 def _serve_text(runtime: Any, inbox: queue.Queue[tuple[Any, ...]], outbox: Outbox) -> None:
     """The decode loop of a chat/completion model."""
+    from desktop.core.engine.batcher import Batcher
+
     batcher = Batcher(runtime.text, outbox.put)
     while True:
         messages: list[tuple[Any, ...]] = []

@@ -11,12 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import struct
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
@@ -298,7 +298,9 @@ async def embeddings(body: EmbeddingRequest, supervisor: SupervisorDep) -> dict[
         value: Any = vector
         if body.encoding_format == "base64":
             # The openai client asks for base64 by default: little-endian float32 bytes.
-            value = base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+            # struct rather than numpy: the server process does not load numpy at all.
+            packed = struct.pack(f"<{len(vector)}f", *vector)
+            value = base64.b64encode(packed).decode("ascii")
         data.append({"index": index, "object": "embedding", "embedding": value})
     tokens = int(result["prompt_tokens"])
     return {
