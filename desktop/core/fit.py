@@ -20,7 +20,8 @@ log by tests/unit/test_fit.py; the numbers below are the llama.cpp that llama-cp
   q8_0 and q4_0 are 34 and 18 bytes per 32 values). Layers without KV heads have none.
   Sliding-window layers (Gemma 2/3, Cohere 2, gpt-oss, ...) have their own cache of n_swa +
   n_ubatch cells (padded to 256) with `swa_full=False` (llama.cpp's default and XinDesk's chat
-  engine's), or n_ctx cells with `swa_full=True` (llama-cpp-python's `Llama` default). Encoders (BERT-style embedding and rerank models) have no KV cache.
+  engine's), or n_ctx cells with `swa_full=True` (llama-cpp-python's `Llama` default).
+  Encoders (BERT-style embedding and rerank models) have no KV cache.
 * Compute buffer: the largest of three moments of one n_ubatch-token batch: attention (the
   K*Q scores, n_head x n_kv x n_ubatch floats, unless flash attention is on, plus the masks
   and activations), the feed-forward block, and the output logits (llama.cpp reserves logits
