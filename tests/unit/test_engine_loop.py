@@ -174,6 +174,31 @@ def test_identical_requests_together_give_identical_answers(four: ModelRuntime) 
     assert all(answer == answers[0] for answer in answers)
 
 
+def test_a_step_is_built_in_sequence_id_order(four: ModelRuntime, solo: Any) -> None:
+    """llama.cpp splits a batch into micro-batches of consecutive sequence ids (one KV stream
+    per sequence), so a step that lists its sequences in another order costs one graph
+    computation per sequence. Here the first request holds slot 2 and the second slot 0 or 1."""
+    loop = Loop(four)
+    pool = loop.batcher.pool
+    pool.slots[0].busy = pool.slots[1].busy = True
+    greedy = {"max_tokens": 12, "temperature": 0}
+    loop.submit("late-slot", "complete", {"prompt": PROMPTS[2], **greedy})
+    loop.batcher.step()
+    pool.slots[0].busy = pool.slots[1].busy = False
+    loop.submit("early-slot", "complete", {"prompt": PROMPTS[3], **greedy})
+    loop.batcher.step()
+    batch = loop.batcher._batch
+    seq_ids = [int(s) for s in batch.seq[: batch.n]]
+    assert len(set(seq_ids)) == 2, seq_ids
+    assert seq_ids == sorted(seq_ids), seq_ids
+    loop.run()
+    # The logits rows still reach the right requests.
+    assert four.text is not None
+    for rid, prompt in (("late-slot", PROMPTS[2]), ("early-slot", PROMPTS[3])):
+        tokens = four.text.tokenize(prompt.encode(), add_bos=True, special=True)
+        assert_greedy_alone(solo, tokens, loop.done(rid)["token_ids"])
+
+
 def test_more_requests_than_slots_wait_and_all_finish(runtime: ModelRuntime) -> None:
     loop = Loop(runtime)
     for i in range(5):

@@ -476,8 +476,10 @@ def test_sliding_window_layers() -> None:
     shape = model_shape(gemma)
     # Every sixth layer is global: 5, 11, 17.
     assert [il for il, swa in enumerate(shape.swa_layers) if not swa] == [5, 11, 17]
-    full = estimate_memory(gemma, file_size=250 * MiB, n_ctx=8192)
+    full = estimate_memory(gemma, file_size=250 * MiB, n_ctx=8192, swa_full=True)
     small = estimate_memory(gemma, file_size=250 * MiB, n_ctx=8192, swa_full=False)
+    # The chat engine's default is the window-only cache.
+    assert estimate_memory(gemma, file_size=250 * MiB, n_ctx=8192).kv_cache == small.kv_cache
     row = 256 * 2 * 2
     assert full.kv_cache == 18 * 8192 * row
     assert small.kv_cache == 3 * 8192 * row + 15 * 1024 * row  # 512 + 512 cells, padded

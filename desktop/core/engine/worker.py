@@ -75,6 +75,11 @@ class Outbox:
             self._items.extend(events)
             self._cond.notify()
 
+    def forget(self, rid: str) -> None:
+        """A cancelled request ends without a last event; stop tracking it."""
+        with self._cond:
+            self._streaming.discard(rid)
+
     def _urgent(self) -> bool:
         return any(kind != "delta" or rid not in self._streaming for rid, kind, _ in self._items)
 
@@ -212,6 +217,7 @@ def _serve_text(runtime: Any, inbox: queue.Queue[tuple[Any, ...]], outbox: Outbo
                 return
             if tag == "cancel":
                 batcher.cancel(message[1])
+                outbox.forget(message[1])
                 continue
             _tag, rid, op, params = message
             try:
