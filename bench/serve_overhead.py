@@ -565,6 +565,30 @@ def llama_server_command(
     return command
 
 
+def start_llama_server(
+    binary: str, model: Path, args: argparse.Namespace, work: Path, streams: int, name: str
+) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """llama-server with `streams` slots on a free port: process, URL, log."""
+    port = free_port()
+    log = work / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            llama_server_command(binary, model, args, port, parallel=streams),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=str(REPO),
+        )
+    return process, f"http://127.0.0.1:{port}", log
+
+
+def launch_gemma(url: str, uid: str, model: Path, args: argparse.Namespace, **extra: Any) -> None:
+    """`POST /v1/models` on a XinDesk server; raises unless the model is ready."""
+    launch = gemma_launch(uid, model, args, **extra)
+    response = httpx.post(f"{url}/v1/models", json=launch, timeout=300)
+    if response.status_code != 200:
+        raise RuntimeError(f"launch answered {response.status_code}: {response.text}")
+
+
 def stream_whole(url: str, path: str, body: dict[str, Any]) -> tuple[int, bool, float]:
     """One streamed request: tokens received, whether it finished properly, TTFT."""
     timer = Timer()
@@ -589,29 +613,34 @@ def stream_whole(url: str, path: str, body: dict[str, Any]) -> tuple[int, bool, 
     return tokens, finished, ttft
 
 
-def concurrent_total(
-    url: str, model: str, streams: int, args: argparse.Namespace
-) -> tuple[float, int]:
-    """Total tok/s of `streams` completions started together, and how many were cut short."""
+def streams_together(
+    url: str, model: str, streams: int, run: int, args: argparse.Namespace
+) -> tuple[list[tuple[int, bool, float]], float]:
+    """`streams` completions started together: (tokens, finished, TTFT) of each, and the wall
+    time until the last one ended."""
 
-    def body(i: int, run: int) -> dict[str, Any]:
+    def body(i: int) -> dict[str, Any]:
         return {
             **completion_body(model, args.tokens, 1000 * run + i),
             "stream_options": {"include_usage": True},
         }
 
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=streams) as pool:
+        done = list(
+            pool.map(lambda i: stream_whole(url, "/v1/completions", body(i)), range(streams))
+        )
+    return done, time.perf_counter() - started
+
+
+def concurrent_total(
+    url: str, model: str, streams: int, args: argparse.Namespace
+) -> tuple[float, int]:
+    """Total tok/s of `streams` completions started together, and how many were cut short."""
     figures: list[float] = []
     cut = 0
     for run in range(args.conc_runs + 1):
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=streams) as pool:
-            done = list(
-                pool.map(
-                    lambda i, run=run: stream_whole(url, "/v1/completions", body(i, run)),
-                    range(streams),
-                )
-            )
-        wall = time.perf_counter() - started
+        done, wall = streams_together(url, model, streams, run, args)
         if run == 0:
             continue  # warm-up
         tokens = sum(t for t, _, _ in done)
@@ -662,10 +691,7 @@ def batching_xindesk(model: Path, args: argparse.Namespace, work: Path) -> Batch
         wait_http(f"{url}/status", process, log, 60)
         for streams in CONCURRENCY:
             uid = f"batch{streams}"
-            launch = gemma_launch(uid, model, args, parallel=streams)
-            response = httpx.post(f"{url}/v1/models", json=launch, timeout=300)
-            if response.status_code != 200:
-                raise RuntimeError(f"launch answered {response.status_code}: {response.text}")
+            launch_gemma(url, uid, model, args, parallel=streams)
             tps, cut = concurrent_total(url, uid, streams, args)
             result.total_tps[streams], result.cut[streams] = tps, cut
             if streams == CONCURRENCY[0]:
@@ -686,16 +712,9 @@ def batching_llama_server(model: Path, args: argparse.Namespace, work: Path) -> 
         result.note = "skipped: no llama-server"
         return result
     for streams in CONCURRENCY:
-        port = free_port()
-        log = work / f"llama_server_np{streams}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                llama_server_command(binary, model, args, port, parallel=streams),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=str(REPO),
-            )
-        url = f"http://127.0.0.1:{port}"
+        process, url, log = start_llama_server(
+            binary, model, args, work, streams, f"llama_server_np{streams}"
+        )
         try:
             wait_http(f"{url}/health", process, log, 120)
             tps, cut = concurrent_total(url, "bench", streams, args)
@@ -761,19 +780,8 @@ def one_round(url: str, model: str, streams: int, run: int, args: argparse.Names
             return stream_request(
                 client, "/v1/completions", completion_body(model, args.tokens, run)
             ).decode_tps
-
-    def body(i: int) -> dict[str, Any]:
-        return {
-            **completion_body(model, args.tokens, 1000 * run + i),
-            "stream_options": {"include_usage": True},
-        }
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=streams) as pool:
-        done = list(
-            pool.map(lambda i: stream_whole(url, "/v1/completions", body(i)), range(streams))
-        )
-    return sum(t for t, _, _ in done) / (time.perf_counter() - started)
+    done, wall = streams_together(url, model, streams, run, args)
+    return sum(t for t, _, _ in done) / wall
 
 
 def paired(model: Path, args: argparse.Namespace, work: Path, streams: int) -> PairedResult:
@@ -786,22 +794,12 @@ def paired(model: Path, args: argparse.Namespace, work: Path, streams: int) -> P
         result.note = "skipped: no llama-server"
         return result
     process, url, log = start_xindesk(work, f"xindesk-paired{streams}")
-    port = free_port()
-    server_log = work / f"llama_server_paired{streams}.log"
-    with server_log.open("wb") as out:
-        server = subprocess.Popen(
-            llama_server_command(binary, model, args, port, parallel=streams),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=str(REPO),
-        )
-    server_url = f"http://127.0.0.1:{port}"
+    server, server_url, server_log = start_llama_server(
+        binary, model, args, work, streams, f"llama_server_paired{streams}"
+    )
     try:
         wait_http(f"{url}/status", process, log, 60)
-        launch = gemma_launch("bench", model, args, parallel=streams)
-        response = httpx.post(f"{url}/v1/models", json=launch, timeout=300)
-        if response.status_code != 200:
-            raise RuntimeError(f"launch answered {response.status_code}: {response.text}")
+        launch_gemma(url, "bench", model, args, parallel=streams)
         wait_http(f"{server_url}/health", server, server_log, 120)
         sides = [(url, result.xindesk), (server_url, result.llama_server)]
         for side_url, _ in sides:
