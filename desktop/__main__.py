@@ -1,14 +1,24 @@
-"""`python -m desktop` is the same as the `xindesk` command; it is also the frozen app's entry."""
+"""`python -m desktop` is the same as the `xindesk` command; it is also the frozen app's entry.
 
-import multiprocessing
+The server starts each model's worker as this same program with `--model-worker FD`
+(`core.engine.worker_process`): that is answered first, before the command line and what it
+imports are loaded, so a worker carries only what a worker needs.
+"""
 
-from desktop.cli import main
+import sys
 
-# Guarded: model workers are started with multiprocessing's "spawn", which imports this module
-# again in the child; it must not run the command line there.
 if __name__ == "__main__":
-    # In the frozen app a model worker is this same executable started with multiprocessing's
-    # own arguments: freeze_support runs the worker and exits before the command line is read.
-    # Outside a frozen app it does nothing.
+    from desktop.core.engine.worker_process import run_if_worker
+
+    run_if_worker(sys.argv)
+
+    import multiprocessing
+
+    # On Windows a model worker is started with multiprocessing's "spawn", which in the frozen
+    # app runs this same executable with multiprocessing's own arguments: freeze_support runs
+    # the worker and exits before the command line is read. Elsewhere it does nothing.
     multiprocessing.freeze_support()
+
+    from desktop.cli import main
+
     raise SystemExit(main())

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    # Imported where a client is made or used instead: `xindesk serve` loads this module for
+    # its errors and never makes a client, and httpx also loads rich, click and pygments for
+    # its own command line when they are installed (8 MiB of the server's memory).
+    import httpx
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:9997"
 
@@ -38,6 +42,8 @@ class XinDeskClient:
         self, endpoint: str | None = None, api_key: str | None = None, timeout: float = 600
     ) -> None:
         self.endpoint = (endpoint or default_endpoint()).rstrip("/")
+        import httpx
+
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(base_url=self.endpoint, headers=headers, timeout=timeout)
 
@@ -67,6 +73,8 @@ class XinDeskClient:
         raise ClientError(response.status_code, detail)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.ConnectError as exc:
@@ -87,6 +95,7 @@ class XinDeskClient:
 
     def chat_stream(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """POST a streaming chat completion and yield each chunk as the server sends it."""
+        import httpx
         from httpx_sse import connect_sse
 
         try:

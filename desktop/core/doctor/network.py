@@ -8,12 +8,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
-
 from desktop.client import ClientError, XinDeskClient
 from desktop.core.doctor.redact import without_credentials
 from desktop.core.doctor.report import Section, Status
 from desktop.core.settings import DownloadSettings
+
+# httpx is imported by the checks that use it: the server imports this module for its doctor
+# route, and httpx with the rich/click/pygments it loads for its own command line (when they
+# are installed) is 8-16 MiB of an idle server's memory.
 
 log = logging.getLogger("xindesk.doctor")
 
@@ -43,6 +45,8 @@ def server_section(endpoint: str, api_key: str | None, *, required: bool) -> Sec
         required: The address was asked for explicitly, so not reaching it is a failure;
             otherwise no server running is normal (the window starts one) and only a warning.
     """
+    import httpx
+
     details: dict[str, Any] = {
         "endpoint": endpoint,
         "reachable": False,
@@ -115,6 +119,8 @@ def hub_endpoints(settings: DownloadSettings) -> dict[str, str]:
 
 def probe_hub(hub: str, endpoint: str, proxy: str | None, timeout: float) -> dict[str, Any]:
     """One GET of the hub's smallest API call; what came back, or why nothing did."""
+    import httpx
+
     url = endpoint.rstrip("/") + HUB_PROBES[hub]
     started = time.monotonic()
     result: dict[str, Any] = {
@@ -182,6 +188,8 @@ SERVER_LOG_LIMIT = 5000
 
 def fetch_server_log(endpoint: str, api_key: str | None) -> tuple[list[str] | None, str | None]:
     """The server's recent log lines (already redacted by the server), or None and why not."""
+    import httpx
+
     try:
         with XinDeskClient(endpoint, api_key, timeout=SERVER_TIMEOUT_S) as client:
             answer = client.logs(limit=SERVER_LOG_LIMIT)

@@ -9,15 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import threading
 import uuid
 from collections.abc import AsyncGenerator, Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from desktop.core.engine import worker
+from desktop.core.engine import worker_process
 from desktop.core.engine.protocol import WorkerSpec
+from desktop.core.engine.worker_process import WorkerProcess
 from desktop.core.errors import InvalidRequest, ModelLoadError, WorkerCrashed
 
 log = logging.getLogger("xindesk.engine")
@@ -35,7 +35,7 @@ class WorkerHandle:
         self._on_exit = on_exit
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: Connection | None = None
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: WorkerProcess | None = None
         self._pending: dict[str, asyncio.Queue[Event]] = {}
         self._ready: asyncio.Future[dict[str, Any]] | None = None
         self._stopping = False
@@ -48,23 +48,13 @@ class WorkerHandle:
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.is_alive() and self.exit_reason is None
+        return self._process is not None and self._process.alive() and self.exit_reason is None
 
     async def start(self) -> dict[str, Any]:
         """Start the process and wait until the model is loaded; returns the model's facts."""
         self._loop = asyncio.get_running_loop()
         self._ready = self._loop.create_future()
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe(duplex=True)
-        self._conn = parent
-        self._process = ctx.Process(
-            target=worker.main,
-            args=(child, self.spec),
-            name=f"xindesk-model-{self.spec.uid}",
-            daemon=True,
-        )
-        self._process.start()
-        child.close()
+        self._process, self._conn = worker_process.start(self.spec)
         threading.Thread(target=self._read, name=f"worker-{self.spec.uid}", daemon=True).start()
         self.info = await self._ready
         return self.info
@@ -104,8 +94,7 @@ class WorkerHandle:
         """The pipe closed: the worker exited, on purpose or not."""
         code = None
         if self._process is not None:
-            self._process.join(timeout=5)
-            code = self._process.exitcode
+            code = self._process.join(timeout=5)
         if self.exit_reason is None:
             self.exit_reason = (
                 "stopped"
@@ -169,12 +158,12 @@ class WorkerHandle:
         process = self._process
         if process is None:
             return
-        if process.is_alive() and self.exit_reason is None:
+        if process.alive() and self.exit_reason is None:
             with contextlib.suppress(WorkerCrashed):
                 self._send(("shutdown",))
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, process.join, grace)
-        if process.is_alive():
+        if process.alive():
             log.warning("worker of %s did not stop in %.0fs; killing it", self.spec.uid, grace)
             process.kill()
             await loop.run_in_executor(None, process.join, 5)
@@ -184,5 +173,5 @@ class WorkerHandle:
     def kill(self) -> None:
         """Stop at once (launch cancelled while loading)."""
         self._stopping = True
-        if self._process is not None and self._process.is_alive():
+        if self._process is not None:
             self._process.kill()

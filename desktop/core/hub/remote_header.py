@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from desktop.core.errors import HubError, HubUnreachable
+
+if TYPE_CHECKING:
+    # Imported where a header is read: the server imports this module at start, and httpx
+    # with what it loads for its own command line is 8-16 MiB of an idle server's memory.
+    import httpx
 
 log = logging.getLogger("xindesk.hub")
 
@@ -52,6 +55,8 @@ class RangeFile(io.RawIOBase):
         return self._pos
 
     def readinto(self, buffer: Any) -> int:
+        import httpx
+
         view = memoryview(buffer).cast("B")
         if not len(view):
             return 0
@@ -90,6 +95,8 @@ def read_remote_metadata(
     url: str, headers: dict[str, str] | None = None, *, timeout: float = 20.0
 ) -> dict[str, Any]:
     """The GGUF key/value metadata of a remote file (arrays such as the vocabulary skipped)."""
+    import httpx
+
     from desktop.core.gguf_info import read_gguf_metadata_from
 
     with httpx.Client(follow_redirects=True, timeout=timeout, trust_env=True) as client:

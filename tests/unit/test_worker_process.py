@@ -1,0 +1,109 @@
+"""How a model's worker process is started (`engine.worker_process`): a plain child process
+running `python -m desktop --model-worker FD`, talking over a socket pair."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from desktop.core.engine import worker_process
+from desktop.core.engine.protocol import WorkerSpec
+from desktop.core.engine.worker_process import WORKER_ARG, WorkerProcess
+
+WAIT_S = 120.0
+
+
+def _embedding_spec(path: Path) -> WorkerSpec:
+    return WorkerSpec(
+        uid="tiny-embed",
+        model_type="embedding",
+        model_path=str(path),
+        llama_kwargs={"n_ctx": 256, "n_threads": 1},
+    )
+
+
+def _answer(conn: Connection) -> tuple[Any, ...]:
+    assert conn.poll(WAIT_S), "the worker said nothing"
+    message: tuple[Any, ...] = conn.recv()
+    return message
+
+
+@pytest.fixture
+def started(tiny_models: dict[str, Path]) -> Iterator[tuple[WorkerProcess, Connection]]:
+    process, conn = worker_process.start(_embedding_spec(tiny_models["embedding"]))
+    yield process, conn
+    process.kill()
+    process.join(10)
+    conn.close()
+
+
+def test_a_worker_is_a_plain_child_that_serves_its_model(
+    started: tuple[WorkerProcess, Connection],
+) -> None:
+    process, conn = started
+    tag, info = _answer(conn)
+    assert tag == "loaded", info
+    assert info["n_ctx"] == 256
+    child = psutil.Process(process.pid)
+    assert child.ppid() == psutil.Process().pid
+    command = child.cmdline()
+    assert command[-2] == WORKER_ARG
+    assert command[-1].isdigit()
+    # Not multiprocessing's spawn: no spawn_main bootstrap on the command line.
+    assert not any("multiprocessing" in part for part in command)
+
+    conn.send(("request", "r1", "embed", {"input": ["hello", "world"]}))
+    answer = _answer(conn)
+    events = answer[1] if answer[0] == "events" else [answer[1:]]
+    rid, kind, payload = events[0]
+    assert (rid, kind) == ("r1", "result"), payload
+    assert len(payload["embeddings"]) == 2
+
+    conn.send(("shutdown",))
+    assert process.join(WAIT_S) == 0
+    assert not process.alive()
+
+
+def test_a_worker_exits_when_the_server_end_of_its_pipe_closes(
+    started: tuple[WorkerProcess, Connection],
+) -> None:
+    # The server crashed or was killed: its worker must not live on, holding the model's memory.
+    process, conn = started
+    assert _answer(conn)[0] == "loaded"
+    conn.close()
+    assert process.join(WAIT_S) == 0
+
+
+def test_a_model_that_cannot_load_is_reported_on_the_pipe(tiny_models: dict[str, Path]) -> None:
+    process, conn = worker_process.start(_embedding_spec(tiny_models["not_gguf"]))
+    try:
+        tag, message = _answer(conn)
+        assert tag == "load_failed"
+        assert str(tiny_models["not_gguf"]) in message
+        assert process.join(WAIT_S) is not None
+    finally:
+        process.kill()
+        conn.close()
+
+
+def test_a_worker_whose_server_is_gone_before_it_names_the_model_exits() -> None:
+    ours, theirs = socket.socketpair()
+    ours.close()
+    with theirs:
+        fd = theirs.fileno()
+        done = subprocess.run(
+            worker_process.worker_command(fd), pass_fds=(fd,), capture_output=True, timeout=WAIT_S
+        )
+    assert done.returncode == 1
+
+
+def test_other_command_lines_are_left_to_the_cli() -> None:
+    for argv in (["xindesk"], ["xindesk", "serve"], ["xindesk", WORKER_ARG], ["x", "serve", "3"]):
+        assert worker_process.run_if_worker(argv) is None
