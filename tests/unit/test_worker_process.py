@@ -3,6 +3,8 @@ running `python -m desktop --model-worker FD`, talking over a socket pair."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -69,6 +71,23 @@ def test_a_worker_is_a_plain_child_that_serves_its_model(
     conn.send(("shutdown",))
     assert process.join(WAIT_S) == 0
     assert not process.alive()
+
+
+def test_ctrl_c_is_the_servers_to_answer_not_the_workers(
+    started: tuple[WorkerProcess, Connection],
+) -> None:
+    # Ctrl+C in a terminal signals the server and its workers together; the server then stops
+    # its workers itself. A worker that died of the signal would be reported as crashed.
+    process, conn = started
+    assert _answer(conn)[0] == "loaded"
+    assert process.pid is not None
+    os.kill(process.pid, signal.SIGINT)
+    conn.send(("request", "r1", "embed", {"input": ["still here"]}))
+    answer = _answer(conn)
+    events = answer[1] if answer[0] == "events" else [answer[1:]]
+    assert events[0][:2] == ("r1", "result")
+    conn.send(("shutdown",))
+    assert process.join(WAIT_S) == 0
 
 
 def test_a_worker_exits_when_the_server_end_of_its_pipe_closes(

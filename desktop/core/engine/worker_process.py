@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -149,6 +150,10 @@ def run_if_worker(argv: list[str]) -> None:
     """Serve as a model worker and exit when `argv` says this process is one; else return."""
     if len(argv) != 3 or argv[1] != WORKER_ARG:
         return
+    # Ctrl+C in a terminal reaches the whole process group. The server decides when its
+    # workers stop (it asks them on its way out, and a worker whose pipe closes exits), so a
+    # worker killed by the same keypress would only show a traceback and a "crashed" model.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(int(argv[2]))
     try:
         spec = conn.recv()
