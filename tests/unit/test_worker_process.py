@@ -16,8 +16,10 @@ import psutil
 import pytest
 
 from desktop.core.engine import worker_process
+from desktop.core.engine.handle import WorkerHandle
 from desktop.core.engine.protocol import WorkerSpec
 from desktop.core.engine.worker_process import WORKER_ARG, WorkerProcess
+from desktop.core.errors import ModelLoadError
 
 WAIT_S = 120.0
 
@@ -126,3 +128,18 @@ def test_a_worker_whose_server_is_gone_before_it_names_the_model_exits() -> None
 def test_other_command_lines_are_left_to_the_cli() -> None:
     for argv in (["xindesk"], ["xindesk", "serve"], ["xindesk", WORKER_ARG], ["x", "serve", "3"]):
         assert worker_process.run_if_worker(argv) is None
+
+
+@pytest.mark.asyncio
+async def test_a_worker_that_cannot_start_fails_the_launch_with_why(
+    tiny_models: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # E.g. the app was moved or updated while it runs: its executable is no longer there.
+    missing = tmp_path / "moved-away" / "xindesk"
+    monkeypatch.setattr(worker_process, "worker_command", lambda fd: [str(missing), str(fd)])
+    handle = WorkerHandle(_embedding_spec(tiny_models["embedding"]))
+    with pytest.raises(ModelLoadError, match="Could not start the model's worker process"):
+        await handle.start()
+    assert not handle.alive
+    assert handle.pid is None
+    await handle.stop()

@@ -54,7 +54,13 @@ class WorkerHandle:
         """Start the process and wait until the model is loaded; returns the model's facts."""
         self._loop = asyncio.get_running_loop()
         self._ready = self._loop.create_future()
-        self._process, self._conn = worker_process.start(self.spec)
+        try:
+            self._process, self._conn = worker_process.start(self.spec)
+        except OSError as exc:
+            # Out of processes or file handles, or the program itself is gone (an app
+            # updated or moved while it runs).
+            self.exit_reason = f"Could not start the model's worker process: {exc}"
+            raise ModelLoadError(self.exit_reason) from exc
         threading.Thread(target=self._read, name=f"worker-{self.spec.uid}", daemon=True).start()
         self.info = await self._ready
         return self.info

@@ -114,7 +114,11 @@ def _child_environment() -> dict[str, str]:
 def start(spec: WorkerSpec) -> tuple[WorkerProcess, Connection]:
     """Start a worker for `spec`; returns the process and the server's end of its pipe.
 
-    The worker loads the model and then says "loaded" or "load_failed" on the pipe."""
+    The worker loads the model and then says "loaded" or "load_failed" on the pipe.
+
+    Raises:
+        OSError: If the process could not be started.
+    """
     if os.name == "nt":
         return _spawn(spec)
     ours, theirs = socket.socketpair()
@@ -126,6 +130,9 @@ def start(spec: WorkerSpec) -> tuple[WorkerProcess, Connection]:
             stdin=subprocess.DEVNULL,
             env=_child_environment(),
         )
+    except OSError:
+        ours.close()
+        raise
     finally:
         theirs.close()
     conn = Connection(ours.detach())
