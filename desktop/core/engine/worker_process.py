@@ -2,10 +2,9 @@
 
 On macOS and Linux the worker is this same program started again with one end of a socket
 pair: `python -m desktop --model-worker FD`, or the frozen app's executable with those
-arguments. multiprocessing's "spawn" did this job before, at a cost of 20 MiB for nothing we
-use: its child re-imports the server's main module (the command line, the HTTP client) before
-it starts, and on these systems it runs one more Python process, the resource tracker, for
-shared-memory objects the worker never makes.
+arguments. multiprocessing's "spawn" did this job before, and on these systems it also runs
+one more Python process, the resource tracker (13 MiB), for shared-memory objects the worker
+never makes.
 
 Windows cannot hand a socket to a child as a plain file descriptor, so there the worker is
 still started with "spawn" (which has no resource tracker on Windows).
