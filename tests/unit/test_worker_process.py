@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -143,3 +144,18 @@ async def test_a_worker_that_cannot_start_fails_the_launch_with_why(
     assert not handle.alive
     assert handle.pid is None
     await handle.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_worker_that_exits_at_once_fails_the_launch_and_is_reaped(
+    tiny_models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A program that starts but is no model worker (a broken install): it exits at once,
+    # before or after the spec reached it.
+    monkeypatch.setattr(worker_process, "worker_command", lambda fd: [sys.executable, "-c", "pass"])
+    handle = WorkerHandle(_embedding_spec(tiny_models["embedding"]))
+    with pytest.raises(ModelLoadError, match="worker process"):
+        await handle.start()
+    assert not handle.alive
+    await handle.stop()
+    assert handle.pid is None or not psutil.pid_exists(handle.pid)

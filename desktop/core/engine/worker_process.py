@@ -135,10 +135,17 @@ def start(spec: WorkerSpec) -> tuple[WorkerProcess, Connection]:
     finally:
         theirs.close()
     conn = Connection(ours.detach())
-    # The spec goes over the pipe, not the command line: it can name private paths, and
-    # `ps` shows every user the command line.
-    conn.send(spec)
-    return _Child(popen), conn
+    child = _Child(popen)
+    try:
+        # The spec goes over the pipe, not the command line: it can name private paths, and
+        # `ps` shows every user the command line.
+        conn.send(spec)
+    except OSError:
+        child.kill()
+        child.join(5)
+        conn.close()
+        raise
+    return child, conn
 
 
 def _spawn(spec: WorkerSpec) -> tuple[WorkerProcess, Connection]:
