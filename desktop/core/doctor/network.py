@@ -15,7 +15,7 @@ from desktop.core.settings import DownloadSettings
 
 # httpx is imported by the checks that use it: the server imports this module for its doctor
 # route, and httpx with the rich/click/pygments it loads for its own command line (when they
-# are installed) is 8-16 MiB of an idle server's memory.
+# are installed) is 5 MiB of an idle server's memory.
 
 log = logging.getLogger("xindesk.doctor")
 
