@@ -12,12 +12,11 @@ import logging
 import threading
 import uuid
 from collections.abc import AsyncGenerator, Callable
-from multiprocessing.connection import Connection
 from typing import Any
 
 from desktop.core.engine import worker_process
 from desktop.core.engine.protocol import WorkerSpec
-from desktop.core.engine.worker_process import WorkerProcess
+from desktop.core.engine.worker_process import WorkerConnection, WorkerProcess
 from desktop.core.errors import InvalidRequest, ModelLoadError, WorkerCrashed
 
 log = logging.getLogger("xindesk.engine")
@@ -34,7 +33,7 @@ class WorkerHandle:
         self.spec = spec
         self._on_exit = on_exit
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._conn: Connection | None = None
+        self._conn: WorkerConnection | None = None
         self._process: WorkerProcess | None = None
         self._pending: dict[str, asyncio.Queue[Event]] = {}
         self._ready: asyncio.Future[dict[str, Any]] | None = None

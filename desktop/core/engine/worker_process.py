@@ -21,10 +21,18 @@ import subprocess
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from desktop.core.engine import worker
 from desktop.core.engine.protocol import WorkerSpec
+
+if sys.platform == "win32":
+    from multiprocessing.connection import PipeConnection
+
+    # multiprocessing's pipe on Windows: the same methods as a socket's Connection.
+    WorkerConnection: TypeAlias = Connection | PipeConnection
+else:
+    WorkerConnection: TypeAlias = Connection
 
 log = logging.getLogger("xindesk.engine")
 
@@ -110,7 +118,7 @@ def _child_environment() -> dict[str, str]:
     return environ
 
 
-def start(spec: WorkerSpec) -> tuple[WorkerProcess, Connection]:
+def start(spec: WorkerSpec) -> tuple[WorkerProcess, WorkerConnection]:
     """Start a worker for `spec`; returns the process and the server's end of its pipe.
 
     The worker loads the model and then says "loaded" or "load_failed" on the pipe.
@@ -148,7 +156,7 @@ def start(spec: WorkerSpec) -> tuple[WorkerProcess, Connection]:
     return child, conn
 
 
-def _spawn(spec: WorkerSpec) -> tuple[WorkerProcess, Connection]:
+def _spawn(spec: WorkerSpec) -> tuple[WorkerProcess, WorkerConnection]:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=True)
     process = ctx.Process(
