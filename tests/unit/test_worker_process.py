@@ -40,6 +40,14 @@ def _answer(conn: Connection) -> tuple[Any, ...]:
     return message
 
 
+def _first_event(conn: Connection) -> tuple[str, str, dict[str, Any]]:
+    """The first request event of the worker's next message ("event" or "events")."""
+    answer = _answer(conn)
+    events = answer[1] if answer[0] == "events" else [answer[1:]]
+    rid, kind, payload = events[0]
+    return rid, kind, payload
+
+
 @pytest.fixture
 def started(tiny_models: dict[str, Path]) -> Iterator[tuple[WorkerProcess, Connection]]:
     process, conn = worker_process.start(_embedding_spec(tiny_models["embedding"]))
@@ -65,9 +73,7 @@ def test_a_worker_is_a_plain_child_that_serves_its_model(
     assert not any("multiprocessing" in part for part in command)
 
     conn.send(("request", "r1", "embed", {"input": ["hello", "world"]}))
-    answer = _answer(conn)
-    events = answer[1] if answer[0] == "events" else [answer[1:]]
-    rid, kind, payload = events[0]
+    rid, kind, payload = _first_event(conn)
     assert (rid, kind) == ("r1", "result"), payload
     assert len(payload["embeddings"]) == 2
 
@@ -86,9 +92,7 @@ def test_ctrl_c_is_the_servers_to_answer_not_the_workers(
     assert process.pid is not None
     os.kill(process.pid, signal.SIGINT)
     conn.send(("request", "r1", "embed", {"input": ["still here"]}))
-    answer = _answer(conn)
-    events = answer[1] if answer[0] == "events" else [answer[1:]]
-    assert events[0][:2] == ("r1", "result")
+    assert _first_event(conn)[:2] == ("r1", "result")
     conn.send(("shutdown",))
     assert process.join(WAIT_S) == 0
 
