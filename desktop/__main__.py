@@ -1,14 +1,14 @@
 """`python -m desktop` is the same as the `xindesk` command; it is also the frozen app's entry.
 
 The server starts each model's worker as this same program with `--model-worker FD`
-(`core.engine.worker_process`): that is answered first, before the command line and what it
+(`core.engine.spawn`): that is answered first, before the command line and what it
 imports are loaded, so a worker carries only what a worker needs.
 """
 
 import sys
 
 if __name__ == "__main__":
-    from desktop.core.engine.worker_process import run_if_worker
+    from desktop.core.engine.spawn import run_if_worker
 
     run_if_worker(sys.argv)
 

@@ -41,9 +41,9 @@ def _resolve_api_key(args: argparse.Namespace) -> str | None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from desktop.core.demo import demo_launch_request, demo_model_path
     from desktop.core.errors import ConfigError
     from desktop.core.paths import AppPaths
+    from desktop.core.running.demo import demo_launch_request, demo_model_path
     from desktop.core.settings import Settings
     from desktop.server.app import create_app
 
@@ -359,7 +359,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _check_fastgpt(args: argparse.Namespace) -> int:
     from desktop.core.export import select_models
-    from desktop.core.fastgpt_check import CheckModels, CheckResult, run_fastgpt_check
+    from desktop.core.export.check import CheckModels, CheckResult, run_fastgpt_check
 
     with _client(args) as client:
         models = CheckModels.from_selection(select_models(client.list_models()))

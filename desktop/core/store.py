@@ -43,8 +43,8 @@ from desktop.core.errors import (
     NotEnoughDiskSpace,
     XinDeskError,
 )
-from desktop.core.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
-from desktop.core.quant import quant_from_file_type, quant_from_filename
+from desktop.core.memory.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
+from desktop.core.memory.quant import quant_from_file_type, quant_from_filename
 
 __all__ = [
     "IMPORTS_FILE",

@@ -22,14 +22,14 @@ from desktop.core.hub.wiring import (
     apply_proxy,
     build_download_manager,
 )
-from desktop.core.logbuffer import LogBuffer
 from desktop.core.paths import AppPaths, resources_dir
+from desktop.core.running.supervisor import Supervisor
 from desktop.core.secrets import SecretStore
 from desktop.core.settings import Settings
 from desktop.core.store import ModelStore
-from desktop.core.supervisor import Supervisor
 from desktop.server.deps import ServerState
 from desktop.server.errors import install_error_handlers
+from desktop.server.logbuffer import LogBuffer
 from desktop.server.routers import admin, library, openai, xindesk, xinference
 from desktop.server.routers import downloads as downloads_routes
 from desktop.server.routers import export as export_routes

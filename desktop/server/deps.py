@@ -12,13 +12,13 @@ from fastapi import Depends, HTTPException, Request
 from desktop.core.catalog import Catalog
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.hub.wiring import HubTokens
-from desktop.core.logbuffer import LogBuffer
 from desktop.core.netaddr import is_loopback
 from desktop.core.paths import AppPaths
+from desktop.core.running.supervisor import Supervisor
 from desktop.core.secrets import SecretStore
 from desktop.core.settings import Settings
 from desktop.core.store import ModelStore
-from desktop.core.supervisor import Supervisor
+from desktop.server.logbuffer import LogBuffer
 
 
 @dataclass

@@ -21,7 +21,7 @@ import pytest
 
 from desktop.client import XinDeskClient
 from desktop.core.export import select_models
-from desktop.core.fastgpt_check import CheckModels, CheckResult, check_names, run_fastgpt_check
+from desktop.core.export.check import CheckModels, CheckResult, check_names, run_fastgpt_check
 from tests.fixtures.server import REPO, ServerProcess, run_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]

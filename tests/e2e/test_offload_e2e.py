@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from desktop.core.gguf_info import read_gguf_info
+from desktop.core.memory.gguf_info import read_gguf_info
 from tests.fixtures.server import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from desktop.core.engine.worker_process import WORKER_ARG
+from desktop.core.engine.spawn import WORKER_ARG
 from tests.fixtures.server import ServerProcess
 
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.client import XinDeskClient
-from desktop.core.fastgpt_check import check_names
+from desktop.core.export.check import check_names
 from desktop.gui.app import DesktopApp
 from desktop.gui.pages.connect import ConnectPage
 from desktop.gui.widgets.export_panel import ExportPanel

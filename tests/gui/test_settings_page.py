@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from desktop.client import XinDeskClient
-from desktop.core import autostart
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import REMOTE_API_KEY, SecretStore
 from desktop.core.settings import Settings
+from desktop.gui import autostart
 from desktop.gui.app import DesktopApp
 from desktop.gui.i18n import translations_dir
 from desktop.gui.pages.connect import ConnectPage

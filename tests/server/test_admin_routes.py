@@ -20,12 +20,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from keyring.backends import fail
 
-from desktop.core.logbuffer import LogBuffer
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import API_KEY, SecretStore
 from desktop.core.settings import Settings
 from desktop.server.app import create_app
 from desktop.server.deps import ServerState
+from desktop.server.logbuffer import LogBuffer
 from tests.fixtures.hub_server import TestHub
 from tests.fixtures.memory_keyring import MemoryKeyring
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from desktop.core.hardware import GPU, Hardware
+from desktop.core.memory.hardware import GPU, Hardware
 from desktop.core.paths import AppPaths
 from desktop.core.settings import Settings
 from desktop.server.app import create_app

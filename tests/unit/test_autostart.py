@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.autostart import (
+from desktop.gui.autostart import (
     LAUNCH_AGENT_LABEL,
     RUN_VALUE,
     LaunchAgent,

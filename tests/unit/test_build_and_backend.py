@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.build_info import BuildInfo, read_build_info
+from desktop.core.backend.build import BuildInfo, read_build_info
+from desktop.core.backend.libraries import explain_load_failure
 from desktop.core.doctor.local import backend_section
-from desktop.core.hardware import GPU, DeviceInfo, LlamaBuild
-from desktop.core.native_libs import explain_load_failure
+from desktop.core.memory.hardware import GPU, DeviceInfo, LlamaBuild
 
 # -- build record -----------------------------------------------------------------------------
 

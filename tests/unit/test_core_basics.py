@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core import errors
-from desktop.core.gguf_info import check_gguf_file, read_gguf_info
+from desktop.core.memory.gguf_info import check_gguf_file, read_gguf_info
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import API_KEY, SecretStore, SecretStoreUnavailable, generate_api_key
 from desktop.core.settings import Settings

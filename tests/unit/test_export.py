@@ -33,8 +33,8 @@ from desktop.core.export import (
     resolve_host,
     select_models,
 )
+from desktop.core.export.check import CheckModels, CheckResult, check_names, run_fastgpt_check
 from desktop.core.export.gateways import ai_proxy_channel, one_api_channel
-from desktop.core.fastgpt_check import CheckModels, CheckResult, check_names, run_fastgpt_check
 from desktop.core.netaddr import lan_ipv4_addresses
 from desktop.core.paths import AppPaths
 from desktop.core.settings import Settings

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from desktop.core.errors import GGUFHeaderIncomplete, InvalidRequest, NotAGGUF
-from desktop.core.fit import (
+from desktop.core.memory.fit import (
     QuantOption,
     Verdict,
     check_fit,
@@ -37,7 +37,7 @@ from desktop.core.fit import (
     model_shape,
     recommend,
 )
-from desktop.core.gguf_info import (
+from desktop.core.memory.gguf_info import (
     ARRAY_LENGTHS_KEY,
     DATA_OFFSET_KEY,
     TENSORS_KEY,
@@ -45,7 +45,7 @@ from desktop.core.gguf_info import (
     read_gguf_metadata,
     read_gguf_metadata_from,
 )
-from desktop.core.hardware import GPU, Hardware
+from desktop.core.memory.hardware import GPU, Hardware
 
 MiB = 1024**2
 GiB = 1024**3

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from desktop.core.hardware import (
+from desktop.core.memory.hardware import (
     GPU,
     DeviceInfo,
     LlamaBuild,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.core.catalog import Catalog
-from desktop.core.launch import plan_launch
 from desktop.core.paths import resources_dir
+from desktop.core.running.launch import plan_launch
 from desktop.core.settings import Settings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core.quant import (
+from desktop.core.memory.quant import (
     DEFAULT_QUANT,
     QUANT_LEVELS,
     quant_from_file_type,

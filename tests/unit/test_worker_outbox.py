@@ -1,4 +1,4 @@
-"""The worker's event writer (`engine.worker.Outbox`) over a real pipe, and what the server
+"""The worker's event writer (`engine.worker_side.Outbox`) over a real pipe, and what the server
 process imports (numpy is the model worker's alone)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from desktop.core.engine.worker import Outbox, merge_deltas
+from desktop.core.engine.worker_side import Outbox, merge_deltas
 
 # Long enough that no test here ever reaches it: what goes out early must be sent because it
 # is urgent, not because the interval passed.
@@ -105,7 +105,7 @@ def test_the_server_process_does_not_import_numpy_or_httpx() -> None:
     # the rich/click/pygments it loads when installed) was 5 MiB of the idle server, which
     # needs it only to download or to check the hubs.
     code = (
-        "import sys, desktop.cli, desktop.server.app, desktop.core.supervisor; "
+        "import sys, desktop.cli, desktop.server.app, desktop.core.running.supervisor; "
         "print('numpy' in sys.modules, 'llama_cpp' in sys.modules, 'httpx' in sys.modules)"
     )
     done = subprocess.run(

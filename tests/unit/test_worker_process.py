@@ -1,4 +1,4 @@
-"""How a model's worker process is started (`engine.worker_process`): a plain child process
+"""How a model's worker process is started (`engine.spawn`): a plain child process
 running `python -m desktop --model-worker FD`, talking over a socket pair."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 import psutil
 import pytest
 
-from desktop.core.engine import worker_process
-from desktop.core.engine.handle import WorkerHandle
+from desktop.core.engine import spawn
 from desktop.core.engine.protocol import WorkerSpec
-from desktop.core.engine.worker_process import WORKER_ARG, WorkerProcess
+from desktop.core.engine.server_side import WorkerHandle
+from desktop.core.engine.spawn import WORKER_ARG, WorkerProcess
 from desktop.core.errors import ModelLoadError
 
 WAIT_S = 120.0
@@ -50,7 +50,7 @@ def _first_event(conn: Connection) -> tuple[str, str, dict[str, Any]]:
 
 @pytest.fixture
 def started(tiny_models: dict[str, Path]) -> Iterator[tuple[WorkerProcess, Connection]]:
-    process, conn = worker_process.start(_embedding_spec(tiny_models["embedding"]))
+    process, conn = spawn.start(_embedding_spec(tiny_models["embedding"]))
     yield process, conn
     process.kill()
     process.join(10)
@@ -108,7 +108,7 @@ def test_a_worker_exits_when_the_server_end_of_its_pipe_closes(
 
 
 def test_a_model_that_cannot_load_is_reported_on_the_pipe(tiny_models: dict[str, Path]) -> None:
-    process, conn = worker_process.start(_embedding_spec(tiny_models["not_gguf"]))
+    process, conn = spawn.start(_embedding_spec(tiny_models["not_gguf"]))
     try:
         tag, message = _answer(conn)
         assert tag == "load_failed"
@@ -125,14 +125,14 @@ def test_a_worker_whose_server_is_gone_before_it_names_the_model_exits() -> None
     with theirs:
         fd = theirs.fileno()
         done = subprocess.run(
-            worker_process.worker_command(fd), pass_fds=(fd,), capture_output=True, timeout=WAIT_S
+            spawn.worker_command(fd), pass_fds=(fd,), capture_output=True, timeout=WAIT_S
         )
     assert done.returncode == 1
 
 
 def test_other_command_lines_are_left_to_the_cli() -> None:
     for argv in (["xindesk"], ["xindesk", "serve"], ["xindesk", WORKER_ARG], ["x", "serve", "3"]):
-        assert worker_process.run_if_worker(argv) is None
+        assert spawn.run_if_worker(argv) is None
 
 
 @pytest.mark.asyncio
@@ -141,7 +141,7 @@ async def test_a_worker_that_cannot_start_fails_the_launch_with_why(
 ) -> None:
     # E.g. the app was moved or updated while it runs: its executable is no longer there.
     missing = tmp_path / "moved-away" / "xindesk"
-    monkeypatch.setattr(worker_process, "worker_command", lambda fd: [str(missing), str(fd)])
+    monkeypatch.setattr(spawn, "worker_command", lambda fd: [str(missing), str(fd)])
     handle = WorkerHandle(_embedding_spec(tiny_models["embedding"]))
     with pytest.raises(ModelLoadError, match="Could not start the model's worker process"):
         await handle.start()
@@ -156,7 +156,7 @@ async def test_a_worker_that_exits_at_once_fails_the_launch_and_is_reaped(
 ) -> None:
     # A program that starts but is no model worker (a broken install): it exits at once,
     # before or after the spec reached it.
-    monkeypatch.setattr(worker_process, "worker_command", lambda fd: [sys.executable, "-c", "pass"])
+    monkeypatch.setattr(spawn, "worker_command", lambda fd: [sys.executable, "-c", "pass"])
     handle = WorkerHandle(_embedding_spec(tiny_models["embedding"]))
     with pytest.raises(ModelLoadError, match="worker process"):
         await handle.start()

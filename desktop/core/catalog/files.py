@@ -4,7 +4,7 @@ A repository lists files; a person picks "Q4_K_M". Between the two: split files
 (`…-00001-of-00003.gguf`, which only work with every part), files in folders (big quantizations
 often sit in `Q8_0/`), vision projectors (`mmproj-*.gguf`, which go with a model and are never a
 model of their own), two files of one level (Unsloth's `Q4_K_M` beside `UD-Q4_K_M`), and files
-whose level cannot be told. The level names come from `desktop.core.quant`.
+whose level cannot be told. The level names come from `desktop.core.memory.quant`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from desktop.core.hub.remote import RemoteFile
-from desktop.core.quant import quant_from_filename, sort_key
+from desktop.core.memory.quant import quant_from_filename, sort_key
 
 __all__ = ["QuantChoice", "RepoGGUFs", "group_gguf_files", "is_projector", "split_part"]
 
@@ -26,7 +26,7 @@ class QuantChoice:
     """One downloadable model file (or set of split parts) at one quantization level.
 
     Attributes:
-        quant: Canonical level name ("Q4_K_M"), from `desktop.core.quant`.
+        quant: Canonical level name ("Q4_K_M"), from `desktop.core.memory.quant`.
         files: The file, or the parts of a split file in order 1..N (only those listed).
         size: Bytes of all listed files together.
         complete: True when every part of a split file is listed (always for a single file).

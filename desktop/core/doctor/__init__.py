@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from desktop.core.build_info import read_build_info
+from desktop.core.backend.build import read_build_info
 from desktop.core.doctor.local import (
     backend_section,
     build_section,
@@ -68,7 +68,7 @@ def load_settings(paths: AppPaths) -> tuple[Settings | None, str | None]:
 def build_sections() -> list[Section]:
     """This build, its backend and the devices it sees: the part the GUI's "This build"
     shows (no keychain, no disk, no network)."""
-    from desktop.core.hardware import probe_hardware, probe_llama_build, vendor_gpus
+    from desktop.core.memory.hardware import probe_hardware, probe_llama_build, vendor_gpus
 
     info = read_build_info()
     build = probe_llama_build()

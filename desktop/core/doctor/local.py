@@ -1,5 +1,5 @@
 """The doctor's checks of this computer: the build, its backend, devices, memory, keychain and
-the models folder. No network; the hardware facts come from `desktop.core.hardware`."""
+the models folder. No network; the hardware facts come from `desktop.core.memory.hardware`."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from desktop import __version__
-from desktop.core.build_info import BuildInfo, is_frozen
+from desktop.core.backend.build import BuildInfo, is_frozen
 from desktop.core.doctor.report import Section, Status
 from desktop.core.errors import SecretStoreUnavailable
-from desktop.core.hardware import GPU, Hardware, LlamaBuild
+from desktop.core.memory.hardware import GPU, Hardware, LlamaBuild
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
 from desktop.core.settings import Settings

@@ -1,6 +1,6 @@
 """The model inside a worker process: what it is, and requests turned into work for it.
 
-Runs only in the worker process (`desktop.core.engine.worker`). A chat or completion model is a
+Runs only in the worker process (`desktop.core.engine.worker_side`). A chat or completion model is a
 `TextModel` whose requests become `batcher.Job`s (prompt tokens, sampling, answer shape) that
 the worker's decode loop runs together; embedding and rerank models stay on `llama_cpp.Llama`,
 whose batched embedding path they use, and answer each request in one call.
@@ -346,7 +346,7 @@ class ModelRuntime:
 
 def _peek_arch_and_pooling(path: str) -> tuple[str, int | None]:
     """Read the architecture and pooling type from the GGUF header without loading tensors."""
-    from desktop.core.gguf_info import read_gguf_info
+    from desktop.core.memory.gguf_info import read_gguf_info
 
     info = read_gguf_info(path)
     return info.architecture, info.pooling_type

@@ -97,7 +97,7 @@ def read_remote_metadata(
     """The GGUF key/value metadata of a remote file (arrays such as the vocabulary skipped)."""
     import httpx
 
-    from desktop.core.gguf_info import read_gguf_metadata_from
+    from desktop.core.memory.gguf_info import read_gguf_metadata_from
 
     with httpx.Client(follow_redirects=True, timeout=timeout, trust_env=True) as client:
         raw = RangeFile(client, url, dict(headers or {}))

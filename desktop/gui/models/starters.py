@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from desktop.client import ClientError, XinDeskClient
-from desktop.core.quant import DEFAULT_QUANT, quant_from_filename, quant_level
+from desktop.core.memory.quant import DEFAULT_QUANT, quant_from_filename, quant_level
 from desktop.gui.models.catalog_model import CatalogEntry
 
 GiB = 1024**3

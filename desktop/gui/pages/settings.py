@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.client import ClientError, XinDeskClient
-from desktop.core import autostart
 from desktop.core.paths import AppPaths
 from desktop.core.settings import Settings, UiSettings
+from desktop.gui import autostart
 from desktop.gui.context import GuiContext
 from desktop.gui.local_server import ServerState, answers_status
 from desktop.gui.pages.base import Page

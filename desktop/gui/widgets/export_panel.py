@@ -2,7 +2,7 @@
 FastGPT's own requests to the endpoint before the person pastes anything.
 
 The config text comes from the server (`GET /v1/xindesk/export/fastgpt`), built from the models
-that are running. The check runs here, as a client, with `desktop.core.fastgpt_check`: it is
+that are running. The check runs here, as a client, with `desktop.core.export.check`: it is
 what FastGPT would send, so it runs where a client runs.
 """
 
@@ -191,7 +191,7 @@ class ExportPanel(QWidget):
         if self._checking:
             self._stop_check.set()
             return
-        from desktop.core.fastgpt_check import CheckModels, check_names, run_fastgpt_check
+        from desktop.core.export.check import CheckModels, check_names, run_fastgpt_check
 
         self._checking = True
         self._stop_check.clear()

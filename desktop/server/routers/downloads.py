@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
-from desktop.core.hub.catalog_download import (
+from desktop.core.catalog.download import (
     download_catalog_model,
     download_repo_quantization,
     repo_folder,

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from desktop.core.catalog.choice_fit import fit_choices
 from desktop.core.catalog.families import Family
 from desktop.core.catalog.files import QuantChoice, group_gguf_files
 from desktop.core.catalog.from_repo import registration_from_repo
 from desktop.core.errors import HubUnreachable
-from desktop.core.hardware import Hardware, probe_hardware
-from desktop.core.hub.choice_fit import fit_choices
 from desktop.core.hub.remote import RemoteHub, parse_repo_reference
-from desktop.core.quant import quant_from_filename, quant_level
+from desktop.core.memory.hardware import Hardware, probe_hardware
+from desktop.core.memory.quant import quant_from_filename, quant_level
 from desktop.core.settings import Settings
 from desktop.core.store import InstalledModel
 from desktop.server.deps import StateDep, require_api_key

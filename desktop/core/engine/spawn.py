@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Protocol, TypeAlias
 
-from desktop.core.engine import worker
+from desktop.core.engine import worker_side
 from desktop.core.engine.protocol import WorkerSpec
 
 if sys.platform == "win32":
@@ -112,7 +112,7 @@ def _child_environment() -> dict[str, str]:
     if not getattr(sys, "frozen", False):
         # The worker must run the very code the server runs, even from a checkout that was
         # never installed (multiprocessing passed the parent's sys.path on for the same reason).
-        root = str(Path(worker.__file__).resolve().parents[3])
+        root = str(Path(worker_side.__file__).resolve().parents[3])
         current = environ.get("PYTHONPATH")
         environ["PYTHONPATH"] = root if not current else os.pathsep.join([root, current])
     return environ
@@ -160,7 +160,7 @@ def _spawn(spec: WorkerSpec) -> tuple[WorkerProcess, WorkerConnection]:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=True)
     process = ctx.Process(
-        target=worker.main, args=(child, spec), name=f"xindesk-model-{spec.uid}", daemon=True
+        target=worker_side.main, args=(child, spec), name=f"xindesk-model-{spec.uid}", daemon=True
     )
     process.start()
     child.close()
@@ -183,5 +183,5 @@ def run_if_worker(argv: list[str]) -> None:
         raise SystemExit(1) from None
     if not isinstance(spec, WorkerSpec):
         raise SystemExit(f"a model worker expects a WorkerSpec first, got {type(spec).__name__}")
-    worker.main(conn, spec)
+    worker_side.main(conn, spec)
     raise SystemExit(0)

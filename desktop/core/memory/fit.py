@@ -48,15 +48,15 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from desktop.core.errors import InvalidRequest
-from desktop.core.gguf_info import (
+from desktop.core.memory.gguf_info import (
     ARRAY_LENGTHS_KEY,
     DATA_OFFSET_KEY,
     GGML_TYPES,
     TENSORS_KEY,
     GGUFTensorInfo,
 )
-from desktop.core.hardware import Hardware
-from desktop.core.quant import DEFAULT_QUANT, quant_from_file_type, quant_level
+from desktop.core.memory.hardware import Hardware
+from desktop.core.memory.quant import DEFAULT_QUANT, quant_from_file_type, quant_level
 
 __all__ = [
     "KV_TYPES",

@@ -1,6 +1,6 @@
 """Running models by uid: launch, describe, terminate, relaunch, and inference routing.
 
-Lives in the server's asyncio loop. Each model is one worker process (`engine.handle`); when a
+Lives in the server's asyncio loop. Each model is one worker process (`engine.server_side`); when a
 worker dies the model stays listed with its error until it is relaunched or terminated, so a
 person can see what happened instead of a model that silently vanished.
 """
@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.catalog import Catalog
+from desktop.core.catalog.download import download_catalog_model
 from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
 from desktop.core.catalog.registry import parse_model_type, with_article
-from desktop.core.engine.handle import Event, WorkerHandle
+from desktop.core.engine.server_side import Event, WorkerHandle
 from desktop.core.errors import (
     HubUnreachable,
     InvalidRequest,
@@ -32,11 +33,10 @@ from desktop.core.errors import (
     UnknownModelUID,
     WrongModelType,
 )
-from desktop.core.hub.catalog_download import download_catalog_model
 from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import DownloadManager
-from desktop.core.launch import LaunchPlan, plan_launch, validate_uid
-from desktop.core.quant import quant_from_filename
+from desktop.core.memory.quant import quant_from_filename
+from desktop.core.running.launch import LaunchPlan, plan_launch, validate_uid
 from desktop.core.settings import Settings
 
 log = logging.getLogger("xindesk.supervisor")

@@ -14,9 +14,9 @@ import uuid
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
-from desktop.core.engine import worker_process
+from desktop.core.engine import spawn
 from desktop.core.engine.protocol import WorkerSpec
-from desktop.core.engine.worker_process import WorkerConnection, WorkerProcess
+from desktop.core.engine.spawn import WorkerConnection, WorkerProcess
 from desktop.core.errors import InvalidRequest, ModelLoadError, WorkerCrashed
 
 log = logging.getLogger("xindesk.engine")
@@ -54,7 +54,7 @@ class WorkerHandle:
         self._loop = asyncio.get_running_loop()
         self._ready = self._loop.create_future()
         try:
-            self._process, self._conn = worker_process.start(self.spec)
+            self._process, self._conn = spawn.start(self.spec)
         except OSError as exc:
             # Out of processes or file handles, or the program itself is gone (an app
             # updated or moved while it runs).

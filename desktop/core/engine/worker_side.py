@@ -138,10 +138,10 @@ def merge_deltas(events: list[RequestEvent]) -> list[RequestEvent]:
 def main(conn: Connection, spec: WorkerSpec) -> None:
     """Process entry point (multiprocessing target)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from desktop.core.build_info import read_build_info
+    from desktop.core.backend.build import read_build_info
+    from desktop.core.backend.libraries import import_llama_cpp
     from desktop.core.engine.offload import LlamaLogCapture, model_placement
     from desktop.core.engine.runtime import ModelRuntime
-    from desktop.core.native_libs import import_llama_cpp
 
     # A GPU build on a computer without its driver fails here: say what is missing instead
     # of dying with a traceback the server can only report as "exit code 1".

@@ -10,10 +10,10 @@ from typing import Any
 
 from desktop.core.catalog.files import QuantChoice
 from desktop.core.errors import XinDeskError
-from desktop.core.fit import check_fit, recommend
-from desktop.core.hardware import Hardware
 from desktop.core.hub.remote import RemoteHub
 from desktop.core.hub.remote_header import read_remote_metadata
+from desktop.core.memory.fit import check_fit, recommend
+from desktop.core.memory.hardware import Hardware
 
 
 def fit_choices(

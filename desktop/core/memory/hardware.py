@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from desktop.core.native_libs import LibraryProblem
+from desktop.core.backend.libraries import LibraryProblem
 
 __all__ = [
     "GPU",
@@ -379,8 +379,8 @@ def probe_llama_build(*, query_memory: bool = True) -> LlamaBuild:
         The build's backend and devices; backend "CPU" with a note in `source` and the reason
         in `load_problem` when llama_cpp cannot be imported (never raises for that).
     """
-    from desktop.core.build_info import read_build_info
-    from desktop.core.native_libs import import_llama_cpp
+    from desktop.core.backend.build import read_build_info
+    from desktop.core.backend.libraries import import_llama_cpp
 
     build_info = read_build_info()
     llama_cpp, problem = import_llama_cpp(build_info.variant if build_info else None)

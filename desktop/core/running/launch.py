@@ -18,8 +18,8 @@ from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
 from desktop.core.catalog.registry import parse_model_type, with_article
 from desktop.core.engine.protocol import RerankKind, WorkerSpec
 from desktop.core.errors import InvalidRequest, ModelFileMissing, ModelNotFound
-from desktop.core.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
-from desktop.core.quant import quant_from_filename
+from desktop.core.memory.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
+from desktop.core.memory.quant import quant_from_filename
 from desktop.core.settings import Settings
 
 log = logging.getLogger("xindesk.launch")
@@ -365,8 +365,8 @@ def choose_parallel(
     try:
         import psutil
 
-        from desktop.core.fit import ENGINE_SWA_FULL, estimate_memory
-        from desktop.core.gguf_info import read_gguf_metadata
+        from desktop.core.memory.fit import ENGINE_SWA_FULL, estimate_memory
+        from desktop.core.memory.gguf_info import read_gguf_metadata
 
         estimate = estimate_memory(
             read_gguf_metadata(model_path, tensors=False),
