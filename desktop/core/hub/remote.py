@@ -30,8 +30,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
+from desktop.api.settings import DownloadSettings
 from desktop.core.errors import HubError, HubUnreachable, InvalidRequest, ModelNotFound
-from desktop.core.settings import DownloadSettings
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi

@@ -18,7 +18,7 @@ from desktop.core.errors import HubUnreachable
 from desktop.core.hub.remote import RemoteHub, parse_repo_reference
 from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename, quant_level
-from desktop.core.settings import Settings
+from desktop.core.settings import models_dir_of
 from desktop.core.store import InstalledModel
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.schemas.downloads import ImportModel, MoveModelsFolder, RegisterRepo
@@ -211,7 +211,7 @@ async def catalog_files(
         if spec.model_format == "ggufv2" and (wanted is None or spec.size_key == wanted)
     ]
     files = CatalogFiles(ListingCache(state.paths.hub_cache_dir))
-    models_dir = state.settings.models_dir(state.paths)
+    models_dir = models_dir_of(state.settings, state.paths)
     n_ctx = _catalog_fit_context(family, context_length)
     hardware = await asyncio.to_thread(probe_hardware) if n_ctx is not None else None
     sizes: list[dict[str, Any]] = []
@@ -330,15 +330,5 @@ async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> dict[st
     new_dir = await asyncio.to_thread(
         lambda: state.store.move_models_dir(Path(body.path).expanduser(), mode=body.mode)
     )
-    state.settings.models.models_dir = new_dir
-
-    def save_folder() -> None:
-        # Only this field goes onto what the file holds: the live settings also carry the
-        # address given on the command line, which must not become the saved one.
-        on_file = Settings.load(state.paths)
-        on_file.models.models_dir = new_dir
-        on_file.save(state.paths)
-
-    await asyncio.to_thread(save_folder)
-    state.supervisor.models_dir = new_dir
+    await asyncio.to_thread(state.settings_store.update, {"models": {"models_dir": str(new_dir)}})
     return {"models_dir": str(new_dir), "mode": body.mode}
