@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from desktop.api.settings import Settings
-from desktop.core.memory.hardware import GPU, Hardware
+from desktop.core.memory.gpus import GPU
+from desktop.core.memory.hardware import Hardware
 from desktop.core.paths import AppPaths
 from desktop.server.app import create_app
 from tests.fixtures.hub_server import TestHub

@@ -38,7 +38,8 @@ from desktop.core.memory.gguf_info import (
     read_gguf_metadata,
     read_gguf_metadata_from,
 )
-from desktop.core.memory.hardware import GPU, Hardware
+from desktop.core.memory.gpus import GPU
+from desktop.core.memory.hardware import Hardware
 from desktop.core.memory.shape import model_shape
 
 MiB = 1024**2
