@@ -53,7 +53,7 @@ def api(
         settings.downloads.hf_endpoint = hub.url
         settings.downloads.modelscope_endpoint = hub.url
         app = create_app(settings, AppPaths.under(tmp_path / "home"), address="127.0.0.1:9997")
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://127.0.0.1:9997") as client:
             yield client, hub
 
 
