@@ -68,8 +68,8 @@ class SecretStore:
         ):
             raise SecretStoreUnavailable(
                 "No system keychain is available (common on headless Linux), so XinDesk cannot "
-                "store secrets. Pass the API key with --api-key or XINDESK_API_KEY instead, or "
-                "install a keyring backend (e.g. gnome-keyring or keyrings.alt)."
+                "store secrets. Pass the API key with --api-key-file or XINDESK_API_KEY instead, "
+                "or install a keyring backend (e.g. gnome-keyring or keyrings.alt)."
             )
         return backend
 
