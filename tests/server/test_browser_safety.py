@@ -56,6 +56,14 @@ def fresh_keychain(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
     return backend
 
 
+@pytest.fixture(autouse=True)
+def restore_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A saved proxy setting sets this process's proxy variables; they are put back after."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "placeholder")  # remembers whether it was set
+        monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def paths(tmp_path: Path) -> AppPaths:
     return AppPaths.under(tmp_path / "home")
@@ -472,7 +480,8 @@ def test_good_addresses_are_saved(client: TestClient, paths: AppPaths) -> None:
         "/v1/xindesk/settings",
         json={
             "downloads": {
-                "proxy": "socks5://user:pass@127.0.0.1:1080",
+                # Port 9: nothing listens there, should anything use it.
+                "proxy": "http://user:pass@127.0.0.1:9",
                 "hf_endpoint": " https://hf-mirror.com ",
                 "modelscope_endpoint": "",
             },
@@ -482,11 +491,15 @@ def test_good_addresses_are_saved(client: TestClient, paths: AppPaths) -> None:
     )
     assert answer.status_code == 200, answer.text
     saved = json.loads(paths.settings_file.read_text())
-    assert saved["downloads"]["proxy"] == "socks5://user:pass@127.0.0.1:1080"
+    assert saved["downloads"]["proxy"] == "http://user:pass@127.0.0.1:9"
     assert saved["downloads"]["hf_endpoint"] == "https://hf-mirror.com"
     assert saved["downloads"]["modelscope_endpoint"] is None
     assert saved["ui"]["remote_url"] == "http://[fd00::5]:9997"
     assert saved["server"]["cors_origins"] == ["https://app.example.com", "http://localhost:3000"]
+    # SOCKS proxies pass the check (checked on the model: saving one would set this process's
+    # proxy variables to it).
+    for proxy in ("socks5://127.0.0.1:1080", "socks5h://user:pass@proxy.lan:1080"):
+        assert Settings.model_validate({"downloads": {"proxy": proxy}}).downloads.proxy == proxy
 
 
 def test_a_file_with_old_bad_values_still_loads(
