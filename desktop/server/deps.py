@@ -94,8 +94,8 @@ def keys_match(given: str, expected: str) -> bool:
 async def require_api_key(request: Request, state: StateDep) -> None:
     """Every protected route: the key must match when one is set.
 
-    A missing key is a plain 401; wrong keys from one address are slowed down (429, see
-    `desktop.server.throttle`), while the right key always passes.
+    A missing key is a plain 401; an address trying many different wrong keys is slowed down
+    (429, see `desktop.server.throttle`), while the right key always passes.
     """
     if state.api_key is None:
         return
@@ -104,13 +104,13 @@ async def require_api_key(request: Request, state: StateDep) -> None:
         return
     if given is not None:
         address = request.client.host if request.client else "unknown"
-        wait = state.key_throttle.failed(address)
+        wait = state.key_throttle.failed(address, given)
         if wait is not None:
             raise HTTPException(
                 status_code=429,
                 detail=(
-                    f"Too many wrong API keys from {address}. Wait {wait} s before trying "
-                    "again, and check the key this client sends."
+                    f"Too many different wrong API keys from {address}. Wait {wait} s before "
+                    "trying again, and check the key this client sends."
                 ),
                 headers={"Retry-After": str(wait)},
             )

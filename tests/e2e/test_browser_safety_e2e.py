@@ -155,8 +155,10 @@ def test_a_key_on_the_command_line_leaves_it(tmp_path: Path) -> None:
         assert httpx.get(f"{server.url}/v1/models", headers=auth).status_code == 200
 
         # A guessing client is slowed down; the right key is not.
-        wrong = {"Authorization": "Bearer sk-guess"}
-        statuses = [httpx.get(f"{server.url}/v1/models", headers=wrong) for _ in range(7)]
+        statuses = [
+            httpx.get(f"{server.url}/v1/models", headers={"x-api-key": f"sk-guess-{number}"})
+            for number in range(7)
+        ]
         assert [r.status_code for r in statuses] == [401] * 5 + [429] * 2
         assert [statuses[5].headers["retry-after"], statuses[6].headers["retry-after"]] == [
             "1",

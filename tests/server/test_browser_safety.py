@@ -392,23 +392,31 @@ def test_bodies_over_the_limit_are_413(make_client: MakeClient) -> None:
 # -- the API key ------------------------------------------------------------------------------
 
 
-def test_wrong_keys_are_slowed_down_and_the_right_one_never(make_client: MakeClient) -> None:
+def test_guessed_keys_are_slowed_down_and_the_right_one_never(make_client: MakeClient) -> None:
     client = make_client(api_key=KEY)
-    wrong = {"Authorization": "Bearer sk-wrong-guess"}
     right = {"Authorization": f"Bearer {KEY}"}
-    # No key at all is not a guess (a browser opening the address, a client not set up yet).
+
+    def guess(number: int) -> dict[str, str]:
+        return {"Authorization": f"Bearer sk-guess-{number}"}
+
+    # No key at all is no guess (a browser opening the address, a client not set up yet), and
+    # a client repeating one stale key gets the 401 that says what is wrong, however often.
     for _ in range(FREE_FAILURES + 3):
         assert client.get("/v1/models").status_code == 401
-    for _ in range(FREE_FAILURES):
-        assert client.get("/v1/models", headers=wrong).status_code == 401
+        assert client.get("/v1/models", headers=guess(0)).status_code == 401
+    for number in range(1, FREE_FAILURES):
+        assert client.get("/v1/models", headers=guess(number)).status_code == 401
     waits = []
-    for _ in range(4):
-        slowed = client.get("/v1/models", headers=wrong)
+    for number in range(FREE_FAILURES, FREE_FAILURES + 4):
+        slowed = client.get("/v1/models", headers=guess(number))
         assert slowed.status_code == 429
-        assert "Too many wrong API keys" in slowed.json()["detail"]
+        assert "Too many different wrong API keys" in slowed.json()["detail"]
         waits.append(int(slowed.headers["retry-after"]))
         assert client.get("/v1/models", headers=right).status_code == 200
     assert waits == [1, 2, 4, 8]
+    # Once slowed, the address stays slowed for any wrong key, an old one too.
+    again = client.get("/v1/models", headers=guess(0))
+    assert (again.status_code, again.headers["retry-after"]) == (429, "8")
     assert client.get("/v1/models", headers={"x-api-key": KEY}).status_code == 200
     assert state_of(client).key_throttle.failures("testclient") == FREE_FAILURES + 4
 
@@ -416,14 +424,14 @@ def test_wrong_keys_are_slowed_down_and_the_right_one_never(make_client: MakeCli
 def test_the_throttle_forgets_after_its_window() -> None:
     now = [0.0]
     throttle = WrongKeyThrottle(clock=lambda: now[0])
-    for _ in range(FREE_FAILURES):
-        assert throttle.failed("10.0.0.9") is None
-    waits = [throttle.failed("10.0.0.9") for _ in range(10)]
+    for number in range(FREE_FAILURES):
+        assert throttle.failed("10.0.0.9", f"guess-{number}") is None
+    waits = [throttle.failed("10.0.0.9", f"more-{number}") for number in range(10)]
     assert waits == [1, 2, 4, 8, 16, 32, MAX_WAIT_S, MAX_WAIT_S, MAX_WAIT_S, MAX_WAIT_S]
-    assert throttle.failed("10.0.0.10") is None, "per address"
+    assert throttle.failed("10.0.0.10", "guess-0") is None, "per address"
     now[0] = WINDOW_S + 1
     assert throttle.failures("10.0.0.9") == 0
-    assert throttle.failed("10.0.0.9") is None
+    assert throttle.failed("10.0.0.9", "guess-0") is None
 
 
 def test_lan_access_needs_a_strong_key(make_client: MakeClient) -> None:
