@@ -43,7 +43,7 @@ class ServerState:
     # The settings as the server started with them: a field that only takes effect at start
     # (the address, LAN access) needs a restart while it differs from this.
     started_settings: Settings
-    # Wrong API keys per client address (see `require_api_key`).
+    # Different wrong API keys per client address (see `require_api_key`).
     key_throttle: WrongKeyThrottle = field(default_factory=WrongKeyThrottle)
 
     @property
