@@ -233,7 +233,8 @@ class BrowserGuard:
             return
         if method in CHANGING_METHODS or scope["type"] == "websocket":
             if origin_header is not None:
-                if not listed and origin != self._own_origin(scope, host_header):
+                same_origin = origin is not None and origin == self._own_origin(scope, host_header)
+                if not listed and not same_origin:
                     log.warning(
                         "refused a cross-site %s %s from %s", method, scope["path"], origin_header
                     )

@@ -4,6 +4,7 @@ the throttle in `desktop/server/throttle.py`, the key rules and the address sett
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ import keyring
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
 from desktop.api.settings import Settings
 from desktop.core.errors import ConfigError, InvalidSettings
@@ -21,7 +23,7 @@ from desktop.core.secrets import MIN_LAN_KEY_LENGTH, generate_api_key, lan_key_p
 from desktop.core.settings import SettingsStore, load_settings, save_settings
 from desktop.server.app import create_app
 from desktop.server.deps import ServerState
-from desktop.server.guards import HostAllowlist, host_of, is_json
+from desktop.server.guards import BrowserGuard, HostAllowlist, host_of, is_json
 from desktop.server.throttle import FREE_FAILURES, MAX_WAIT_S, WINDOW_S, WrongKeyThrottle
 from tests.fixtures.memory_keyring import MemoryKeyring
 
@@ -283,6 +285,41 @@ def test_host_allowlist_beyond_loopback_knows_this_machine() -> None:
         assert local.allows(name)
     bound = HostAllowlist("192.168.1.5", this_machine=lambda: set())
     assert bound.allows("192.168.1.5")
+
+
+def test_without_a_host_an_origin_is_never_this_server() -> None:
+    # HTTP/1.0 may leave Host out; then no Origin, even an unreadable one, is "same origin".
+    reached: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+
+    guard = BrowserGuard(app, listen_host="127.0.0.1", settings=Settings)
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    def scope(origin: bytes | None) -> Scope:
+        headers = [(b"origin", origin)] if origin is not None else []
+        return {
+            "type": "http",
+            "method": "POST",
+            "path": "/v1/xindesk/api-key",
+            "scheme": "http",
+            "headers": headers,
+            "query_string": b"",
+        }
+
+    for origin in (b"null", EVIL.encode()):
+        asyncio.run(guard(scope(origin), receive, send))
+        assert sent[0]["status"] == 403
+        sent.clear()
+    asyncio.run(guard(scope(None), receive, send))
+    assert reached == ["/v1/xindesk/api-key"], "no Origin: a program, not a page"
 
 
 def test_host_header_parsing() -> None:
