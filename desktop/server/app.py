@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from desktop import __version__
 from desktop.api.settings import Settings
@@ -32,6 +33,7 @@ from desktop.server.deps import ServerState
 from desktop.server.errors import install_error_handlers
 from desktop.server.guards import BrowserGuard
 from desktop.server.logbuffer import LogBuffer
+from desktop.server.openapi import XinDeskAPI
 from desktop.server.routers import admin, library, openai, xindesk, xinference
 from desktop.server.routers import downloads as downloads_routes
 from desktop.server.routers import export as export_routes
@@ -147,11 +149,14 @@ def create_app(
                 await supervisor.shutdown()
                 await asyncio.to_thread(downloads.close)
 
-    app = FastAPI(
+    app = XinDeskAPI(
         title="XinDesk",
         version=__version__,
         description="Xinference- and OpenAI-compatible API for local GGUF models.",
         lifespan=lifespan,
+        # Answers are written by the standard json module, as Xinference writes them (the
+        # faster pydantic writer spells floats differently: 1e-05 becomes 0.00001).
+        default_response_class=JSONResponse,
     )
 
     def live_settings() -> Settings:

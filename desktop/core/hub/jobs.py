@@ -11,31 +11,15 @@ import json
 import logging
 import os
 import tempfile
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from desktop.api.common import HubName
+from desktop.api.common import JobState as JobState
+
 log = logging.getLogger("xindesk.hub")
-
-
-class JobState(StrEnum):
-    QUEUED = "queued"
-    DOWNLOADING = "downloading"
-    VERIFYING = "verifying"
-    PAUSED = "paused"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    COMPLETED = "completed"
-
-    @property
-    def active(self) -> bool:
-        return self in (JobState.QUEUED, JobState.DOWNLOADING, JobState.VERIFYING)
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobState.FAILED, JobState.CANCELLED, JobState.COMPLETED)
 
 
 class JobFile(BaseModel):
@@ -55,7 +39,7 @@ class CatalogRef(BaseModel):
 
 class DownloadJob(BaseModel):
     id: str
-    hub: Literal["huggingface", "modelscope"]
+    hub: HubName
     repo_id: str
     revision: str | None = None
     files: list[JobFile]

@@ -27,9 +27,11 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
+from desktop.api.common import HUB_NAMES as HUB_NAMES
+from desktop.api.common import HubName as HubName
 from desktop.api.settings import DownloadSettings
 from desktop.core.errors import HubError, HubUnreachable, InvalidRequest, ModelNotFound
 
@@ -39,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("xindesk.hub")
 
-HubName = Literal["huggingface", "modelscope"]
-HUB_NAMES: tuple[HubName, ...] = ("huggingface", "modelscope")
 HUB_TITLES: dict[HubName, str] = {"huggingface": "Hugging Face", "modelscope": "ModelScope"}
 
 #: Seconds the reachability probe waits; a blocked hub must not cost the user minutes.
