@@ -44,7 +44,7 @@ _STATE_INFO = {ModelState.LOADING: "Loading model", ModelState.READY: "Ready"}
 _DOWNLOAD_SHARE = 0.95
 
 
-def accelerators(offload: Any) -> list[str]:
+def accelerators(offload: object) -> list[str]:
     """Xinference's `accelerators`: the GPU indices the model uses ("CUDA0" -> "0")."""
     if not isinstance(offload, Mapping) or not offload.get("gpu_layers"):
         return []
