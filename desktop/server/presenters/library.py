@@ -22,7 +22,8 @@ from desktop.core.catalog.files import QuantChoice, RepoGGUFs
 from desktop.core.catalog.sizes import SpecFiles
 from desktop.core.hub.remote import HubName, RemoteFile, RepoSummary
 from desktop.core.memory.fit import FitResult
-from desktop.core.memory.hardware import GPU, Hardware
+from desktop.core.memory.gpus import GPU
+from desktop.core.memory.hardware import Hardware
 from desktop.core.memory.quant import quant_level
 from desktop.core.store import InstalledModel
 
