@@ -29,7 +29,7 @@ EMPTY_SCHEMAS: list[dict[str, Any]] = [{}, {"type": "string"}]
 def document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("openapi")
     app = create_app(Settings(), AppPaths.under(Path(home)), address="127.0.0.1:9997")
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:9997") as client:
         response = client.get("/openapi.json")
         assert response.status_code == 200
         yield response.json()
