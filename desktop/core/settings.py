@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from desktop.core.errors import ConfigError
+from desktop.core.fileio import atomic_write_text
 from desktop.core.paths import AppPaths
 
 log = logging.getLogger("xindesk.settings")
@@ -141,15 +140,5 @@ class Settings(BaseModel):
     def save(self, paths: AppPaths) -> None:
         """Write atomically: a crash mid-write leaves the old file, never half of a new one."""
         file = paths.settings_file
-        file.parent.mkdir(parents=True, exist_ok=True)
-        text = self.model_dump_json(indent=2)
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".settings-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, file)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        atomic_write_text(file, self.model_dump_json(indent=2))
         log.debug("settings saved to %s", file)

@@ -18,10 +18,10 @@ from desktop.core.hub.transfer import CHUNK_SIZE, PART_SUFFIX
 from desktop.core.hub.wiring import build_download_manager
 from desktop.core.paths import AppPaths
 from desktop.core.settings import DownloadSettings
+from desktop.core.units import MiB
 from tests.fixtures.hub_server import TestHub
 
 REPO = "acme/tiny-GGUF"
-MiB = 1024 * 1024
 
 MakeManager = Callable[..., DownloadManager]
 

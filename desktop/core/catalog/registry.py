@@ -11,9 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from desktop.core.catalog.families import (
     normalize_size,
 )
 from desktop.core.errors import InvalidRequest, ModelNotFound, UnsupportedModelFormat
+from desktop.core.fileio import atomic_write_text
 
 log = logging.getLogger("xindesk.catalog")
 
@@ -246,15 +245,10 @@ class Catalog:
     def _write(self, model_type: ModelType, family: Family) -> None:
         assert self._custom_dir is not None
         folder = self._custom_dir / model_type.lower()
-        folder.mkdir(parents=True, exist_ok=True)
         data = family.model_dump(mode="json", exclude={"model_type", "is_builtin"})
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, ensure_ascii=False, indent=1)
-            os.replace(tmp, folder / f"{family.model_name}.json")
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        atomic_write_text(
+            folder / f"{family.model_name}.json", json.dumps(data, ensure_ascii=False, indent=1)
+        )
 
 
 def _unique(values: Iterable[str]) -> list[str]:

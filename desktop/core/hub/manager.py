@@ -39,11 +39,12 @@ from desktop.core.hub.transfer import (
     part_path,
     partial_size,
 )
+from desktop.core.units import MiB, gib_text
 
 log = logging.getLogger("xindesk.hub")
 
 # Free space left over after a download, so finishing one never fills the disk to the last byte.
-DISK_MARGIN = 256 * 1024 * 1024
+DISK_MARGIN = 256 * MiB
 SPEED_WINDOW = 3.0
 
 HubsFor = Callable[[HubName | None], list[RemoteHub]]
@@ -436,11 +437,11 @@ class DownloadManager:
         )
         free = self._free_space(job.folder)
         if needed + reserved + DISK_MARGIN > free:
+            others = f" (and other downloads {gib_text(reserved, digits=2)})" if reserved else ""
             raise NotEnoughDiskSpace(
-                f"{job.label} needs {_gib(needed)} more"
-                + (f" (and other downloads {_gib(reserved)})" if reserved else "")
-                + f", but {job.folder} has {_gib(free)} free. Free up space or choose another "
-                "models folder in Settings."
+                f"{job.label} needs {gib_text(needed, digits=2)} more{others}, but {job.folder} "
+                f"has {gib_text(free, digits=2)} free. Free up space or choose another models "
+                "folder in Settings."
             )
 
     def _work(self) -> None:
@@ -589,7 +590,3 @@ def _describe(exc: BaseException) -> str:
     status = _status_of(exc)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"{text} (HTTP {status})" if status else text
-
-
-def _gib(size: int) -> str:
-    return f"{size / 1024**3:.2f} GiB"

@@ -21,6 +21,7 @@ from desktop.core.errors import InvalidRequest, ModelFileMissing, ModelNotFound
 from desktop.core.memory.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.settings import Settings
+from desktop.core.units import MiB
 
 log = logging.getLogger("xindesk.launch")
 
@@ -385,7 +386,7 @@ def choose_parallel(
         log.info("parallel for %s: no memory estimate (%s); one sequence", gguf.name, exc)
         return 1, "no memory estimate for this model"
     value = max(1, min(DEFAULT_PARALLEL, budget // per_sequence))
-    mib = per_sequence / (1024 * 1024)
+    mib = per_sequence / MiB
     return value, (
         f"{value} sequences of {n_ctx} tokens ({mib:.0f} MiB of KV cache each; all of them "
         f"within 1/{_PARALLEL_RAM_SHARE} of the RAM available at launch and half the weights' "

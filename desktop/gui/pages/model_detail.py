@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
 from desktop.gui.dialogs.launch import LaunchDialog, LaunchRequest, context_choices
-from desktop.gui.format import human_bytes
 from desktop.gui.models.catalog_model import (
     MODEL_TYPES,
     CatalogEntry,
