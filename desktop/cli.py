@@ -18,6 +18,7 @@ from typing import Any
 
 from desktop import __version__
 from desktop.client import ClientError, XinDeskClient, default_endpoint
+from desktop.core.hubnames import HUB_NAMES
 from desktop.core.netaddr import is_loopback
 from desktop.core.secrets import API_KEY_ENV
 
@@ -258,7 +259,7 @@ def _download_body(args: argparse.Namespace) -> dict[str, Any]:
     target: str = args.target
     body: dict[str, Any] = {"hub": args.hub} if args.hub else {}
     if "/" in target or args.files:
-        from desktop.core.hub.remote import parse_repo_reference
+        from desktop.core.hub.references import parse_repo_reference
 
         hub, repo_id, extra = parse_repo_reference(target)
         if hub and not args.hub:
@@ -486,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="Search Hugging Face / ModelScope for GGUF models.")
     client_opts(search)
     search.add_argument("query")
-    search.add_argument("--hub", choices=["huggingface", "modelscope"])
+    search.add_argument("--hub", choices=HUB_NAMES)
     search.add_argument("--limit", type=int, default=30)
 
     download = sub.add_parser(
@@ -500,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("-s", "--size-in-billions")
     download.add_argument("-q", "--quantization")
     download.add_argument("-t", "--model-type", default="LLM")
-    download.add_argument("--hub", choices=["huggingface", "modelscope", "auto"])
+    download.add_argument("--hub", choices=[*HUB_NAMES, "auto"])
 
     downloads = sub.add_parser("downloads", help="List downloads and their state.")
     client_opts(downloads)

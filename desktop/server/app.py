@@ -15,13 +15,13 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from desktop import __version__
 from desktop.core.catalog import Catalog
-from desktop.core.hub.remote import HUB_NAMES
 from desktop.core.hub.wiring import (
     TOKEN_VARIABLES,
     HubTokens,
     apply_proxy,
     build_download_manager,
 )
+from desktop.core.hubnames import HUB_NAMES
 from desktop.core.paths import AppPaths, resources_dir
 from desktop.core.running.supervisor import Supervisor
 from desktop.core.secrets import SecretStore

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from desktop.core.errors import HubError, HubUnreachable, InvalidRequest, ModelNotFound
-from desktop.core.hub.remote import (
+from desktop.core.hub import (
     HubName,
     HuggingFaceHub,
     ModelScopeHub,

@@ -28,6 +28,7 @@ from desktop.core.catalog.families import (
 )
 from desktop.core.errors import InvalidRequest, ModelNotFound, UnsupportedModelFormat
 from desktop.core.fileio import atomic_write_text
+from desktop.core.hubnames import HUB_NAMES
 
 log = logging.getLogger("xindesk.catalog")
 
@@ -131,7 +132,7 @@ class Catalog:
         model_format: str | None = None,
         size: object = None,
         quantization: str | None = None,
-        hubs: Iterable[str] = ("huggingface", "modelscope"),
+        hubs: Iterable[str] = HUB_NAMES,
     ) -> tuple[Family, Spec]:
         """The family and spec a launch asks for, or an error that lists what exists."""
         family = self.find(model_type, name)

@@ -11,11 +11,12 @@ import json
 import logging
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from desktop.core.fileio import atomic_write_text
+from desktop.core.hubnames import HubName
 
 log = logging.getLogger("xindesk.hub")
 
@@ -55,7 +56,7 @@ class CatalogRef(BaseModel):
 
 class DownloadJob(BaseModel):
     id: str
-    hub: Literal["huggingface", "modelscope"]
+    hub: HubName
     repo_id: str
     revision: str | None = None
     files: list[JobFile]

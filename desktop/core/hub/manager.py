@@ -31,7 +31,7 @@ from desktop.core.errors import (
     NotEnoughDiskSpace,
 )
 from desktop.core.hub.jobs import CatalogRef, DownloadJob, JobFile, JobState, JobStore
-from desktop.core.hub.remote import HubName, Probeable, RemoteFile, RemoteHub
+from desktop.core.hub.remote import Probeable, RemoteFile, RemoteHub
 from desktop.core.hub.transfer import (
     FileTarget,
     StopRequested,
@@ -39,6 +39,7 @@ from desktop.core.hub.transfer import (
     part_path,
     partial_size,
 )
+from desktop.core.hubnames import HubName
 from desktop.core.units import MiB, gib_text
 
 log = logging.getLogger("xindesk.hub")

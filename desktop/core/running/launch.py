@@ -18,6 +18,7 @@ from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
 from desktop.core.catalog.registry import parse_model_type, with_article
 from desktop.core.engine.protocol import RerankKind, WorkerSpec
 from desktop.core.errors import InvalidRequest, ModelFileMissing, ModelNotFound
+from desktop.core.hub.sources import hub_order
 from desktop.core.memory.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.settings import Settings
@@ -142,13 +143,6 @@ def default_threads() -> int:
     return psutil.cpu_count(logical=False) or os.cpu_count() or 1
 
 
-def _hub_order(request: dict[str, Any], settings: Settings) -> tuple[str, ...]:
-    hub = request.get("download_hub") or settings.downloads.source
-    if hub == "modelscope":
-        return ("modelscope", "huggingface")
-    return ("huggingface", "modelscope")
-
-
 def find_model_file(spec: Spec, models_dir: Path) -> Path | None:
     """The spec's first GGUF file if it is already in the models folder (any sub-folder)."""
     names = spec.file_names()
@@ -201,7 +195,7 @@ def plan_launch(
     wanted: dict[str, Any] = {
         "size": size,
         "quantization": quant,
-        "hubs": _hub_order(request, settings),
+        "hubs": hub_order(request.get("download_hub") or settings.downloads.source),
     }
     family: Family | None = catalog.find(model_type, name)
     spec: Spec | None = None

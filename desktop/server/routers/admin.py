@@ -25,8 +25,8 @@ from desktop.core.doctor.redact import without_credentials
 from desktop.core.errors import InvalidRequest, SecretStoreUnavailable
 from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import free_disk_space
-from desktop.core.hub.remote import HUB_NAMES, HUB_TITLES, HubName
 from desktop.core.hub.wiring import TOKEN_VARIABLES, change_proxy
+from desktop.core.hubnames import HUB_NAMES, HUB_TITLES, HubName
 from desktop.core.netaddr import is_loopback, lan_ipv4_addresses
 from desktop.core.secrets import API_KEY, SecretStore, generate_api_key
 from desktop.core.settings import Settings

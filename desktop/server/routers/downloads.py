@@ -18,7 +18,7 @@ from desktop.core.catalog.download import (
 )
 from desktop.core.hub.jobs import DownloadJob
 from desktop.core.hub.manager import DownloadManager
-from desktop.core.hub.remote import HubName
+from desktop.core.hubnames import HubName
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.schemas.downloads import StartDownload
 

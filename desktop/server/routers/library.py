@@ -15,7 +15,9 @@ from desktop.core.catalog.families import Family
 from desktop.core.catalog.files import QuantChoice, group_gguf_files
 from desktop.core.catalog.from_repo import registration_from_repo
 from desktop.core.errors import HubUnreachable
-from desktop.core.hub.remote import RemoteHub, parse_repo_reference
+from desktop.core.hub.references import parse_repo_reference
+from desktop.core.hub.remote import RemoteHub
+from desktop.core.hubnames import HubName
 from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename, quant_level
 from desktop.core.settings import Settings
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)], tags=["library"])
 
-HubParam = Literal["huggingface", "modelscope"] | None
+HubParam = HubName | None
 
 
 def _plain(value: Any) -> Any:

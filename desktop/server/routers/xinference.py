@@ -17,6 +17,7 @@ from desktop.core.catalog import Catalog
 from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
 from desktop.core.catalog.registry import parse_model_type
 from desktop.core.errors import InvalidRequest
+from desktop.core.hubnames import HUB_NAMES
 from desktop.server.deps import CatalogDep, StateDep, SupervisorDep, require_api_key
 
 # The Xinference API version whose routes and shapes this server follows.
@@ -178,7 +179,7 @@ async def list_registrations(
                 {
                     **family.to_api(),
                     "is_builtin": family.is_builtin,
-                    "download_hubs": ["huggingface", "modelscope"],
+                    "download_hubs": list(HUB_NAMES),
                 }
             )
         else:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from desktop.core.hubnames import DownloadSource, HubName
+
 
 class StartDownload(BaseModel):
     """Either a catalog model (name, size, quantization) or files of any hub repository."""
@@ -19,7 +21,7 @@ class StartDownload(BaseModel):
     repo_id: str | None = Field(None, description="owner/name on the hub.")
     files: list[str] | None = Field(None, description="Paths inside the repository.")
     revision: str | None = None
-    hub: Literal["huggingface", "modelscope", "auto"] | None = Field(
+    hub: DownloadSource | None = Field(
         None, description="Which hub; default is the Download source setting."
     )
 
@@ -44,7 +46,7 @@ class RegisterRepo(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     repo_id: str = Field(description="owner/name, or the repository's URL.")
-    hub: Literal["huggingface", "modelscope"] | None = None
+    hub: HubName | None = None
     model_name: str | None = Field(None, description="Name to launch it by; default from the repo.")
     model_type: Literal["LLM", "embedding", "rerank"] = "LLM"
     context_length: int | None = Field(None, ge=16)
