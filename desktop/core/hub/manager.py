@@ -125,7 +125,6 @@ class DownloadManager:
         self._workers: list[threading.Thread] = []
         self._worker_serial = 0
         self._closing = threading.Event()
-        self._listeners: list[Callable[[DownloadJob], None]] = []
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -186,18 +185,6 @@ class DownloadManager:
             worker.join(max(0.0, deadline - time.monotonic()))
         with self._guard:
             self._workers.clear()
-
-    def subscribe(self, listener: Callable[[DownloadJob], None]) -> Callable[[], None]:
-        """Call `listener` on every change of a job's state; returns an unsubscribe function."""
-        with self._guard:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._guard:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return unsubscribe
 
     # ----------------------------------------------------------------- adding work
 
@@ -297,7 +284,6 @@ class DownloadManager:
             self._slots[job.id] = _Slot(job=job)
             self._store.save(job)
         log.info("queued download %s: %s from %s", job.id, job.label, job.hub)
-        self._notify(job)
         self._queue.put(job.id)
         return job.model_copy()
 
@@ -407,16 +393,6 @@ class DownloadManager:
             self._store.save(slot.job)
         with slot.changed:
             slot.changed.notify_all()
-        self._notify(slot.job)
-
-    def _notify(self, job: DownloadJob) -> None:
-        with self._guard:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(job.model_copy())
-            except Exception:  # a broken listener must not stop downloads
-                log.exception("download listener failed")
 
     @staticmethod
     def _bytes_on_disk(job: DownloadJob) -> int:

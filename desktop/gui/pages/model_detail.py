@@ -267,11 +267,6 @@ class ModelDetail(QWidget):
         data = self.context_combo.currentData()
         return int(data) if data is not None else self.ctx.settings.models.default_context_length
 
-    def select_size(self, size: str) -> None:
-        index = self.size_combo.findData(size)
-        if index >= 0:
-            self.size_combo.setCurrentIndex(index)
-
     def select_context(self, tokens: int) -> None:
         index = self.context_combo.findData(tokens)
         if index >= 0:

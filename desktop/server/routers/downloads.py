@@ -1,15 +1,12 @@
-"""Download routes (under /v1/xindesk/downloads): list, start, pause, resume, cancel, forget,
-and a Server-Sent Events stream of progress for the GUI and the command line."""
+"""Download routes (under /v1/xindesk/downloads): list, start, pause, resume, cancel, forget.
+The window and the command line follow progress by polling the list."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from sse_starlette.sse import EventSourceResponse
+from fastapi import APIRouter, Depends, Query
 
 from desktop.core.catalog.download import (
     download_catalog_model,
@@ -25,8 +22,6 @@ from desktop.server.schemas.downloads import StartDownload
 router = APIRouter(
     prefix="/v1/xindesk/downloads", dependencies=[Depends(require_api_key)], tags=["downloads"]
 )
-
-STREAM_INTERVAL = 0.5
 
 
 def view(manager: DownloadManager, job: DownloadJob) -> dict[str, Any]:
@@ -56,7 +51,7 @@ async def list_downloads(state: StateDep) -> dict[str, Any]:
 
 @router.post("")
 async def start_download(body: StartDownload, state: StateDep) -> dict[str, Any]:
-    """Queue a download; answers at once with the job (poll it or follow /events)."""
+    """Queue a download; answers at once with the job (poll it for progress)."""
     manager = state.downloads
     models_dir = state.settings.models_dir(state.paths)
     hub: HubName | None = None if body.hub in (None, "auto") else body.hub  # type: ignore[assignment]
@@ -95,26 +90,6 @@ async def start_download(body: StartDownload, state: StateDep) -> dict[str, Any]
             revision=body.revision,
         )
     return view(manager, job)
-
-
-@router.get("/events")
-async def events(request: Request, state: StateDep) -> EventSourceResponse:
-    """Every job's figures, sent when something changed (at most twice a second)."""
-    manager = state.downloads
-
-    async def stream() -> AsyncIterator[dict[str, str]]:
-        last: dict[str, str] = {}
-        while not await request.is_disconnected():
-            current = {job.id: json.dumps(view(manager, job)) for job in manager.list()}
-            for job_id, text in current.items():
-                if last.get(job_id) != text:
-                    yield {"event": "download", "data": text}
-            for job_id in set(last) - set(current):
-                yield {"event": "removed", "data": json.dumps({"id": job_id})}
-            last = current
-            await asyncio.sleep(STREAM_INTERVAL)
-
-    return EventSourceResponse(stream(), ping=15)
 
 
 @router.get("/{job_id}")
