@@ -102,9 +102,8 @@ def create_app(
             # Jobs that were running when the server last stopped carry on from their partial
             # files.
             downloads.start()
-            supervisor = Supervisor(
-                catalog, settings, settings.models_dir(paths), listen, downloads=downloads
-            )
+            # The store asks the supervisor which files are in use; the supervisor asks the
+            # store which file serves a model it launches.
             store = ModelStore(
                 settings.models_dir(paths),
                 paths.data_dir,
@@ -112,6 +111,7 @@ def create_app(
                     path == running_path for _record, running_path in supervisor.running_files()
                 ),
             )
+            supervisor = Supervisor(catalog, settings, store, listen, downloads=downloads)
             app.state.xd = ServerState(
                 settings=settings,
                 paths=paths,

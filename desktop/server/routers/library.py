@@ -165,7 +165,7 @@ def _installed_view(model: InstalledModel) -> dict[str, Any]:
 async def installed(state: StateDep) -> dict[str, Any]:
     """GGUF models on this machine: downloaded, imported in place, and found in the Hugging
     Face cache."""
-    found = await asyncio.to_thread(state.store.list)
+    found = await asyncio.to_thread(state.store.installed)
     return {"models": [_installed_view(model) for model in found]}
 
 
@@ -213,7 +213,7 @@ async def catalog_files(
         if spec.model_format == "ggufv2" and (wanted is None or spec.size_key == wanted)
     ]
     files = CatalogFiles(ListingCache(state.paths.hub_cache_dir))
-    models_dir = state.settings.models_dir(state.paths)
+    installed = await asyncio.to_thread(state.store.index)
     n_ctx = _catalog_fit_context(family, context_length)
     hardware = await asyncio.to_thread(probe_hardware) if n_ctx is not None else None
     sizes: list[dict[str, Any]] = []
@@ -224,10 +224,7 @@ async def catalog_files(
         entries = files.for_hub(on_hub, remote, refresh=refresh)
         for spec, entry in zip(on_hub, entries, strict=True):
             level = quant_level(entry.quantization)
-            on_disk = bool(entry.files) and all(
-                models_dir.joinpath(*entry.repo_id.split("/"), *f.path.split("/")).is_file()
-                for f in entry.files
-            )
+            on_disk = installed.serving(entry.repo_id, [f.path for f in entry.files]) is not None
             rows.append(
                 {
                     "hub": entry.hub,
@@ -342,5 +339,4 @@ async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> dict[st
         on_file.save(state.paths)
 
     await asyncio.to_thread(save_folder)
-    state.supervisor.models_dir = new_dir
     return {"models_dir": str(new_dir), "mode": body.mode}
