@@ -248,7 +248,11 @@ def plan_launch(
                     f"`xindesk download {name} -s {spec.model_size_in_billions} -q "
                     f"{spec.quantization}`, or launch a local file with model_path."
                 )
-            model_path = check_gguf_file(found)
+            check_gguf_file(found)
+            # The path as the store has it, not resolved: a file of the Hugging Face cache
+            # resolves to a blob named by its hash, and llama.cpp finds the other parts of a
+            # split set by name beside the first.
+            model_path = found
     gguf = read_gguf_info(model_path)
 
     llama_kwargs: dict[str, Any] = {}
