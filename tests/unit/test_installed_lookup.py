@@ -181,6 +181,15 @@ def test_a_download_from_the_other_hub_serves_the_launch(
     assert plan.spec is not None
     assert plan.spec.model_hub == "huggingface"
     assert plan.model_path == downloaded
+    # The download source (or the request's download_hub) picks the spec, by `hub_order`.
+    settings.downloads.source = "modelscope"
+    plan = plan_launch({"model_name": "two-hubs"}, catalog, settings, store)
+    assert plan.spec is not None
+    assert plan.spec.model_hub == "modelscope"
+    asked = {"model_name": "two-hubs", "download_hub": "huggingface"}
+    by_request = plan_launch(asked, catalog, settings, store)
+    assert by_request.spec is not None
+    assert by_request.spec.model_hub == "huggingface"
 
 
 def test_a_damaged_or_foreign_copy_serves_nothing(
