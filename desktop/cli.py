@@ -21,6 +21,7 @@ from desktop.client import ClientError, XinDeskClient, default_endpoint
 from desktop.core.hubnames import HUB_NAMES
 from desktop.core.netaddr import is_loopback
 from desktop.core.secrets import API_KEY_ENV
+from desktop.core.units import KiB, MiB
 
 log = logging.getLogger("xindesk.cli")
 
@@ -303,7 +304,7 @@ def cmd_download(args: argparse.Namespace) -> int:
             initial=job["downloaded_bytes"],
             unit="B",
             unit_scale=True,
-            unit_divisor=1024,
+            unit_divisor=KiB,
             file=sys.stderr,
             dynamic_ncols=True,
         )
@@ -334,7 +335,7 @@ def cmd_downloads(args: argparse.Namespace) -> int:
             j["id"],
             j["state"],
             j["label"],
-            f"{j['downloaded_bytes'] / 1024**2:.1f}/{j['total_bytes'] / 1024**2:.1f} MiB",
+            f"{j['downloaded_bytes'] / MiB:.1f}/{j['total_bytes'] / MiB:.1f} MiB",
             j.get("error") or "",
         ]
         for j in jobs
