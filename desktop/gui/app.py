@@ -12,9 +12,10 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from desktop.api.settings import Settings
 from desktop.core.errors import ConfigError
 from desktop.core.paths import AppPaths, resources_dir
-from desktop.core.settings import Settings
+from desktop.core.settings import load_settings
 from desktop.gui.context import GuiContext, Navigator
 from desktop.gui.i18n import Translations
 from desktop.gui.local_server import LocalServer, ServerState
@@ -150,7 +151,7 @@ def run_gui(argv: Sequence[str] | None = None) -> int:
     paths = AppPaths.from_environment()
     paths.ensure()
     try:
-        settings = Settings.load(paths)
+        settings = load_settings(paths)
     except ConfigError as exc:
         QMessageBox.critical(None, "XinDesk", str(exc))
         return 1

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.api.settings import Settings
 from desktop.core.paths import AppPaths
-from desktop.core.settings import Settings
 from desktop.gui.i18n import Translations
 from desktop.gui.local_server import LocalServer
 from desktop.gui.session import ApiSession

@@ -14,18 +14,20 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from desktop import __version__
+from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
 from desktop.core.hub.wiring import (
     TOKEN_VARIABLES,
     HubTokens,
     apply_proxy,
     build_download_manager,
+    follow_download_settings,
 )
 from desktop.core.hubnames import HUB_NAMES
 from desktop.core.paths import AppPaths, resources_dir
 from desktop.core.running.supervisor import Supervisor
 from desktop.core.secrets import SecretStore
-from desktop.core.settings import Settings
+from desktop.core.settings import SettingsStore, models_dir_of
 from desktop.core.store import ModelStore
 from desktop.server.deps import ServerState
 from desktop.server.errors import install_error_handlers
@@ -97,23 +99,28 @@ def create_app(
                 for name in TOKEN_VARIABLES[hub]:
                     logs.add_secret(os.environ.get(name))
             catalog = Catalog(resources_dir() / "catalog", paths.registrations_dir)
+            settings_store = SettingsStore(paths, settings)
             apply_proxy(settings.downloads)
-            downloads = build_download_manager(paths, settings.downloads, token_for=tokens.get)
+            downloads = build_download_manager(
+                paths, lambda: settings_store.current.downloads, token_for=tokens.get
+            )
+            follow_download_settings(settings_store, downloads)
             # Jobs that were running when the server last stopped carry on from their partial
             # files.
             downloads.start()
             # The store asks the supervisor which files are in use; the supervisor asks the
             # store which file serves a model it launches.
             store = ModelStore(
-                settings.models_dir(paths),
+                models_dir_of(settings, paths),
                 paths.data_dir,
                 in_use=lambda path: any(
                     path == running_path for _record, running_path in supervisor.running_files()
                 ),
             )
             supervisor = Supervisor(catalog, settings, store, listen, downloads=downloads)
+            settings_store.subscribe(lambda change: supervisor.use_settings(change.new))
             app.state.xd = ServerState(
-                settings=settings,
+                settings_store=settings_store,
                 paths=paths,
                 catalog=catalog,
                 supervisor=supervisor,
@@ -126,7 +133,7 @@ def create_app(
                 secret_store=keychain,
                 tokens=tokens,
                 logs=logs,
-                started_settings=settings.model_copy(deep=True),
+                started_settings=settings,
             )
             log.info("XinDesk %s API ready (auth %s)", __version__, "on" if api_key else "off")
             for request in launch_on_start or []:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.hub.wiring import HubTokens
@@ -16,7 +16,7 @@ from desktop.core.netaddr import is_loopback
 from desktop.core.paths import AppPaths
 from desktop.core.running.supervisor import Supervisor
 from desktop.core.secrets import SecretStore
-from desktop.core.settings import Settings
+from desktop.core.settings import SettingsStore
 from desktop.core.store import ModelStore
 from desktop.server.logbuffer import LogBuffer
 
@@ -25,7 +25,7 @@ from desktop.server.logbuffer import LogBuffer
 class ServerState:
     """Everything the routes share; created in the app's lifespan, kept on `app.state.xd`."""
 
-    settings: Settings
+    settings_store: SettingsStore
     paths: AppPaths
     catalog: Catalog
     supervisor: Supervisor
@@ -41,7 +41,11 @@ class ServerState:
     # The settings as the server started with them: a field that only takes effect at start
     # (the address, LAN access) needs a restart while it differs from this.
     started_settings: Settings
-    settings_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings as they are now (a snapshot: changes replace it, through the store)."""
+        return self.settings_store.current
 
     @property
     def lan_access(self) -> bool:

@@ -20,6 +20,7 @@ from desktop.core.errors import (
     HubError,
     IntegrityError,
     InvalidRequest,
+    InvalidSettings,
     LaunchCancelled,
     ModelLoadError,
     ModelNotFound,
@@ -35,6 +36,7 @@ log = logging.getLogger("xindesk.server")
 INFERENCE_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank")
 
 _STATUS: list[tuple[type[XinDeskError], int]] = [
+    (InvalidSettings, 422),
     (InvalidRequest, 400),
     (ModelNotFound, 400),
     (ChatTemplateError, 400),

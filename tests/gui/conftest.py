@@ -16,9 +16,10 @@ from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
 from desktop.core.paths import AppPaths
-from desktop.core.settings import Settings
+from desktop.core.settings import load_settings
 from desktop.gui.app import DesktopApp
 from tests.fixtures.hub_server import TestHub
 from tests.fixtures.server import ServerProcess, run_server
@@ -89,7 +90,7 @@ def make_app(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., DesktopApp]
         desktop = DesktopApp(
             app,
             paths,
-            settings or Settings.load(paths),
+            settings or load_settings(paths),
             endpoint=endpoint,
             start_server=start_server,
             server_environment=server_environment,

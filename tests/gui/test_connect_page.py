@@ -17,8 +17,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
-from desktop.core.settings import Settings
 from desktop.gui.app import DesktopApp
 from desktop.gui.pages.connect import ConnectPage
 from tests.fixtures.server import ServerProcess, free_port, run_server

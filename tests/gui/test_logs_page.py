@@ -15,8 +15,8 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from desktop import __version__
+from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
-from desktop.core.settings import Settings
 from desktop.gui.app import DesktopApp
 from desktop.gui.local_server import ServerState
 from desktop.gui.models.log_model import LogFilter, LogModel, LogRow, parse_console_line

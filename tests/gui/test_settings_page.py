@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import REMOTE_API_KEY, SecretStore
-from desktop.core.settings import Settings
+from desktop.core.settings import load_settings
 from desktop.gui import autostart
 from desktop.gui.app import DesktopApp
 from desktop.gui.i18n import translations_dir
@@ -247,7 +248,7 @@ def test_connecting_to_another_server_tests_it_first_and_back_to_this_computer(
     qtbot.waitUntil(lambda: desktop.ctx.session.endpoint == own_server.url, timeout=15_000)
     assert desktop.ctx.settings.ui.connection == "local"
     # While on the other server, the window's own choice went into this computer's file.
-    assert Settings.load(AppPaths.from_environment()).ui.connection == "local"
+    assert load_settings(AppPaths.from_environment()).ui.connection == "local"
     assert "this computer" in page.banner.label.text()
 
 

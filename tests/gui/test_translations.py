@@ -23,8 +23,8 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
-from desktop.core.settings import Settings
 from desktop.gui.app import DesktopApp
 from desktop.gui.dialogs.launch import LaunchDialog, LaunchRequest
 from desktop.gui.models.catalog_model import CatalogColumn

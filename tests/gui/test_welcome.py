@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
-from desktop.core.settings import Settings
 from desktop.core.units import GiB, human_bytes
 from desktop.gui.app import DesktopApp
 from desktop.gui.models.catalog_model import MODEL_TYPES, CatalogEntry

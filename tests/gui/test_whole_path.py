@@ -18,8 +18,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
+from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
-from desktop.core.settings import Settings
 from desktop.gui.app import DesktopApp
 from desktop.gui.models.downloads_model import DownloadColumn
 from desktop.gui.models.record_table import PROGRESS_ROLE, RECORD_ROLE

@@ -20,9 +20,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from keyring.backends import fail
 
+from desktop.api.settings import Settings
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import API_KEY, SecretStore
-from desktop.core.settings import Settings
 from desktop.server.app import create_app
 from desktop.server.deps import ServerState
 from desktop.server.logbuffer import LogBuffer

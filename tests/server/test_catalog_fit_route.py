@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from desktop.api.settings import Settings
 from desktop.core.memory.hardware import GPU, Hardware
 from desktop.core.paths import AppPaths
-from desktop.core.settings import Settings
 from desktop.core.units import GiB
 from desktop.server.app import create_app
 from tests.fixtures.hub_server import TestHub

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from desktop.api.settings import Settings
 from desktop.core.paths import AppPaths
-from desktop.core.settings import Settings
 from desktop.server.app import create_app
 
 

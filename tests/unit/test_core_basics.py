@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from desktop.api.settings import Settings
 from desktop.core import errors
 from desktop.core.memory.gguf_info import check_gguf_file, read_gguf_info
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import API_KEY, SecretStore, SecretStoreUnavailable, generate_api_key
-from desktop.core.settings import Settings
+from desktop.core.settings import SettingsChange, SettingsStore, load_settings, save_settings
 from desktop.server.errors import status_for
 
 
@@ -23,13 +24,50 @@ def test_home_override_puts_everything_under_one_folder(tmp_path: Path) -> None:
 
 def test_settings_round_trip_and_atomic_save(tmp_path: Path) -> None:
     paths = AppPaths.under(tmp_path)
-    assert Settings.load(paths) == Settings()
+    assert load_settings(paths) == Settings()
     settings = Settings()
     settings.server.port = 9000
     settings.downloads.hf_endpoint = "https://hf-mirror.com"
-    settings.save(paths)
-    assert Settings.load(paths).server.port == 9000
+    save_settings(settings, paths)
+    assert load_settings(paths).server.port == 9000
     assert [p.name for p in paths.config_dir.iterdir()] == ["settings.json"]
+
+
+def test_the_settings_store_is_the_one_writer(tmp_path: Path) -> None:
+    """A patch is validated before anything changes, saved on top of what the file holds (not
+    the live settings, which a program may have been given without saving them), replaces the
+    live snapshot instead of changing it, and reaches every listener."""
+    paths = AppPaths.under(tmp_path)
+    on_file = Settings()
+    on_file.server.port = 9100
+    save_settings(on_file, paths)
+    live = Settings()
+    live.server.port = 9200  # e.g. a test's settings, never saved
+    store = SettingsStore(paths, live)
+    heard: list[SettingsChange] = []
+    store.subscribe(heard.append)
+
+    before = store.current
+    change = store.update({"downloads": {"max_parallel": 4}})
+    assert change.changed == ("downloads.max_parallel",)
+    assert change.touches("downloads")
+    assert not change.touches("server")
+    assert heard == [change]
+    assert before.downloads.max_parallel == 2, "the old snapshot must not change"
+    assert store.current.downloads.max_parallel == 4
+    assert store.current.server.port == 9200
+    saved = load_settings(paths)
+    assert (saved.server.port, saved.downloads.max_parallel) == (9100, 4)
+
+    for bad in ({"downloads": {"max_parallel": 99}}, {"downlods": {"x": 1}}):
+        with pytest.raises(errors.InvalidSettings):
+            store.update(bad)
+        with pytest.raises(errors.InvalidSettings):
+            store.preview(bad)
+    assert len(heard) == 1
+    assert load_settings(paths).downloads.max_parallel == 4
+    assert store.preview({"ui": {"language": "zh_CN"}}).ui.language == "zh_CN"
+    assert store.current.ui.language == "system", "preview changes nothing"
 
 
 def test_settings_errors_are_clear(tmp_path: Path) -> None:
@@ -37,13 +75,13 @@ def test_settings_errors_are_clear(tmp_path: Path) -> None:
     paths.config_dir.mkdir(parents=True)
     paths.settings_file.write_text("{broken")
     with pytest.raises(errors.ConfigError, match="Cannot read the settings file"):
-        Settings.load(paths)
+        load_settings(paths)
     paths.settings_file.write_text(json.dumps({"schema_version": 99}))
     with pytest.raises(errors.ConfigError, match="newer XinDesk"):
-        Settings.load(paths)
+        load_settings(paths)
     paths.settings_file.write_text(json.dumps({"server": {"port": 0}}))
     with pytest.raises(errors.ConfigError, match="invalid values"):
-        Settings.load(paths)
+        load_settings(paths)
 
 
 def test_secret_store_uses_the_test_keyring() -> None:

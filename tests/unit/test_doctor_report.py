@@ -11,13 +11,13 @@ import keyring
 import pytest
 from keyring.backends import fail
 
+from desktop.api.settings import Settings
 from desktop.core.doctor.bundle import shareable_settings
 from desktop.core.doctor.local import keyring_section, models_folder_section
 from desktop.core.doctor.redact import Redactor, without_credentials
 from desktop.core.doctor.report import DoctorReport, Section
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
-from desktop.core.settings import Settings
 
 
 def test_text_report_is_aligned_and_names_the_problem() -> None:

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from desktop.api.settings import DownloadSettings
 from desktop.core.errors import ModelNotFound, NotEnoughDiskSpace
 from desktop.core.hub.jobs import DownloadJob, JobState
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.hub.transfer import CHUNK_SIZE, PART_SUFFIX
 from desktop.core.hub.wiring import build_download_manager
 from desktop.core.paths import AppPaths
-from desktop.core.settings import DownloadSettings
 from desktop.core.units import MiB
 from tests.fixtures.hub_server import TestHub
 
@@ -61,7 +61,9 @@ def make_manager(tmp_path: Path, hub: TestHub) -> Iterator[MakeManager]:
             retries=int(options.pop("retries", 4)),  # type: ignore[call-overload]
         )
         options.setdefault("backoff", lambda attempt: 0.05)
-        manager = build_download_manager(AppPaths.under(tmp_path / "home"), settings, **options)
+        manager = build_download_manager(
+            AppPaths.under(tmp_path / "home"), lambda: settings, **options
+        )
         manager.start()
         made.append(manager)
         return manager

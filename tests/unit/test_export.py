@@ -22,6 +22,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from desktop.api.settings import Settings
 from desktop.core.errors import ConfigError
 from desktop.core.export import (
     DOCKER_HOST,
@@ -37,7 +38,6 @@ from desktop.core.export.check import CheckModels, CheckResult, check_names, run
 from desktop.core.export.gateways import ai_proxy_channel, one_api_channel
 from desktop.core.netaddr import lan_ipv4_addresses
 from desktop.core.paths import AppPaths
-from desktop.core.settings import Settings
 from desktop.server.app import create_app
 
 Number = (int, float)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
 from desktop.core.errors import ModelFileMissing
 from desktop.core.paths import resources_dir
 from desktop.core.running.launch import plan_launch
-from desktop.core.settings import Settings
 from desktop.core.store import ModelStore
 
 # The built-in catalog's Gemma 3 1B Q4_K_M (the same repository on both hubs).

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
 from desktop.core.paths import resources_dir
 from desktop.core.running.launch import plan_launch
-from desktop.core.settings import Settings
 from desktop.core.store import ModelStore
 
 

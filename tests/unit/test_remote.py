@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from desktop.api.settings import DownloadSettings
 from desktop.core.errors import HubError, HubUnreachable, InvalidRequest, ModelNotFound
 from desktop.core.hub import (
     HubName,
@@ -26,7 +27,6 @@ from desktop.core.hub import (
     open_hub,
     parse_repo_reference,
 )
-from desktop.core.settings import DownloadSettings
 from tests.fixtures.hub_server import TestHub
 
 LISTINGS = Path(__file__).resolve().parents[1] / "fixtures" / "listings"

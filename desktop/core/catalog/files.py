@@ -18,6 +18,7 @@ from desktop.core.store.splits import split_match
 
 __all__ = ["QuantChoice", "RepoGGUFs", "group_gguf_files", "is_projector", "split_part"]
 
+
 @dataclass(frozen=True)
 class QuantChoice:
     """One downloadable model file (or set of split parts) at one quantization level.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from desktop.api.settings import Settings
 from desktop.core.backend.build import read_build_info
 from desktop.core.doctor.local import (
     backend_section,
@@ -25,16 +26,16 @@ from desktop.core.doctor.report import DoctorReport, Section
 from desktop.core.errors import ConfigError
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
-from desktop.core.settings import Settings
+from desktop.core.settings import load_settings as read_settings_file
 
 __all__ = [
     "DoctorOptions",
     "DoctorReport",
     "Section",
     "build_sections",
-    "load_settings",
     "local_sections",
     "run_doctor",
+    "settings_or_problem",
 ]
 
 log = logging.getLogger("xindesk.doctor")
@@ -57,10 +58,10 @@ class DoctorOptions:
     offline: bool = False
 
 
-def load_settings(paths: AppPaths) -> tuple[Settings | None, str | None]:
+def settings_or_problem(paths: AppPaths) -> tuple[Settings | None, str | None]:
     """The settings file's settings, or None and why it cannot be read."""
     try:
-        return Settings.load(paths), None
+        return read_settings_file(paths), None
     except ConfigError as exc:
         return None, str(exc)
 
@@ -99,7 +100,7 @@ def local_sections(
 
 def run_doctor(paths: AppPaths, options: DoctorOptions) -> tuple[DoctorReport, Settings | None]:
     """All checks; returns the report and the settings they used (None if unreadable)."""
-    settings, settings_error = load_settings(paths)
+    settings, settings_error = settings_or_problem(paths)
     sections = local_sections(paths, settings, settings_error)
     if options.offline:
         sections.append(Section("server", "skip", "not checked (--offline)"))

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from desktop.api.settings import Settings
 from desktop.core.doctor.redact import Redactor, without_credentials
 from desktop.core.doctor.report import DoctorReport
-from desktop.core.settings import Settings
 
 log = logging.getLogger("xindesk.doctor")
 

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from desktop import __version__
+from desktop.api.settings import Settings
 from desktop.core.backend.build import BuildInfo, is_frozen
 from desktop.core.doctor.report import Section, Status
 from desktop.core.errors import SecretStoreUnavailable
 from desktop.core.memory.hardware import GPU, Hardware, LlamaBuild
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
-from desktop.core.settings import Settings
+from desktop.core.settings import models_dir_of
 from desktop.core.units import GiB, human_bytes
 
 log = logging.getLogger("xindesk.doctor")
@@ -246,7 +247,7 @@ def models_folder_section(
     """The models folder: where, whether it can be written, and the free space there."""
     import shutil
 
-    folder = (settings or Settings()).models_dir(paths)
+    folder = models_dir_of((settings or Settings()), paths)
     existing = _nearest_existing(folder)
     writable = os.access(existing, os.W_OK)
     free = shutil.disk_usage(existing).free if existing.exists() else None

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from desktop.api.settings import DownloadSettings
 from desktop.core.errors import SecretStoreUnavailable
 from desktop.core.hub.jobs import JobStore
 from desktop.core.hub.manager import DownloadManager
@@ -17,7 +18,7 @@ from desktop.core.hub.sources import endpoint_for, hubs_for, open_hub
 from desktop.core.hubnames import HubName
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
-from desktop.core.settings import DownloadSettings
+from desktop.core.settings import SettingsChange, SettingsStore
 
 log = logging.getLogger("xindesk.hub")
 
@@ -110,21 +111,23 @@ class HubTokens:
 
 def build_download_manager(
     paths: AppPaths,
-    settings: DownloadSettings,
+    settings: Callable[[], DownloadSettings],
     token_for: Callable[[HubName], str | None] = lambda hub: None,
     **options: Any,
 ) -> DownloadManager:
-    """`options` go to `DownloadManager` (tests pass a fake free-space probe, a fast backoff).
+    """`settings` gives the download settings as they are now; `options` go to
+    `DownloadManager` (tests pass a fake free-space probe, a fast backoff).
 
-    The hubs are built from `settings` at each call, so changing its fields in place (as
-    PATCH /v1/xindesk/settings does) applies to the next search, listing and download; the
-    manager's own limits change with `DownloadManager.reconfigure`.
+    The hubs are built from `settings()` at each call, so a changed endpoint applies to the
+    next search, listing and download; the manager's own limits follow the settings through
+    `follow_download_settings`.
     """
 
     def remote_hubs(hub: HubName | None) -> list[RemoteHub]:
+        current = settings()
         if hub is None:
-            return hubs_for(settings, token_for)
-        return [open_hub(hub, endpoint=endpoint_for(hub, settings), token=token_for(hub))]
+            return hubs_for(current, token_for)
+        return [open_hub(hub, endpoint=endpoint_for(hub, current), token=token_for(hub))]
 
     def headers_for(hub: HubName) -> dict[str, str]:
         if hub != "huggingface":
@@ -139,7 +142,21 @@ def build_download_manager(
         store=JobStore(paths.downloads_dir),
         hubs_for=remote_hubs,
         headers_for=headers_for,
-        max_parallel=settings.max_parallel,
-        retries=settings.retries,
+        max_parallel=settings().max_parallel,
+        retries=settings().retries,
         **options,
     )
+
+
+def follow_download_settings(store: SettingsStore, manager: DownloadManager) -> None:
+    """Apply changed download settings as they are saved: the proxy to this process, the
+    parallel and retry limits to the manager (endpoints are read at each call anyway)."""
+
+    def changed(change: SettingsChange) -> None:
+        if not change.touches("downloads"):
+            return
+        new = change.new.downloads
+        change_proxy(change.old.downloads.proxy, new)
+        manager.reconfigure(max_parallel=new.max_parallel, retries=new.retries)
+
+    store.subscribe(changed)

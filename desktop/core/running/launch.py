@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog, Family, ModelType, Spec
 from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
 from desktop.core.catalog.registry import parse_model_type, with_article
@@ -21,7 +22,6 @@ from desktop.core.errors import InvalidRequest, ModelFileMissing, ModelNotFound
 from desktop.core.hub.sources import hub_order
 from desktop.core.memory.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
 from desktop.core.memory.quant import quant_from_filename
-from desktop.core.settings import Settings
 from desktop.core.store import InstalledIndex, ModelStore
 from desktop.core.units import MiB
 

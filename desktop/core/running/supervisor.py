@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
 from desktop.core.catalog.download import download_catalog_model
 from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
@@ -37,7 +38,6 @@ from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.running.launch import LaunchPlan, plan_launch, validate_uid
-from desktop.core.settings import Settings
 from desktop.core.store import ModelStore
 
 log = logging.getLogger("xindesk.supervisor")
@@ -114,6 +114,11 @@ class Supervisor:
         self.downloads = downloads
         self._models: dict[str, RunningModel] = {}
         self._pending: dict[str, PendingDownload] = {}
+
+    def use_settings(self, settings: Settings) -> None:
+        """Take changed settings (a listener of the settings store): later launches use them.
+        The models folder is the store's, which moves it."""
+        self.settings = settings
 
     # -- launch / terminate ---------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ class ModelStore:
     """The installed models of one XinDesk installation.
 
     Args:
-        models_dir: The folder downloads go to (`Settings.models_dir(paths)`).
+        models_dir: The folder downloads go to (`models_dir_of(settings, paths)`).
         data_dir: Where `imports.json` lives (`AppPaths.data_dir`).
         hf_cache_dir: The Hugging Face hub cache to offer models from; None means
             huggingface_hub's default (`HF_HUB_CACHE`), looked up on first use.

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from desktop.client import ClientError, XinDeskClient
 from desktop.core.hubnames import DOWNLOAD_SOURCES, HUB_NAMES
 from desktop.core.paths import AppPaths
-from desktop.core.settings import Settings, UiSettings
+from desktop.core.settings import SettingsStore
 from desktop.gui import autostart
 from desktop.gui.context import GuiContext
 from desktop.gui.local_server import ServerState, answers_status
@@ -143,10 +143,9 @@ def probe_ok(probe: Probe) -> bool:
 
 
 def save_local_ui(paths: AppPaths, patch: dict[str, Any]) -> None:
-    """Write window preferences into this computer's settings file (no server involved)."""
-    settings = Settings.load(paths)
-    settings.ui = UiSettings.model_validate({**settings.ui.model_dump(), **patch})
-    settings.save(paths)
+    """Write window preferences into this computer's settings file, through the settings'
+    one writer, when no server of this computer is in use (one elsewhere is)."""
+    SettingsStore(paths).update({"ui": patch})
 
 
 def store_remote_key(key: str | None) -> str | None:

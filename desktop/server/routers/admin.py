@@ -15,9 +15,10 @@ from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from desktop import __version__
+from desktop.api.settings import Settings
 from desktop.core.doctor import DoctorReport, build_sections, local_sections
 from desktop.core.doctor.local import keyring_section
 from desktop.core.doctor.network import hubs_section
@@ -25,11 +26,11 @@ from desktop.core.doctor.redact import without_credentials
 from desktop.core.errors import InvalidRequest, SecretStoreUnavailable
 from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import free_disk_space
-from desktop.core.hub.wiring import TOKEN_VARIABLES, change_proxy
+from desktop.core.hub.wiring import TOKEN_VARIABLES
 from desktop.core.hubnames import HUB_NAMES, HUB_TITLES, HubName
 from desktop.core.netaddr import is_loopback, lan_ipv4_addresses
 from desktop.core.secrets import API_KEY, SecretStore, generate_api_key
-from desktop.core.settings import Settings
+from desktop.core.settings import RESTART_FIELDS, flatten, models_dir_of
 from desktop.server.deps import ServerState, StateDep, require_api_key
 from desktop.server.routers.library import hardware
 
@@ -37,77 +38,10 @@ log = logging.getLogger("xindesk.server.admin")
 
 router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)], tags=["admin"])
 
-# Read when the server starts and never again: changing them needs a restart.
-RESTART_FIELDS = ("server.host", "server.port", "server.lan_access", "server.cors_origins")
 DIAGNOSTIC_LOG_LINES = 200
 
 
 # -- settings ---------------------------------------------------------------------------------
-
-
-def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in patch.items():
-        current = merged.get(key)
-        if isinstance(value, dict) and isinstance(current, dict):
-            merged[key] = _deep_merge(current, value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _unknown_keys(model: type[BaseModel], patch: dict[str, Any], prefix: str = "") -> list[str]:
-    """Dotted names in `patch` that are no setting: the settings ignore unknown keys when read
-    from a file, so without this a misspelt name would be answered 200 and change nothing."""
-    unknown: list[str] = []
-    for key, value in patch.items():
-        field = model.model_fields.get(key)
-        if field is None:
-            unknown.append(prefix + key)
-            continue
-        section = field.annotation
-        if isinstance(value, dict) and isinstance(section, type) and issubclass(section, BaseModel):
-            unknown.extend(_unknown_keys(section, value, f"{prefix}{key}."))
-    return unknown
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[prefix + key] = value
-    return flat
-
-
-def _changed(old: Settings, new: Settings) -> list[str]:
-    before = _flatten(old.model_dump(mode="json"))
-    after = _flatten(new.model_dump(mode="json"))
-    names = before.keys() | after.keys()
-    return sorted(name for name in names if before.get(name) != after.get(name))
-
-
-def _validated(data: dict[str, Any]) -> Settings:
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors()[:5]
-        ]
-        raise HTTPException(422, "Invalid settings: " + "; ".join(problems)) from exc
-
-
-def _assign(target: BaseModel, source: BaseModel) -> None:
-    """Copy `source`'s values into `target` in place. The supervisor and the download manager
-    hold the nested objects, so changing them (not replacing them) is what makes them see it."""
-    for name in type(target).model_fields:
-        current, new = getattr(target, name), getattr(source, name)
-        if isinstance(current, BaseModel) and isinstance(new, BaseModel):
-            _assign(current, new)
-        else:
-            setattr(target, name, new)
 
 
 def _check_allowed(state: ServerState, patch: dict[str, Any], new: Settings) -> None:
@@ -136,8 +70,8 @@ def _check_allowed(state: ServerState, patch: dict[str, Any], new: Settings) -> 
 
 
 def _restart_required(state: ServerState) -> list[str]:
-    now = _flatten(state.settings.model_dump(mode="json"))
-    started = _flatten(state.started_settings.model_dump(mode="json"))
+    now = flatten(state.settings.model_dump(mode="json"))
+    started = flatten(state.started_settings.model_dump(mode="json"))
     return [name for name in RESTART_FIELDS if now.get(name) != started.get(name)]
 
 
@@ -154,24 +88,8 @@ async def update_settings(
 ) -> dict[str, Any]:
     """Change some settings (a partial, nested object), save them, and apply what can be
     applied at once; `restart_required` names the changed fields that wait for a restart."""
-    unknown = _unknown_keys(Settings, patch)
-    if unknown:
-        raise HTTPException(422, f"Unknown settings: {', '.join(unknown)}.")
-    async with state.settings_lock:
-        live = _validated(_deep_merge(state.settings.model_dump(mode="json"), patch))
-        _check_allowed(state, patch, live)
-        # The file gets the patch on top of what it holds, not the live settings: those carry
-        # the address given on the command line, which must not become the saved one.
-        on_file = await asyncio.to_thread(Settings.load, state.paths)
-        saved = _validated(_deep_merge(on_file.model_dump(mode="json"), patch))
-        await asyncio.to_thread(saved.save, state.paths)
-        changed = _changed(state.settings, live)
-        old_proxy = state.settings.downloads.proxy
-        _assign(state.settings, live)
-        downloads = state.settings.downloads
-        change_proxy(old_proxy, downloads)
-        state.downloads.reconfigure(max_parallel=downloads.max_parallel, retries=downloads.retries)
-    log.info("settings changed: %s", ", ".join(changed) or "nothing")
+    _check_allowed(state, patch, state.settings_store.preview(patch))
+    await asyncio.to_thread(state.settings_store.update, patch)
     return {
         "settings": state.settings.model_dump(mode="json"),
         "restart_required": _restart_required(state),
@@ -325,7 +243,7 @@ def _server_view(state: ServerState) -> dict[str, Any]:
         "auth": state.api_key is not None,
         "lan_addresses": lan_ipv4_addresses(),
         "started_at": state.started_at,
-        "models_dir": str(state.settings.models_dir(state.paths)),
+        "models_dir": str(models_dir_of(state.settings, state.paths)),
     }
 
 
@@ -389,7 +307,7 @@ async def diagnostics(state: StateDep) -> dict[str, Any]:
         found_hardware: dict[str, Any] = await hardware()
     except Exception as exc:  # noqa: BLE001 - the bundle is most needed when something is broken
         found_hardware = {"error": f"{type(exc).__name__}: {exc}"}
-    models_dir = state.settings.models_dir(state.paths)
+    models_dir = models_dir_of(state.settings, state.paths)
     models = [
         {
             "uid": model["id"],

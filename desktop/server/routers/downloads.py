@@ -16,6 +16,7 @@ from desktop.core.catalog.download import (
 from desktop.core.hub.jobs import DownloadJob
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.hubnames import HubName
+from desktop.core.settings import models_dir_of
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.schemas.downloads import StartDownload
 
@@ -53,7 +54,7 @@ async def list_downloads(state: StateDep) -> dict[str, Any]:
 async def start_download(body: StartDownload, state: StateDep) -> dict[str, Any]:
     """Queue a download; answers at once with the job (poll it for progress)."""
     manager = state.downloads
-    models_dir = state.settings.models_dir(state.paths)
+    models_dir = models_dir_of(state.settings, state.paths)
     hub: HubName | None = None if body.hub in (None, "auto") else body.hub  # type: ignore[assignment]
     if body.model_name is not None:
         job, _ = await asyncio.to_thread(

@@ -42,13 +42,12 @@ async def fastgpt(
     Answers `{"format", "content_type": "json"|"text", "text", "warnings"}`; the key fields hold
     this server's API key.
     """
-    server = state.settings.server
     result = export_for_target(
         fmt,
         state.supervisor.list_models(),
         target=target,
-        port=server.port,
-        listen_host=server.host,
+        port=state.port,
+        listen_host=state.host,
         api_key=state.api_key,
         host=host or None,
     )

@@ -20,7 +20,6 @@ from desktop.core.hub.remote import RemoteHub
 from desktop.core.hubnames import HubName
 from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename, quant_level
-from desktop.core.settings import Settings
 from desktop.core.store import InstalledModel
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.schemas.downloads import ImportModel, MoveModelsFolder, RegisterRepo
@@ -329,14 +328,5 @@ async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> dict[st
     new_dir = await asyncio.to_thread(
         lambda: state.store.move_models_dir(Path(body.path).expanduser(), mode=body.mode)
     )
-    state.settings.models.models_dir = new_dir
-
-    def save_folder() -> None:
-        # Only this field goes onto what the file holds: the live settings also carry the
-        # address given on the command line, which must not become the saved one.
-        on_file = Settings.load(state.paths)
-        on_file.models.models_dir = new_dir
-        on_file.save(state.paths)
-
-    await asyncio.to_thread(save_folder)
+    await asyncio.to_thread(state.settings_store.update, {"models": {"models_dir": str(new_dir)}})
     return {"models_dir": str(new_dir), "mode": body.mode}
