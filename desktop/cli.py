@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from desktop import __version__
+from desktop.api.hubs import HUB_NAMES
 from desktop.client import ClientError, XinDeskClient, default_endpoint
-from desktop.core.hubnames import HUB_NAMES
 from desktop.core.netaddr import is_loopback
 from desktop.core.secrets import API_KEY_ENV
 from desktop.core.units import KiB, MiB

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from desktop.api.hubs import DownloadSource
+
 SCHEMA_VERSION = 1
 DEFAULT_PORT = 9997
 
@@ -60,7 +62,7 @@ class DownloadSettings(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    source: Literal["auto", "huggingface", "modelscope"] = "auto"
+    source: DownloadSource = "auto"
     hf_endpoint: str | None = Field(
         None, description="A Hugging Face mirror, e.g. https://hf-mirror.com"
     )

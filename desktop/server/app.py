@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from desktop import __version__
+from desktop.api.hubs import HUB_NAMES
 from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
 from desktop.core.hub.wiring import (
@@ -23,7 +24,6 @@ from desktop.core.hub.wiring import (
     build_download_manager,
     follow_download_settings,
 )
-from desktop.core.hubnames import HUB_NAMES
 from desktop.core.paths import AppPaths, resources_dir
 from desktop.core.running.supervisor import Supervisor
 from desktop.core.secrets import SecretStore

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from desktop.api.hubs import HubName
 from desktop.core.catalog import Catalog
 from desktop.core.catalog.families import GGUF_FORMAT, ModelType, Spec
 from desktop.core.errors import HubUnreachable, InvalidRequest, ModelNotFound
 from desktop.core.hub.jobs import CatalogRef, DownloadJob
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.hub.sources import hub_order
-from desktop.core.hubnames import HubName
 
 log = logging.getLogger("xindesk.hub")
 

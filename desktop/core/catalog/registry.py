@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from desktop.api.hubs import HUB_NAMES
 from desktop.core.catalog.families import (
     GGUF_FORMAT,
     MODEL_TYPES,
@@ -28,7 +29,6 @@ from desktop.core.catalog.families import (
 )
 from desktop.core.errors import InvalidRequest, ModelNotFound, UnsupportedModelFormat
 from desktop.core.fileio import atomic_write_text
-from desktop.core.hubnames import HUB_NAMES
 
 log = logging.getLogger("xindesk.catalog")
 

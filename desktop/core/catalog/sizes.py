@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from desktop.api.hubs import HUB_NAMES, HubName
 from desktop.core.catalog.families import GGUF_FORMAT, Spec
 from desktop.core.catalog.files import group_gguf_files
 from desktop.core.errors import HubUnreachable, InvalidRequest
 from desktop.core.fileio import atomic_write_text
 from desktop.core.hub.remote import RemoteFile, RemoteHub
-from desktop.core.hubnames import HUB_NAMES, HubName
 
 __all__ = [
     "DEFAULT_TTL",

@@ -8,11 +8,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from desktop.api.hubs import HUB_NAMES, HUB_TITLES
 from desktop.api.settings import DownloadSettings
 from desktop.client import ClientError, XinDeskClient
 from desktop.core.doctor.redact import without_credentials
 from desktop.core.doctor.report import Section, Status
-from desktop.core.hubnames import HUB_NAMES, HUB_TITLES
 
 # httpx is imported by the checks that use it: the server imports this module for its doctor
 # route, and httpx with the rich/click/pygments it loads for its own command line (when they

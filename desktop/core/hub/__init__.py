@@ -6,12 +6,12 @@ paste. No module here imports the hub libraries at import time, so the GUI and t
 fast; the download manager and its helpers live beside them.
 """
 
+from desktop.api.hubs import HubName
 from desktop.core.hub.huggingface import HuggingFaceHub
 from desktop.core.hub.modelscope import ModelScopeHub
 from desktop.core.hub.references import parse_repo_reference
 from desktop.core.hub.remote import RemoteFile, RemoteHub, RepoSummary, first_reachable
 from desktop.core.hub.sources import hub_order, hubs_for, open_hub
-from desktop.core.hubnames import HubName
 
 __all__ = [
     "HubName",

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from desktop.api.hubs import HubName
 from desktop.core.fileio import atomic_write_text
-from desktop.core.hubnames import HubName
 
 log = logging.getLogger("xindesk.hub")
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.api.hubs import HubName
 from desktop.core.errors import (
     DownloadNotFound,
     HubError,
@@ -39,7 +40,6 @@ from desktop.core.hub.transfer import (
     part_path,
     partial_size,
 )
-from desktop.core.hubnames import HubName
 from desktop.core.units import MiB, gib_text
 
 log = logging.getLogger("xindesk.hub")

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from desktop.api.hubs import HubName
 from desktop.core.errors import HubError, HubUnreachable, InvalidRequest, ModelNotFound
 from desktop.core.hub.remote import (
     PROBE_TIMEOUT,
@@ -17,7 +18,6 @@ from desktop.core.hub.remote import (
     probe_endpoint,
     reason,
 )
-from desktop.core.hubnames import HubName
 
 if TYPE_CHECKING:
     from modelscope_hub import HubApi as MsHubApi

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+from desktop.api.hubs import HubName
 from desktop.core.errors import InvalidRequest
-from desktop.core.hubnames import HubName
 
 _HF_HOSTS = frozenset({"huggingface.co", "www.huggingface.co", "hf.co", "hf-mirror.com"})
 _MS_HOSTS = frozenset({"modelscope.cn", "www.modelscope.cn", "modelscope.ai", "www.modelscope.ai"})

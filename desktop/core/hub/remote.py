@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar, runtime_checkable
 
+from desktop.api.hubs import HUB_TITLES, HubName
 from desktop.core.errors import HubError, HubUnreachable
-from desktop.core.hubnames import HUB_TITLES, HubName
 
 log = logging.getLogger("xindesk.hub")
 

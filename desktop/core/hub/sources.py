@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from desktop.api.hubs import HUB_NAMES, HubName
 from desktop.api.settings import DownloadSettings
 from desktop.core.errors import InvalidRequest
 from desktop.core.hub.huggingface import HuggingFaceHub
 from desktop.core.hub.modelscope import ModelScopeHub
 from desktop.core.hub.remote import RemoteHub
-from desktop.core.hubnames import HUB_NAMES, HubName
 
 
 def hub_order(source: str | None) -> tuple[HubName, ...]:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop.api.hubs import HubName
 from desktop.core.errors import IntegrityError
-from desktop.core.hubnames import HubName
 from desktop.core.units import MiB
 
 log = logging.getLogger("xindesk.hub")

@@ -9,13 +9,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from desktop.api.hubs import HubName
 from desktop.api.settings import DownloadSettings
 from desktop.core.errors import SecretStoreUnavailable
 from desktop.core.hub.jobs import JobStore
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.hub.remote import RemoteHub
 from desktop.core.hub.sources import endpoint_for, hubs_for, open_hub
-from desktop.core.hubnames import HubName
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
 from desktop.core.settings import SettingsChange, SettingsStore

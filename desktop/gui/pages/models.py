@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.hubnames import HUB_NAMES
+from desktop.api.hubs import HUB_NAMES
 from desktop.gui.context import GuiContext
 from desktop.gui.dialogs.launch import LaunchDialog, LaunchRequest
 from desktop.gui.models.catalog_model import (

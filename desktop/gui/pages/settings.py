@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.api.hubs import DOWNLOAD_SOURCES, HUB_NAMES
 from desktop.client import ClientError, XinDeskClient
-from desktop.core.hubnames import DOWNLOAD_SOURCES, HUB_NAMES
 from desktop.core.paths import AppPaths
 from desktop.core.settings import SettingsStore
 from desktop.gui import autostart

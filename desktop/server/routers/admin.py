@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from desktop import __version__
+from desktop.api.hubs import HUB_NAMES, HUB_TITLES, HubName
 from desktop.api.settings import Settings
 from desktop.core.doctor import DoctorReport, build_sections, local_sections
 from desktop.core.doctor.local import keyring_section
@@ -27,7 +28,6 @@ from desktop.core.errors import InvalidRequest, SecretStoreUnavailable
 from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import free_disk_space
 from desktop.core.hub.wiring import TOKEN_VARIABLES
-from desktop.core.hubnames import HUB_NAMES, HUB_TITLES, HubName
 from desktop.core.netaddr import is_loopback, lan_ipv4_addresses
 from desktop.core.secrets import API_KEY, SecretStore, generate_api_key
 from desktop.core.settings import RESTART_FIELDS, flatten, models_dir_of

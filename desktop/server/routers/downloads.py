@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
+from desktop.api.hubs import HubName
 from desktop.core.catalog.download import (
     download_catalog_model,
     download_repo_quantization,
@@ -15,7 +16,6 @@ from desktop.core.catalog.download import (
 )
 from desktop.core.hub.jobs import DownloadJob
 from desktop.core.hub.manager import DownloadManager
-from desktop.core.hubnames import HubName
 from desktop.core.settings import models_dir_of
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.schemas.downloads import StartDownload

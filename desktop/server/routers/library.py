@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from desktop.api.hubs import HubName
 from desktop.core.catalog.choice_fit import fit_choices
 from desktop.core.catalog.families import Family
 from desktop.core.catalog.files import QuantChoice, group_gguf_files
@@ -17,7 +18,6 @@ from desktop.core.catalog.from_repo import registration_from_repo
 from desktop.core.errors import HubUnreachable
 from desktop.core.hub.references import parse_repo_reference
 from desktop.core.hub.remote import RemoteHub
-from desktop.core.hubnames import HubName
 from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename, quant_level
 from desktop.core.store import InstalledModel

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from desktop import __version__
+from desktop.api.hubs import HUB_NAMES
 from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
 from desktop.core.catalog.registry import parse_model_type
 from desktop.core.errors import InvalidRequest
-from desktop.core.hubnames import HUB_NAMES
 from desktop.server.deps import CatalogDep, StateDep, SupervisorDep, require_api_key
 
 # The Xinference API version whose routes and shapes this server follows.

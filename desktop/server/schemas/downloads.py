@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from desktop.core.hubnames import DownloadSource, HubName
+from desktop.api.hubs import DownloadSource, HubName
 
 
 class StartDownload(BaseModel):

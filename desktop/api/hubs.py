@@ -1,8 +1,6 @@
-"""The model hubs by name, and the values of the download-source setting.
-
-A module of its own, outside `desktop.core.hub`, because the window names hubs too (its settings
-page and search filter) and must not import the package that talks to them.
-"""
+"""The model hubs by name, and the values of the download-source setting: part of the contract,
+since requests name a hub and the settings a source, and the window, the command line and the
+server all spell them from here."""
 
 from __future__ import annotations
 
