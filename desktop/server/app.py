@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from desktop import __version__
 from desktop.api.hubs import HUB_NAMES
@@ -31,6 +30,7 @@ from desktop.core.settings import SettingsStore, models_dir_of
 from desktop.core.store import ModelStore
 from desktop.server.deps import ServerState
 from desktop.server.errors import install_error_handlers
+from desktop.server.guards import BrowserGuard
 from desktop.server.logbuffer import LogBuffer
 from desktop.server.routers import admin, library, openai, xindesk, xinference
 from desktop.server.routers import downloads as downloads_routes
@@ -151,13 +151,13 @@ def create_app(
         description="Xinference- and OpenAI-compatible API for local GGUF models.",
         lifespan=lifespan,
     )
-    if settings.server.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.server.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-        )
+
+    def live_settings() -> Settings:
+        state: ServerState | None = getattr(app.state, "xd", None)
+        return state.settings if state is not None else settings
+
+    # Host, Origin, content type, body size and CORS: one middleware decides them all.
+    app.add_middleware(BrowserGuard, listen_host=host, settings=live_settings)
     install_error_handlers(app)
     app.include_router(xinference.public)
     app.include_router(xinference.router)

@@ -23,7 +23,7 @@ from desktop.core.engine.offload import (
     placement,
     placement_summary,
 )
-from desktop.core.memory.hardware import DeviceInfo
+from desktop.core.memory.llama_build import DeviceInfo
 
 MiB = 1024**2
 H100 = DeviceInfo(name="CUDA0", description="NVIDIA H100 80GB HBM3", registry="CUDA", kind="gpu")

@@ -1,5 +1,6 @@
 """The doctor's checks of this computer: the build, its backend, devices, memory, keychain and
-the models folder. No network; the hardware facts come from `desktop.core.memory.hardware`."""
+the models folder. No network; the hardware facts come from `desktop.core.memory` (`hardware`,
+`gpus`, `llama_build`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from desktop.api.settings import Settings
 from desktop.core.backend.build import BuildInfo, is_frozen
 from desktop.core.doctor.report import Section, Status
 from desktop.core.errors import SecretStoreUnavailable
-from desktop.core.memory.hardware import GPU, Hardware, LlamaBuild
+from desktop.core.memory.gpus import GPU
+from desktop.core.memory.hardware import Hardware
+from desktop.core.memory.llama_build import LlamaBuild
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
 from desktop.core.settings import models_dir_of
@@ -99,7 +102,7 @@ def backend_section(
     Args:
         info: The frozen build's record (None from source).
         build: What llama.cpp's libraries report (`probe_llama_build`).
-        vendor: GPUs the vendor tools see, usable or not (`hardware.vendor_gpus`).
+        vendor: GPUs the vendor tools see, usable or not (`gpus.vendor_gpus`).
     """
     built_for = info.backend if info is not None and info.backend else None
     gpus = [d for d in build.devices if d.kind in {"gpu", "igpu"}]

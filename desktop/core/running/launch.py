@@ -373,7 +373,7 @@ def choose_parallel(
     try:
         import psutil
 
-        from desktop.core.memory.fit import ENGINE_SWA_FULL, estimate_memory
+        from desktop.core.memory.estimate import ENGINE_SWA_FULL, estimate_memory
         from desktop.core.memory.gguf_info import read_gguf_metadata
 
         estimate = estimate_memory(

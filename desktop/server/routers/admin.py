@@ -29,7 +29,7 @@ from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import free_disk_space
 from desktop.core.hub.wiring import TOKEN_VARIABLES
 from desktop.core.netaddr import is_loopback, lan_ipv4_addresses
-from desktop.core.secrets import API_KEY, SecretStore, generate_api_key
+from desktop.core.secrets import API_KEY, SecretStore, generate_api_key, lan_key_problem
 from desktop.core.settings import RESTART_FIELDS, flatten, models_dir_of
 from desktop.server.deps import ServerState, StateDep, require_api_key
 from desktop.server.routers.library import hardware
@@ -55,7 +55,8 @@ def _check_allowed(state: ServerState, patch: dict[str, Any], new: Settings) -> 
             '"move"} (or "link" to leave the files where they are).'
         )
     server_patch = patch.get("server")
-    if not isinstance(server_patch, dict) or state.api_key is not None:
+    problem = lan_key_problem(state.api_key)
+    if not isinstance(server_patch, dict) or problem is None:
         return
     opens_lan = server_patch.get("lan_access") is True or (
         "host" in server_patch and not is_loopback(new.server.host)
@@ -63,9 +64,8 @@ def _check_allowed(state: ServerState, patch: dict[str, Any], new: Settings) -> 
     if opens_lan:
         raise HTTPException(
             409,
-            "LAN access needs an API key, or anyone on your network could use your models. "
-            "Create a key first (POST /v1/xindesk/api-key, or `xindesk api-key create`), then "
-            "turn LAN access on.",
+            f"{problem} Create a {'new ' if state.api_key else ''}key first (POST "
+            "/v1/xindesk/api-key, or `xindesk api-key create`), then turn LAN access on.",
         )
 
 
