@@ -17,9 +17,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from desktop import __version__
+from desktop.api.hubs import HUB_NAMES
 from desktop.client import ClientError, XinDeskClient, default_endpoint
 from desktop.core.netaddr import is_loopback
 from desktop.core.secrets import API_KEY_ENV
+from desktop.core.units import KiB, MiB
 
 log = logging.getLogger("xindesk.cli")
 
@@ -287,7 +289,7 @@ def _download_body(args: argparse.Namespace) -> dict[str, Any]:
     target: str = args.target
     body: dict[str, Any] = {"hub": args.hub} if args.hub else {}
     if "/" in target or args.files:
-        from desktop.core.hub.remote import parse_repo_reference
+        from desktop.core.hub.references import parse_repo_reference
 
         hub, repo_id, extra = parse_repo_reference(target)
         if hub and not args.hub:
@@ -331,7 +333,7 @@ def cmd_download(args: argparse.Namespace) -> int:
             initial=job["downloaded_bytes"],
             unit="B",
             unit_scale=True,
-            unit_divisor=1024,
+            unit_divisor=KiB,
             file=sys.stderr,
             dynamic_ncols=True,
         )
@@ -362,7 +364,7 @@ def cmd_downloads(args: argparse.Namespace) -> int:
             j["id"],
             j["state"],
             j["label"],
-            f"{j['downloaded_bytes'] / 1024**2:.1f}/{j['total_bytes'] / 1024**2:.1f} MiB",
+            f"{j['downloaded_bytes'] / MiB:.1f}/{j['total_bytes'] / MiB:.1f} MiB",
             j.get("error") or "",
         ]
         for j in jobs
@@ -524,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="Search Hugging Face / ModelScope for GGUF models.")
     client_opts(search)
     search.add_argument("query")
-    search.add_argument("--hub", choices=["huggingface", "modelscope"])
+    search.add_argument("--hub", choices=HUB_NAMES)
     search.add_argument("--limit", type=int, default=30)
 
     download = sub.add_parser(
@@ -538,7 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("-s", "--size-in-billions")
     download.add_argument("-q", "--quantization")
     download.add_argument("-t", "--model-type", default="LLM")
-    download.add_argument("--hub", choices=["huggingface", "modelscope", "auto"])
+    download.add_argument("--hub", choices=[*HUB_NAMES, "auto"])
 
     downloads = sub.add_parser("downloads", help="List downloads and their state.")
     client_opts(downloads)

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from desktop.api.common import HubName, ModelState
+from desktop.api.common import ModelState
+from desktop.api.hubs import HubName
 from desktop.api.library import HardwareView
 from desktop.api.settings import Settings
 

@@ -1,5 +1,6 @@
 """Names several parts of the contract share, each defined here once: the model types, a served
-model's states, the memory-fit verdicts, the hubs, and the states of a download."""
+model's states, the memory-fit verdicts and the states of a download (the hubs are in
+desktop.api.hubs)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,6 @@ MODEL_TYPES: tuple[ModelType, ...] = get_args(ModelType)
 #: A model size in billions as Xinference spells it: an int for whole billions, "0_5" for
 #: fractions (launch requests may also give a float).
 ModelSize = int | float | str
-
-#: The hubs models are downloaded from.
-HubName = Literal["huggingface", "modelscope"]
-HUB_NAMES: tuple[HubName, ...] = get_args(HubName)
 
 #: Xinference's InstanceInfo statuses; CREATING is a launch still downloading its files.
 InstanceStatus = Literal["CREATING", "LOADING", "READY", "ERROR"]

@@ -3,11 +3,10 @@ a download job, as the list, each action and the event stream answer it."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from desktop.api.common import HubName, JobState, ModelType
+from desktop.api.common import JobState, ModelType
+from desktop.api.hubs import DownloadSource, HubName
 
 
 class StartDownload(BaseModel):
@@ -22,7 +21,7 @@ class StartDownload(BaseModel):
     repo_id: str | None = Field(None, description="owner/name on the hub.")
     files: list[str] | None = Field(None, description="Paths inside the repository.")
     revision: str | None = None
-    hub: Literal["huggingface", "modelscope", "auto"] | None = Field(
+    hub: DownloadSource | None = Field(
         None, description="Which hub; default is the Download source setting."
     )
 
@@ -87,9 +86,3 @@ class DownloadJobView(DownloadFigures, _JobRecord):
 
 class DownloadList(BaseModel):
     downloads: list[DownloadJobView]
-
-
-class DownloadRemoved(BaseModel):
-    """The `removed` event of the download stream: a job left the list."""
-
-    id: str

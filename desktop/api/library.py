@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from desktop.api.common import HubName, ModelType, Verdict
+from desktop.api.common import ModelType, Verdict
+from desktop.api.hubs import HubName
 
 # -- hardware -----------------------------------------------------------------------------------
 

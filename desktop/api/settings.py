@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from desktop.api.hubs import DownloadSource
+
 SCHEMA_VERSION = 1
 DEFAULT_PORT = 9997
 DEFAULT_MAX_BODY_MB = 64
@@ -190,7 +192,7 @@ class DownloadSettings(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    source: Literal["auto", "huggingface", "modelscope"] = "auto"
+    source: DownloadSource = "auto"
     hf_endpoint: WebAddress = Field(
         None, description="A Hugging Face mirror, e.g. https://hf-mirror.com"
     )

@@ -16,8 +16,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from desktop.api.common import HubName, InstanceStatus, JobState, ModelSize, ModelState
+from desktop.api.common import InstanceStatus, JobState, ModelSize, ModelState
 from desktop.api.downloads import DownloadFigures
+from desktop.api.hubs import HubName
 
 _LOOSE = ConfigDict(extra="allow", protected_namespaces=())
 

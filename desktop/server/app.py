@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from desktop import __version__
+from desktop.api.hubs import HUB_NAMES
 from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
-from desktop.core.hub.remote import HUB_NAMES
 from desktop.core.hub.wiring import (
     TOKEN_VARIABLES,
     HubTokens,
@@ -110,12 +110,8 @@ def create_app(
             # Jobs that were running when the server last stopped carry on from their partial
             # files.
             downloads.start()
-            supervisor = Supervisor(
-                catalog, settings, models_dir_of(settings, paths), listen, downloads=downloads
-            )
-            settings_store.subscribe(
-                lambda change: supervisor.use_settings(change.new, models_dir_of(change.new, paths))
-            )
+            # The store asks the supervisor which files are in use; the supervisor asks the
+            # store which file serves a model it launches.
             store = ModelStore(
                 models_dir_of(settings, paths),
                 paths.data_dir,
@@ -123,6 +119,8 @@ def create_app(
                     path == running_path for _record, running_path in supervisor.running_files()
                 ),
             )
+            supervisor = Supervisor(catalog, settings, store, listen, downloads=downloads)
+            settings_store.subscribe(lambda change: supervisor.use_settings(change.new))
             app.state.xd = ServerState(
                 settings_store=settings_store,
                 paths=paths,

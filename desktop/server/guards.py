@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desktop.api.settings import Settings, normalized_host, normalized_origin
 from desktop.core.netaddr import is_loopback, machine_addresses, machine_names
+from desktop.core.units import MiB
 
 log = logging.getLogger("xindesk.server.guards")
 
@@ -48,7 +49,6 @@ LOCAL_NAMES = frozenset({"localhost", "host.docker.internal", "host.containers.i
 MACHINE_REFRESH_S = 10.0
 PREFLIGHT_MAX_AGE_S = 600
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-MIB = 1024 * 1024
 
 
 def host_of(header: str) -> str | None:
@@ -263,7 +263,7 @@ class BrowserGuard:
                 await self._refuse(scope, receive, send, 415, _content_type_refused(content_type))
                 return
         limit_mb = server.max_body_mb
-        if length is not None and length > limit_mb * MIB:
+        if length is not None and length > limit_mb * MiB:
             await self._refuse(scope, receive, send, 413, _too_large(limit_mb))
             return
         if has_body:
@@ -332,7 +332,7 @@ def _counted(receive: Receive, limit_mb: int) -> Receive:
         message = await receive()
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
-            if received > limit_mb * MIB:
+            if received > limit_mb * MiB:
                 raise HTTPException(413, _too_large(limit_mb))
         return message
 

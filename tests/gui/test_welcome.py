@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 
 from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
+from desktop.core.units import GiB, human_bytes
 from desktop.gui.app import DesktopApp
-from desktop.gui.format import human_bytes
 from desktop.gui.models.catalog_model import MODEL_TYPES, CatalogEntry
 from desktop.gui.models.starters import Machine, StarterPick, rough_pick
 from desktop.gui.pages.models import ModelsPage
@@ -200,9 +200,6 @@ def _catalog(model_type: str) -> dict[str, CatalogEntry]:
         )
         for f in families
     }
-
-
-GiB = 1024**3
 
 
 def _hardware(

@@ -14,12 +14,12 @@ from desktop.api.settings import Settings
 from desktop.core.memory.gpus import GPU
 from desktop.core.memory.hardware import Hardware
 from desktop.core.paths import AppPaths
+from desktop.core.units import GiB
 from desktop.server.app import create_app
 from tests.fixtures.hub_server import TestHub
 
 CATALOG_REPO = "bartowski/google_gemma-3-1b-it-GGUF"
 CATALOG_FILE = "google_gemma-3-1b-it-Q4_K_M.gguf"
-GiB = 1024**3
 
 
 def _machine() -> Hardware:

@@ -38,6 +38,7 @@ from desktop.core.hub.jobs import DownloadJob, JobState
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.running.launch import LaunchPlan, plan_launch, validate_uid
+from desktop.core.store import ModelStore
 
 log = logging.getLogger("xindesk.supervisor")
 
@@ -157,22 +158,22 @@ class Supervisor:
         self,
         catalog: Catalog,
         settings: Settings,
-        models_dir: Path,
+        store: ModelStore,
         address: str,
         downloads: DownloadManager | None = None,
     ) -> None:
         self.catalog = catalog
         self.settings = settings
-        self.models_dir = models_dir
+        self.store = store
         self.address = address
         self.downloads = downloads
         self._models: dict[str, RunningModel] = {}
         self._pending: dict[str, PendingDownload] = {}
 
-    def use_settings(self, settings: Settings, models_dir: Path) -> None:
-        """Take changed settings (a listener of the settings store): later launches use them."""
+    def use_settings(self, settings: Settings) -> None:
+        """Take changed settings (a listener of the settings store): later launches use them.
+        The models folder is the store's, which moves it."""
         self.settings = settings
-        self.models_dir = models_dir
 
     # -- launch / terminate ---------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ class Supervisor:
             raise ModelAlreadyRunning(f"Model is already being downloaded, uid: {uid_asked}")
         try:
             plan = await asyncio.to_thread(
-                plan_launch, request, self.catalog, self.settings, self.models_dir
+                plan_launch, request, self.catalog, self.settings, self.store
             )
         except ModelFileMissing as missing:
             if self.downloads is None or request.get("model_path"):
@@ -221,7 +222,7 @@ class Supervisor:
             download_catalog_model,
             manager,
             self.catalog,
-            self.models_dir,
+            self.store.models_dir,
             model_type=model_type,
             name=name,
             size=request.get("model_size_in_billions"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from desktop.api.common import Verdict
+from desktop.api.hubs import HubName
 from desktop.api.library import (
     CatalogFileRow,
     FitVerdict,
@@ -20,7 +21,7 @@ from desktop.api.library import (
 from desktop.core.catalog.choice_fit import ChoicesFit
 from desktop.core.catalog.files import QuantChoice, RepoGGUFs
 from desktop.core.catalog.sizes import SpecFiles
-from desktop.core.hub.remote import HubName, RemoteFile, RepoSummary
+from desktop.core.hub.remote import RemoteFile, RepoSummary
 from desktop.core.memory.fit import FitResult
 from desktop.core.memory.gpus import GPU
 from desktop.core.memory.hardware import Hardware

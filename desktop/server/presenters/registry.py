@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 
-from desktop.api.common import HUB_NAMES, ModelSize, ModelType
+from desktop.api.common import ModelSize, ModelType
+from desktop.api.hubs import HUB_NAMES
 from desktop.api.xinference import (
     CacheEntry,
     DetailedRegistration,

@@ -40,6 +40,7 @@ from desktop.api.admin import (
     SettingsUpdate,
     TokenState,
 )
+from desktop.api.hubs import HUB_NAMES, HUB_TITLES, HubName
 from desktop.api.library import HardwareView
 from desktop.api.settings import Settings
 from desktop.core.doctor import DoctorReport, build_sections, local_sections
@@ -49,7 +50,6 @@ from desktop.core.doctor.redact import without_credentials
 from desktop.core.errors import InvalidRequest, SecretStoreUnavailable
 from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import free_disk_space
-from desktop.core.hub.remote import HUB_NAMES, HUB_TITLES, HubName
 from desktop.core.hub.wiring import TOKEN_VARIABLES
 from desktop.core.netaddr import is_loopback, lan_ipv4_addresses
 from desktop.core.secrets import API_KEY, SecretStore, generate_api_key, lan_key_problem

@@ -1,33 +1,27 @@
-"""Download routes (under /v1/xindesk/downloads): list, start, pause, resume, cancel, forget,
-and a Server-Sent Events stream of progress for the GUI and the command line."""
+"""Download routes (under /v1/xindesk/downloads): list, start, pause, resume, cancel, forget.
+The window and the command line follow progress by polling the list."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Depends, Query, Request
-from sse_starlette.sse import EventSourceResponse
+from fastapi import APIRouter, Depends, Query
 
 from desktop.api.common import Null
-from desktop.api.downloads import DownloadJobView, DownloadList, DownloadRemoved, StartDownload
+from desktop.api.downloads import DownloadJobView, DownloadList, StartDownload
+from desktop.api.hubs import HubName
 from desktop.core.catalog.download import (
     download_catalog_model,
     download_repo_quantization,
     repo_folder,
 )
-from desktop.core.hub.remote import HubName
 from desktop.core.settings import models_dir_of
 from desktop.server.deps import StateDep, require_api_key
-from desktop.server.openapi import event_stream
 from desktop.server.presenters.downloads import download_job
 
 router = APIRouter(
     prefix="/v1/xindesk/downloads", dependencies=[Depends(require_api_key)], tags=["downloads"]
 )
-
-STREAM_INTERVAL = 0.5
 
 
 @router.get("")
@@ -38,7 +32,7 @@ async def list_downloads(state: StateDep) -> DownloadList:
 
 @router.post("")
 async def start_download(body: StartDownload, state: StateDep) -> DownloadJobView:
-    """Queue a download; answers at once with the job (poll it or follow /events)."""
+    """Queue a download; answers at once with the job (poll it for progress)."""
     manager = state.downloads
     models_dir = models_dir_of(state.settings, state.paths)
     hub: HubName | None = None if body.hub in (None, "auto") else body.hub  # type: ignore[assignment]
@@ -77,40 +71,6 @@ async def start_download(body: StartDownload, state: StateDep) -> DownloadJobVie
             revision=body.revision,
         )
     return download_job(manager, job)
-
-
-@router.get(
-    "/events",
-    response_class=EventSourceResponse,
-    responses=event_stream(
-        DownloadJobView,
-        DownloadRemoved,
-        description="`download` events (a job, when it changed) and `removed` events.",
-    ),
-)
-async def events(request: Request, state: StateDep) -> EventSourceResponse:
-    """Every job's figures, sent when something changed (at most twice a second)."""
-    manager = state.downloads
-
-    async def stream() -> AsyncIterator[dict[str, str]]:
-        last: dict[str, str] = {}
-        while not await request.is_disconnected():
-            current = {
-                job.id: json.dumps(download_job(manager, job).model_dump(mode="json"))
-                for job in manager.list()
-            }
-            for job_id, text in current.items():
-                if last.get(job_id) != text:
-                    yield {"event": "download", "data": text}
-            for job_id in set(last) - set(current):
-                yield {
-                    "event": "removed",
-                    "data": json.dumps(DownloadRemoved(id=job_id).model_dump(mode="json")),
-                }
-            last = current
-            await asyncio.sleep(STREAM_INTERVAL)
-
-    return EventSourceResponse(stream(), ping=15)
 
 
 @router.get("/{job_id}")

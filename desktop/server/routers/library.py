@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from fastapi import APIRouter, Depends, Query
 
 from desktop.api.common import Null
+from desktop.api.hubs import HubName
 from desktop.api.library import (
     CatalogFileRow,
     CatalogModelFiles,
@@ -31,10 +32,10 @@ from desktop.core.catalog.families import Family
 from desktop.core.catalog.files import QuantChoice, group_gguf_files
 from desktop.core.catalog.from_repo import registration_from_repo
 from desktop.core.errors import HubUnreachable
-from desktop.core.hub.remote import RemoteHub, parse_repo_reference
+from desktop.core.hub.references import parse_repo_reference
+from desktop.core.hub.remote import RemoteHub
 from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename
-from desktop.core.settings import models_dir_of
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.presenters import library as present
 from desktop.server.presenters.registry import registration
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)], tags=["library"])
 
-HubParam = Literal["huggingface", "modelscope"] | None
+HubParam = HubName | None
 
 
 @router.get("/hardware")
@@ -127,7 +128,7 @@ async def register_repo(body: RegisterRepo, state: StateDep) -> Registration:
 async def installed(state: StateDep) -> InstalledModels:
     """GGUF models on this machine: downloaded, imported in place, and found in the Hugging
     Face cache."""
-    found = await asyncio.to_thread(state.store.list)
+    found = await asyncio.to_thread(state.store.installed)
     return InstalledModels(models=[present.installed_model(model) for model in found])
 
 
@@ -175,7 +176,7 @@ async def catalog_files(
         if spec.model_format == "ggufv2" and (wanted is None or spec.size_key == wanted)
     ]
     files = CatalogFiles(ListingCache(state.paths.hub_cache_dir))
-    models_dir = models_dir_of(state.settings, state.paths)
+    installed = await asyncio.to_thread(state.store.index)
     n_ctx = _catalog_fit_context(family, context_length)
     hardware = await asyncio.to_thread(probe_hardware) if n_ctx is not None else None
     sizes: list[SizeSummary] = []
@@ -185,10 +186,7 @@ async def catalog_files(
         on_hub = [spec for spec in specs if spec.model_hub == remote.name and spec.model_id]
         entries = files.for_hub(on_hub, remote, refresh=refresh)
         for spec, entry in zip(on_hub, entries, strict=True):
-            on_disk = bool(entry.files) and all(
-                models_dir.joinpath(*entry.repo_id.split("/"), *f.path.split("/")).is_file()
-                for f in entry.files
-            )
+            on_disk = installed.serving(entry.repo_id, [f.path for f in entry.files]) is not None
             rows.append(present.catalog_row(spec.size_key, entry, downloaded=on_disk))
         if n_ctx is not None and hardware is not None:
             sizes[:] = _fit_catalog_rows(remote, rows, entries, n_ctx, hardware)

@@ -12,7 +12,7 @@ import psutil
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from desktop import __version__
-from desktop.api.common import MODEL_TYPES, ModelSize, Null
+from desktop.api.common import MODEL_TYPES, Null
 from desktop.api.xinference import (
     CachedModels,
     CacheEntry,
@@ -40,7 +40,6 @@ from desktop.api.xinference import (
     WorkerNode,
     WorkerStatus,
 )
-from desktop.core.catalog import Catalog
 from desktop.core.catalog.registry import parse_model_type
 from desktop.core.errors import InvalidRequest
 from desktop.server.deps import CatalogDep, StateDep, SupervisorDep, require_api_key
@@ -284,12 +283,18 @@ async def cached_models(
                         spec.model_uri,
                     ),
                 )
-    for model in await asyncio.to_thread(state.store.list):
+    installed = await asyncio.to_thread(state.store.index)
+    named = installed.catalog_specs(catalog)
+    for model in installed.models:
         if not model.usable:
             continue
-        spec_match = _catalog_spec_for(catalog, model.repo_id, model.path.name)
-        if spec_match is not None:
-            family_name, kind, size = spec_match
+        if model.id in named:
+            family, spec = named[model.id]
+            family_name, kind, size = (
+                family.model_name,
+                family.model_type,
+                spec.model_size_in_billions,
+            )
         else:
             family_name, kind, size = (model.repo_id or model.path.stem).split("/")[-1], "LLM", None
         seen.setdefault(
@@ -311,17 +316,3 @@ async def cached_models(
         )
     entries = [e for e in seen.values() if model_name is None or e.model_name == model_name]
     return CachedModels(entries=sorted(entries, key=lambda e: e.model_name))
-
-
-def _catalog_spec_for(
-    catalog: Catalog, repo_id: str | None, file_name: str
-) -> tuple[str, str, ModelSize | None] | None:
-    """The catalog family, type and size a downloaded file belongs to, if any."""
-    if repo_id is None:
-        return None
-    for kind in ("LLM", "embedding", "rerank"):
-        for family in catalog.families(parse_model_type(kind)):
-            for spec in family.model_specs:
-                if spec.model_id == repo_id and file_name in spec.file_names():
-                    return family.model_name, kind, spec.model_size_in_billions
-    return None
