@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from desktop.core.catalog.splits import split_match
 from desktop.core.hub.remote import RemoteFile
 from desktop.core.memory.quant import quant_from_filename, sort_key
-from desktop.core.store.splits import split_match
 
 __all__ = ["QuantChoice", "RepoGGUFs", "group_gguf_files", "is_projector", "split_part"]
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from desktop.core.catalog.splits import group_of
 from desktop.core.errors import InvalidRequest, ModelNotFound
 from desktop.core.memory.gguf_info import check_gguf_file, read_gguf_info
 from desktop.core.store.files import (
@@ -23,7 +24,6 @@ from desktop.core.store.lookup import InstalledIndex
 from desktop.core.store.record import InstalledModel
 from desktop.core.store.relocate import ensure_writable, link_files, move_files
 from desktop.core.store.scan import Scanner, import_id
-from desktop.core.store.splits import group_of
 
 log = logging.getLogger("xindesk.store")
 

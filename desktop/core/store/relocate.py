@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from desktop.core.catalog.splits import GGUF_SUFFIX, group_files, is_gguf_name
 from desktop.core.errors import InvalidRequest, NotEnoughDiskSpace, XinDeskError
 from desktop.core.hub.transfer import PART_SUFFIX
 from desktop.core.store.files import (
@@ -25,7 +26,6 @@ from desktop.core.store.files import (
     refuse_in_use,
     walk_files,
 )
-from desktop.core.store.splits import GGUF_SUFFIX, group_files, is_gguf_name
 from desktop.core.units import gib_text
 
 log = logging.getLogger("xindesk.store")

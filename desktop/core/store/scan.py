@@ -14,12 +14,12 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from desktop.core.catalog.splits import FileGroup, group_files, group_of, is_gguf_name
 from desktop.core.errors import NotAGGUF
 from desktop.core.memory.gguf_info import GGUFInfo, read_gguf_info
 from desktop.core.memory.quant import quant_from_file_type, quant_from_filename
 from desktop.core.store.files import walk_files
 from desktop.core.store.record import InstalledModel, ModelSource
-from desktop.core.store.splits import FileGroup, group_files, group_of, is_gguf_name
 
 log = logging.getLogger("xindesk.store")
 
