@@ -18,6 +18,7 @@ from xinference_client import RESTfulClient
 
 from desktop.core.hub.transfer import PART_SUFFIX
 from tests.fixtures.hub_server import TestHub
+from tests.fixtures.polling import wait_until
 from tests.fixtures.server import ServerProcess, run_server
 
 pytestmark = pytest.mark.e2e
@@ -53,10 +54,11 @@ def _catalog_folder(home: Path) -> Path:
 
 
 def _wait_for_part(part: Path, at_least: int) -> None:
-    deadline = time.monotonic() + 60
-    while not (part.exists() and part.stat().st_size >= at_least):
-        assert time.monotonic() < deadline, "the download never got going"
-        time.sleep(0.05)
+    wait_until(
+        lambda: part.exists() and part.stat().st_size >= at_least,
+        timeout=60,
+        what="the download getting going",
+    )
 
 
 def _sha(path: Path) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.fixtures.polling import wait_until
 from tests.fixtures.server import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -83,10 +83,11 @@ def test_worker_killed_mid_stream(server: ServerProcess, gemma_gguf: Path) -> No
 
     # Launching again by POST /v1/models after an error is allowed too (Xinference clients do).
     os.kill(described["worker_pid"], signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while httpx.get(f"{server.url}/v1/models/victim").json()["status"] != "error":
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_until(
+        lambda: httpx.get(f"{server.url}/v1/models/victim").json()["status"] == "error",
+        timeout=10,
+        what="the killed worker's model showing an error",
+    )
     _launch(server, gemma_gguf, "victim")
     assert httpx.get(f"{server.url}/v1/models/victim").json()["status"] == "ready"
     httpx.delete(f"{server.url}/v1/models/victim", timeout=60)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
 import psutil
 
 from desktop.core.engine.spawn import WORKER_ARG
+from tests.fixtures.polling import wait_until
 from tests.fixtures.server import ServerProcess
 
 
@@ -40,8 +40,6 @@ def test_the_server_runs_one_child_per_model_and_nothing_else(
 
     for uid in ("procs-embed", "procs-rerank"):
         assert httpx.delete(f"{server.url}/v1/models/{uid}", timeout=60).status_code == 200
-    deadline = time.monotonic() + 30
-    while _children(server) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: not _children(server), timeout=30, what="the workers exiting")
     # Exited and reaped: a zombie would still be listed as a child.
     assert _children(server) == []

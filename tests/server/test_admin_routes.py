@@ -28,6 +28,7 @@ from desktop.server.deps import ServerState
 from desktop.server.logbuffer import LogBuffer
 from tests.fixtures.hub_server import TestHub
 from tests.fixtures.memory_keyring import MemoryKeyring
+from tests.fixtures.polling import wait_until
 
 OLD_KEY = "sk-old-key-for-tests"
 HF_TOKEN = "hf_TestTokenThatMustNeverShow"
@@ -100,13 +101,6 @@ def state_of(client: TestClient) -> ServerState:
     assert isinstance(app, FastAPI)
     state: ServerState = app.state.xd
     return state
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
 
 
 # -- settings ---------------------------------------------------------------------------------

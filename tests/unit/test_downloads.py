@@ -20,6 +20,7 @@ from desktop.core.hub.wiring import build_download_manager
 from desktop.core.paths import AppPaths
 from desktop.core.units import MiB
 from tests.fixtures.hub_server import TestHub
+from tests.fixtures.polling import wait_until
 
 REPO = "acme/tiny-GGUF"
 
@@ -187,14 +188,6 @@ def test_split_files_all_parts(
         assert _sha((_folder(tmp_path) / part).read_bytes()) == _sha(blobs[part])
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-
-
 def _start_stalled(
     make_manager: MakeManager, hub: TestHub, tmp_path: Path, name: str
 ) -> tuple[DownloadManager, DownloadJob, Path]:
@@ -203,7 +196,7 @@ def _start_stalled(
     manager = make_manager()
     job = manager.add(REPO, [name], folder=_folder(tmp_path))
     part = _folder(tmp_path) / (name + PART_SUFFIX)
-    _wait_for(lambda: part.exists() and part.stat().st_size >= MiB)
+    wait_until(lambda: part.exists() and part.stat().st_size >= MiB)
     return manager, job, part
 
 
@@ -215,7 +208,7 @@ def test_pause_then_resume_continues_from_partial(
     paused = manager.pause(job.id)
     assert paused.state is JobState.PAUSED
     assert manager.wait(job.id, timeout=1).state is JobState.PAUSED
-    _wait_for(lambda: not manager._slot(job.id).lock.locked(), timeout=20)
+    wait_until(lambda: not manager._slot(job.id).lock.locked(), timeout=20)
     kept = part.stat().st_size
     assert kept > 0
     assert not (_folder(tmp_path) / name).exists()

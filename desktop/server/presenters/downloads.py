@@ -1,4 +1,4 @@
-"""Download jobs as the download routes and their event stream show them."""
+"""Download jobs as the download routes show them."""
 
 from __future__ import annotations
 
