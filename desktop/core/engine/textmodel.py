@@ -99,10 +99,17 @@ class TextModel:
         self.memory = llama_cpp.llama_get_memory(ctx)
         self.vocab = self.model.vocab
         self.n_batch = n_batch
+        self.n_ubatch = int(cparams.n_ubatch)
         # Per sequence: llama.cpp pads the total, so ask it what each sequence really has.
         self.n_ctx_seq = min(int(llama_cpp.llama_n_ctx_seq(ctx)), n_ctx)
         self.n_vocab = self.model.n_vocab()
         self.n_swa = int(llama_cpp.llama_model_n_swa(self.model.model))
+        # Whether a sequence's last cells can be dropped (speculative decoding needs it):
+        # recurrent and hybrid models keep a state, not cells per position.
+        self.can_rewind = not (
+            llama_cpp.llama_model_is_recurrent(self.model.model)
+            or llama_cpp.llama_model_is_hybrid(self.model.model)
+        )
         self._pieces: dict[int, bytes] = {}
         self._special_pieces: dict[int, bytes] = {}
         self._eog: dict[int, bool] = {}
