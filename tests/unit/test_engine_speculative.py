@@ -66,11 +66,13 @@ def test_lookup_has_no_guess_for_a_new_pair() -> None:
 def test_a_lone_sequence_drafts_long_only_when_guesses_are_right() -> None:
     common = {"base_tokens": 1, "overhead": 12.0, "split_cost": 6.0, "everyone": True}
     k, chosen = plan_drafts([0.95], [16], **common)
-    assert k >= 12 and chosen == [True]
+    assert k >= 12
+    assert chosen == [True]
     k_mid, _ = plan_drafts([0.6], [16], **common)
     assert 1 <= k_mid < k
     k_low, chosen_low = plan_drafts([0.03], [16], **common)
-    assert k_low == 0 and chosen_low == [False]
+    assert k_low == 0
+    assert chosen_low == [False]
 
 
 def test_a_busy_batch_drafts_only_the_likely_guesses() -> None:
@@ -94,7 +96,8 @@ def test_failing_drafts_pause_longer_each_time_and_are_tried_again() -> None:
         pauses.append(stats.pause)
         while not stats.ready():
             pass
-    assert pauses == sorted(pauses) and pauses[-1] > pauses[0]
+    assert pauses == sorted(pauses)
+    assert pauses[-1] > pauses[0]
     assert stats.rate < 0.2
     # With a guess but a rate too low to pay, one token is still tried after each pause.
     tries = 0
@@ -388,7 +391,8 @@ def test_sampled_tokens_keep_the_samplers_distribution_with_drafts(
     after_t1 = [a for a in answers if len(a) >= 2 and a[0] == t1]
     seconds: Counter[int] = Counter(a[1] for a in after_t1)
     thirds: Counter[int] = Counter(a[2] for a in after_t1 if a[1] == d1 and len(a) >= 3)
-    assert loop.batcher.accepted > 0 and loop.batcher.accepted < loop.batcher.drafted
+    assert loop.batcher.accepted > 0
+    assert loop.batcher.accepted < loop.batcher.drafted
     assert len(after_t1) > 200
     for counts, probs in ((seconds, second), (thirds, third)):
         n = sum(counts.values())
@@ -499,5 +503,6 @@ def test_grammar_output_stays_valid_with_drafts(gemma: ModelRuntime) -> None:
         assert loop.done(f"j{i}")["finish_reason"] == "stop"
         data = json.loads(loop.text(f"j{i}"))
         assert set(data) == {"place", "year", "length_feet"}
-        assert isinstance(data["year"], int) and isinstance(data["length_feet"], int)
+        assert isinstance(data["year"], int)
+        assert isinstance(data["length_feet"], int)
     assert loop.batcher.drafted > 0

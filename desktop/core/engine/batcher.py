@@ -21,6 +21,7 @@ sampler's distribution without it (the standard rejection rule for a determinist
 from __future__ import annotations
 
 import ctypes
+import itertools
 import logging
 import time
 from collections import deque
@@ -46,6 +47,7 @@ from desktop.core.engine.textstream import TextStream
 from desktop.core.errors import InvalidRequest
 
 if TYPE_CHECKING:
+    from desktop.core.engine.draftmodel import DraftModel
     from desktop.core.engine.textmodel import TextModel
 
 log = logging.getLogger("xindesk.engine")
@@ -165,6 +167,7 @@ class Batcher:
         prompt_chunk: int | None = None,
         speculation: SpeculationConfig | None = None,
         drafter: DrafterFactory = NgramIndex,
+        draft_model: DraftModel | None = None,
     ) -> None:
         import llama_cpp
 
@@ -184,6 +187,8 @@ class Batcher:
             spec = OFF
         self.speculation = spec
         self._drafter = drafter
+        # With a draft model, it guesses instead of the lookup.
+        self._draft_model = draft_model if spec.enabled else None
         # Drafted and kept tokens since start, over all requests (the tests read them).
         self.drafted = 0
         self.accepted = 0
@@ -244,7 +249,11 @@ class Batcher:
                 limit=limit,
                 reused=reused,
                 prompt_done=reused,
-                index=self._drafter(job.tokens) if self.speculation.enabled else None,
+                index=(
+                    self._drafter(job.tokens)
+                    if self.speculation.enabled and self._draft_model is None
+                    else None
+                ),
                 admitted_at=time.perf_counter(),
             )
 
@@ -346,12 +355,19 @@ class Batcher:
             return
         guessing: list[tuple[_Running, list[int]]] = []
         for seq in generating:
-            if seq.index is None or not seq.drafts.ready():
+            if not seq.drafts.ready():
                 continue
             cap = min(limit, seq.limit - seq.produced - 1)
-            guess = seq.index.propose(cap) if cap > 0 else []
-            if guess:
-                guessing.append((seq, guess))
+            if cap <= 0:
+                continue
+            if self._draft_model is not None:
+                # The draft model guesses any length; what it guesses is known only after
+                # the plan, so the cap stands in for the guess.
+                guessing.append((seq, [0] * cap))
+            elif seq.index is not None:
+                guess = seq.index.propose(cap)
+                if guess:
+                    guessing.append((seq, guess))
         if not guessing:
             return
         k, chosen = plan_drafts(
@@ -361,15 +377,28 @@ class Batcher:
             overhead=spec.overhead,
             split_cost=spec.split_cost,
             everyone=len(guessing) == len(generating) and not chunks,
+            position_cost=spec.position_cost if self._draft_model is not None else 0.0,
         )
+        drafting: list[tuple[_Running, list[int]]] = []
         for (seq, guess), drafts in zip(guessing, chosen, strict=True):
             if drafts:
-                seq.draft = guess[:k]
+                drafting.append((seq, guess))
             elif len(guess) >= max(k, 1) and seq.drafts.skipped():
                 # A try of a sequence that stopped drafting, at this step's length.
-                seq.draft = guess[: max(k, 1)]
-            if seq.draft and k == 0:
-                k = len(seq.draft)
+                drafting.append((seq, guess))
+                k = max(k, 1)
+        if self._draft_model is not None and drafting:
+            texts = {seq.slot.seq_id: seq.job.tokens + seq.generated for seq, _ in drafting}
+            found = self._draft_model.draft(texts, k)
+            n_vocab = self.model.n_vocab
+            drafting = [
+                # A padded draft vocabulary may name ids this model does not have.
+                (seq, list(itertools.takewhile(lambda t: t < n_vocab, found.get(seq_id, []))))
+                for seq, _ in drafting
+                for seq_id in (seq.slot.seq_id,)
+            ]
+        for seq, guess in drafting:
+            seq.draft = guess[:k] if len(guess) >= k else []
 
     def _check_draft(
         self, seq: _Running, logits: np.ndarray[Any, Any], row: int, events: list[RequestEvent]

@@ -52,12 +52,15 @@ class SpeculationConfig:
             costs about (overhead + n). Large on a GPU (a step is a read of all weights),
             smaller on a CPU, where every token adds compute.
         split_cost: The cost of one more micro-batch in a step, in tokens.
+        position_cost: With a draft model, the cost of its step (one drafted position for
+            every drafting sequence), in the launched model's tokens.
     """
 
     ngram: bool = True
     draft_max: int = 16
     overhead: float = 12.0
     split_cost: float = 6.0
+    position_cost: float = 0.0
 
     @property
     def enabled(self) -> bool:
@@ -198,6 +201,7 @@ def plan_drafts(
     overhead: float,
     split_cost: float,
     everyone: bool,
+    position_cost: float = 0.0,
 ) -> tuple[int, list[bool]]:
     """How many tokens the sequences of a step draft, and which of them do.
 
@@ -210,6 +214,8 @@ def plan_drafts(
         split_cost: The cost of one more micro-batch, in tokens.
         everyone: Whether these sequences are all that the step holds (then equal drafts keep
             it one micro-batch).
+        position_cost: The cost of drafting one position for all sequences, in tokens (a
+            draft model's decode step; the lookup costs nothing).
 
     Returns:
         The draft length k and, per sequence, whether it drafts k tokens (others draft none).
@@ -242,7 +248,8 @@ def plan_drafts(
         for m, (value, _) in enumerate(values, start=1):
             gain += value
             split = 0.0 if everyone and m == len(rates) else split_cost
-            ratio = (base_tokens + gain) / (overhead + base_tokens + m * k + split)
+            cost = overhead + base_tokens + m * k + split + k * position_cost
+            ratio = (base_tokens + gain) / cost
             if ratio > best_ratio:
                 best_ratio, best_k = ratio, k
                 chosen = [False] * len(rates)
