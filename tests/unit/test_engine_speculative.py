@@ -420,6 +420,43 @@ def test_a_seeded_request_draws_the_same_tokens_with_and_without_drafts(
     assert 0 < loop.batcher.accepted < loop.batcher.drafted
 
 
+# -- a draft model ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("same_weights", [True, False])
+def test_a_draft_model_leaves_the_answers_unchanged(
+    tiny: ModelRuntime, tiny_llama_gguf: Path, tmp_path: Path, same_weights: bool
+) -> None:
+    """The tiny model drafting for itself guesses every token right; another tiny model of
+    the same vocabulary (other weights) mostly wrong. Either way the answers are the
+    undrafted ones, the draft model's cells following each sequence's kept tokens."""
+    from desktop.core.engine.draftmodel import DraftModel
+    from tests.fixtures.tiny_llama import write_tiny_llama_gguf
+
+    path = tiny_llama_gguf if same_weights else write_tiny_llama_gguf(tmp_path / "d.gguf", seed=8)
+    draft = DraftModel(str(path), {"n_ctx": 1024, "n_threads": 2, "n_threads_batch": 2}, 4)
+    try:
+        plain, _ = _answers(tiny, TINY_PROMPTS, GREEDY, speculation=OFF)
+        # Two rounds: the second reuses the draft model's cells of the first where they fit.
+        for _ in range(2):
+            drafted, loop = _answers(
+                tiny,
+                TINY_PROMPTS,
+                GREEDY,
+                speculation=SpeculationConfig(position_cost=0.5),
+                draft_model=draft,
+            )
+            assert drafted == plain
+            assert loop.batcher.drafted > 0
+            if same_weights:
+                assert loop.batcher.accepted == loop.batcher.drafted
+                assert loop.done("r0")["usage"]["timings"]["tokens_per_step"] > 2
+            else:
+                assert loop.batcher.accepted < loop.batcher.drafted
+    finally:
+        draft.close()
+
+
 # -- the prompt lookup on Gemma ----------------------------------------------------------------
 
 PASSAGE = (

@@ -363,6 +363,13 @@ class Supervisor:
                 # XinDesk: requests decoded together, each with the whole context_length.
                 "parallel": int(info.get("parallel") or plan.worker.parallel or 1),
                 "parallel_reason": plan.parallel_reason,
+                # XinDesk: the engine settings that decide speed and memory.
+                "flash_attn": plan.worker.llama_kwargs.get("flash_attn", "auto"),
+                "cache_type_k": plan.worker.llama_kwargs.get("type_k", "f16"),
+                "cache_type_v": plan.worker.llama_kwargs.get("type_v", "f16"),
+                "speculative": plan.worker.speculative,
+                "draft_max": plan.worker.draft_max,
+                "draft_model_path": plan.worker.draft_model_path,
             }
         elif plan.model_type == "embedding":
             desc = {
