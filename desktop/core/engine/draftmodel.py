@@ -30,7 +30,14 @@ class DraftModel:
     def __init__(self, path: str, llama_kwargs: dict[str, Any], parallel: int) -> None:
         kwargs: dict[str, Any] = {
             key: llama_kwargs[key]
-            for key in ("n_ctx", "n_gpu_layers", "main_gpu", "n_threads", "n_threads_batch")
+            for key in (
+                "n_ctx",
+                "n_gpu_layers",
+                "main_gpu",
+                "n_threads",
+                "n_threads_batch",
+                "flash_attn",
+            )
             if key in llama_kwargs
         }
         kwargs["swa_full"] = True
