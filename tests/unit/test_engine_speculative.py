@@ -31,6 +31,7 @@ from desktop.core.engine.speculative import (
     DraftStats,
     NgramIndex,
     SpeculationConfig,
+    StepCost,
     plan_drafts,
 )
 
@@ -86,6 +87,17 @@ def test_a_busy_batch_drafts_only_the_likely_guesses() -> None:
     )
     assert k > 1
     assert chosen == [True, False, True, False]
+
+
+def test_the_step_cost_is_learnt_from_the_steps() -> None:
+    cost = StepCost(12.0)
+    for _ in range(50):
+        cost.observe(4, 0.010 * (3 + 4))
+    # Steps of one size tell nothing about the overhead: the configured value holds.
+    assert cost.overhead == 12.0
+    for n in [4, 9, 4, 14, 4, 24, 9, 4] * 10:
+        cost.observe(n, 0.010 * (3 + n))
+    assert abs(cost.overhead - 3.0) < 0.1
 
 
 def test_failing_drafts_pause_longer_each_time_and_are_tried_again() -> None:

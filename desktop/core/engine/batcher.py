@@ -41,6 +41,7 @@ from desktop.core.engine.speculative import (
     DraftStats,
     NgramIndex,
     SpeculationConfig,
+    StepCost,
     plan_drafts,
 )
 from desktop.core.engine.textstream import TextStream
@@ -189,6 +190,7 @@ class Batcher:
         self._drafter = drafter
         # With a draft model, it guesses instead of the lookup.
         self._draft_model = draft_model if spec.enabled else None
+        self.step_cost = StepCost(spec.overhead)
         # Drafted and kept tokens since start, over all requests (the tests read them).
         self.drafted = 0
         self.accepted = 0
@@ -299,10 +301,12 @@ class Batcher:
         if batch.n == 0:
             return
         batch.struct.n_tokens = batch.n
+        started = time.perf_counter()
         code = self._lib.llama_decode(self.model.ctx, batch.struct)
         if code != 0:
             self._fail_batch(code, outputs, [seq for seq, _ in chunks], events)
             return
+
         # What each sequence's cells now hold (a draft's cells are counted once checked).
         for seq in outputs:
             if seq.next_token is not None:
@@ -317,6 +321,10 @@ class Batcher:
         logits = np.ctypeslib.as_array(
             self._lib.llama_get_logits(self.model.ctx), shape=(rows, self.model.n_vocab)
         )
+        if not chunks and self.speculation.enabled:
+            # A step of generating sequences only, every token with logits; llama_get_logits
+            # waits for an asynchronous backend, so this is the step's whole time.
+            self.step_cost.observe(batch.n, time.perf_counter() - started)
         row = 0
         for seq in outputs:
             seq.steps += 1
@@ -370,12 +378,13 @@ class Batcher:
                     guessing.append((seq, guess))
         if not guessing:
             return
+        overhead = self.step_cost.overhead
         k, chosen = plan_drafts(
             [seq.drafts.rate for seq, _ in guessing],
             [len(guess) for _, guess in guessing],
             base_tokens=len(generating) + sum(chunks),
-            overhead=spec.overhead,
-            split_cost=spec.split_cost,
+            overhead=overhead,
+            split_cost=spec.split_cost * overhead / spec.overhead,
             everyone=len(guessing) == len(generating) and not chunks,
             position_cost=spec.position_cost if self._draft_model is not None else 0.0,
         )

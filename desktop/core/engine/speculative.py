@@ -84,6 +84,50 @@ class Drafter(Protocol):
 DrafterFactory = Callable[[list[int]], Drafter]
 
 
+class StepCost:
+    """What a decode step costs beyond its tokens, learnt from the steps themselves.
+
+    A step of n tokens (each with logits) takes about b * (overhead + n) seconds. How big
+    the overhead is depends on the model and the device (on a GPU a small step costs what
+    reading the weights costs; on a CPU each token adds real work, and for a small model with
+    a large vocabulary every row of logits is a large share of it), so it is fitted: a
+    least-squares line through (tokens, seconds) of recent generating steps, old steps
+    weighing less. Until the steps have varied enough to tell, the configured value holds.
+    """
+
+    _DECAY = 0.98
+    # Weighted variance of the steps' token counts needed before the fit is trusted.
+    _SPREAD = 4.0
+    _RANGE = (0.5, 500.0)
+
+    def __init__(self, prior: float) -> None:
+        self.prior = prior
+        self._w = self._n = self._nn = self._t = self._nt = 0.0
+
+    def observe(self, tokens: int, seconds: float) -> None:
+        d = self._DECAY
+        self._w = self._w * d + 1.0
+        self._n = self._n * d + tokens
+        self._nn = self._nn * d + tokens * tokens
+        self._t = self._t * d + seconds
+        self._nt = self._nt * d + tokens * seconds
+
+    @property
+    def overhead(self) -> float:
+        if self._w <= 0:
+            return self.prior
+        mean_n = self._n / self._w
+        spread = self._nn - self._w * mean_n * mean_n
+        if spread < self._SPREAD:
+            return self.prior
+        slope = (self._nt - mean_n * self._t) / spread
+        if slope <= 0:
+            return self._RANGE[1]
+        intercept = self._t / self._w - slope * mean_n
+        low, high = self._RANGE
+        return min(max(intercept / slope, low), high)
+
+
 class NgramIndex:
     """Where each pair of consecutive tokens of a sequence's text occurred, to find what
     followed the text's current ending the last time it occurred."""
