@@ -384,7 +384,7 @@ class Batcher:
             [len(guess) for _, guess in guessing],
             base_tokens=len(generating) + sum(chunks),
             overhead=overhead,
-            split_cost=spec.split_cost * overhead / spec.overhead,
+            split_cost=spec.split_cost * overhead / max(spec.overhead, 1e-6),
             everyone=len(guessing) == len(generating) and not chunks,
             position_cost=spec.position_cost if self._draft_model is not None else 0.0,
         )
