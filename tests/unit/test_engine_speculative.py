@@ -520,6 +520,36 @@ def test_a_quoting_answer_takes_several_tokens_a_step(gemma: ModelRuntime) -> No
 
 
 @pytest.mark.slow
+def test_quoting_answers_past_the_sliding_window_side_by_side(gemma: ModelRuntime) -> None:
+    """Two quoting requests at once, with prompts longer than Gemma 3's 512-token sliding
+    window: dropping wrong guesses' cells must leave each sequence the window it needs
+    (see Batcher._plan_drafts), so every token stays a greedy choice of its own prompt."""
+    from llama_cpp import Llama
+
+    from tests.unit.test_engine_loop import assert_greedy_alone
+
+    notes = " ".join(f"Note {i}: {PASSAGE}" for i in range(1, 6))
+    prompts = [
+        f"{notes}\n\nCopy note 3 word for word.\n\nNote 3: The Marrow Bridge",
+        f"{notes}\n\nCopy note 5 word for word.\n\nNote 5: The Marrow Bridge weir was",
+    ]
+    loop = Loop(gemma)
+    for i, prompt in enumerate(prompts):
+        loop.submit(f"w{i}", {"prompt": prompt, "max_tokens": 48, "temperature": 0})
+    loop.run()
+    assert gemma.text is not None
+    assert len(gemma.text.tokenize(prompts[0].encode(), add_bos=True, special=True)) > 600
+    assert loop.batcher.accepted > 0
+    solo = Llama(gemma.spec.model_path, n_ctx=2048, n_threads=2, verbose=False)
+    try:
+        for i, prompt in enumerate(prompts):
+            tokens = gemma.text.tokenize(prompt.encode(), add_bos=True, special=True)
+            assert_greedy_alone(solo, tokens, loop.done(f"w{i}")["token_ids"])
+    finally:
+        solo.close()
+
+
+@pytest.mark.slow
 def test_grammar_output_stays_valid_with_drafts(gemma: ModelRuntime) -> None:
     """The prompt holds the very JSON the schema asks for, so the lookup drafts it; the
     grammar still decides every token."""
