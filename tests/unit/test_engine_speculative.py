@@ -528,7 +528,7 @@ def test_quoting_answers_past_the_sliding_window_side_by_side(gemma: ModelRuntim
 
     from tests.unit.test_engine_loop import assert_greedy_alone
 
-    notes = " ".join(f"Note {i}: {PASSAGE}" for i in range(1, 6))
+    notes = " ".join(f"Note {i}: {PASSAGE}" for i in range(1, 9))
     prompts = [
         f"{notes}\n\nCopy note 3 word for word.\n\nNote 3: The Marrow Bridge",
         f"{notes}\n\nCopy note 5 word for word.\n\nNote 5: The Marrow Bridge weir was",
