@@ -135,7 +135,11 @@ class ModelRuntime:
         spec = self.spec
         if spec.speculative == "off" or spec.draft_max <= 0 or self.text is None:
             return OFF
-        on_gpu = int(spec.llama_kwargs.get("n_gpu_layers", 0)) != 0
+        import llama_cpp
+
+        on_gpu = int(spec.llama_kwargs.get("n_gpu_layers", 0)) != 0 and bool(
+            llama_cpp.llama_supports_gpu_offload()
+        )
         config = GPU_SPECULATION if on_gpu else CPU_SPECULATION
         position_cost = 0.0
         if self.draft is not None and spec.draft_model_path:
