@@ -17,9 +17,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from desktop import __version__
+from desktop.api.hubs import HUB_NAMES
 from desktop.client import ClientError, XinDeskClient, default_endpoint
 from desktop.core.netaddr import is_loopback
 from desktop.core.secrets import API_KEY_ENV
+from desktop.core.units import KiB, MiB
 
 log = logging.getLogger("xindesk.cli")
 
@@ -33,9 +35,31 @@ def _out(text: str) -> None:
 
 
 def _resolve_api_key(args: argparse.Namespace) -> str | None:
+    """The key from --api-key-file, --api-key, XINDESK_API_KEY or the keychain, in that order.
+
+    A key given with --api-key is on the command line, where every user of this computer can
+    read it: the process says so, and starts itself again without it where the system allows
+    (see `desktop.core.keysource`).
+    """
+    from desktop.core.keysource import command_without_key, read_key_file, restart_without_key
     from desktop.core.secrets import configured_api_key
 
-    return configured_api_key(str(args.api_key) if args.api_key else None)
+    if args.api_key_file:
+        return read_key_file(str(args.api_key_file))
+    if args.api_key:
+        key = str(args.api_key)
+        command = command_without_key(key)
+        log.warning(
+            "The API key given with --api-key is on the command line, where every user of this "
+            "computer can read it (ps). Use --api-key-file PATH (- reads stdin), %s or the "
+            "keychain (`xindesk api-key create`) instead.%s",
+            API_KEY_ENV,
+            " Restarting without it on the command line." if command else "",
+        )
+        if command:
+            restart_without_key(command, key)
+        return key
+    return configured_api_key()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -44,20 +68,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from desktop.core.errors import ConfigError
     from desktop.core.paths import AppPaths
     from desktop.core.running.demo import demo_launch_request, demo_model_path
+    from desktop.core.secrets import MIN_LAN_KEY_LENGTH
     from desktop.core.settings import load_settings, models_dir_of
     from desktop.server.app import create_app
 
+    api_key = _resolve_api_key(args)
     paths = AppPaths.from_environment()
     paths.ensure()
     settings = load_settings(paths)
     host = args.host or ("0.0.0.0" if settings.server.lan_access else settings.server.host)
     port = args.port or settings.server.port
-    api_key = _resolve_api_key(args)
     if not is_loopback(host) and not api_key:
         raise ConfigError(
             f"Refusing to listen on {host} without an API key: anyone on the network could use "
-            f"your models. Give one with --api-key (or {API_KEY_ENV}), or `xindesk api-key "
+            f"your models. Give one with --api-key-file (or {API_KEY_ENV}), or `xindesk api-key "
             f"create` to keep one in the keychain; or listen on 127.0.0.1."
+        )
+    if not is_loopback(host) and api_key and len(api_key) < MIN_LAN_KEY_LENGTH:
+        raise ConfigError(
+            f"Refusing to listen on {host} with an API key of {len(api_key)} characters: "
+            f"someone on the network could guess it. LAN access needs at least "
+            f"{MIN_LAN_KEY_LENGTH}; `xindesk api-key create` makes a strong one. Or listen on "
+            "127.0.0.1."
         )
     launches = []
     if args.demo:
@@ -318,7 +350,7 @@ def _download_body(args: argparse.Namespace) -> dict[str, Any]:
     target: str = args.target
     body: dict[str, Any] = {"hub": args.hub} if args.hub else {}
     if "/" in target or args.files:
-        from desktop.core.hub.remote import parse_repo_reference
+        from desktop.core.hub.references import parse_repo_reference
 
         hub, repo_id, extra = parse_repo_reference(target)
         if hub and not args.hub:
@@ -362,7 +394,7 @@ def cmd_download(args: argparse.Namespace) -> int:
             initial=job["downloaded_bytes"],
             unit="B",
             unit_scale=True,
-            unit_divisor=1024,
+            unit_divisor=KiB,
             file=sys.stderr,
             dynamic_ncols=True,
         )
@@ -393,7 +425,7 @@ def cmd_downloads(args: argparse.Namespace) -> int:
             j["id"],
             j["state"],
             j["label"],
-            f"{j['downloaded_bytes'] / 1024**2:.1f}/{j['total_bytes'] / 1024**2:.1f} MiB",
+            f"{j['downloaded_bytes'] / MiB:.1f}/{j['total_bytes'] / MiB:.1f} MiB",
             j.get("error") or "",
         ]
         for j in jobs
@@ -496,8 +528,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="Run the API server without a window.")
     serve.add_argument("--host", help="Address to bind (default 127.0.0.1).")
     serve.add_argument("--port", type=int, help="Port (default 9997).")
-    serve.add_argument(
-        "--api-key", help=f"Require this key (default: ${API_KEY_ENV} or the keychain)."
+    given_key = serve.add_mutually_exclusive_group()
+    given_key.add_argument(
+        "--api-key-file",
+        metavar="PATH",
+        help=f"Require the key this file holds; - reads it from stdin (default: ${API_KEY_ENV} "
+        "or the keychain).",
+    )
+    given_key.add_argument(
+        "--api-key",
+        help="Require this key. Other users of this computer can read a command line: prefer "
+        "--api-key-file.",
     )
     serve.add_argument(
         "--demo",
@@ -547,7 +588,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="Search Hugging Face / ModelScope for GGUF models.")
     client_opts(search)
     search.add_argument("query")
-    search.add_argument("--hub", choices=["huggingface", "modelscope"])
+    search.add_argument("--hub", choices=HUB_NAMES)
     search.add_argument("--limit", type=int, default=30)
 
     download = sub.add_parser(
@@ -561,7 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("-s", "--size-in-billions")
     download.add_argument("-q", "--quantization")
     download.add_argument("-t", "--model-type", default="LLM")
-    download.add_argument("--hub", choices=["huggingface", "modelscope", "auto"])
+    download.add_argument("--hub", choices=[*HUB_NAMES, "auto"])
 
     downloads = sub.add_parser("downloads", help="List downloads and their state.")
     client_opts(downloads)

@@ -44,7 +44,41 @@ class UnsupportedModelFormat(InvalidRequest):
 
 
 class WrongModelType(InvalidRequest):
-    """The route needs another kind of model (chat, embedding, rerank)."""
+    """The request needs another kind of model (chat, embedding, rerank).
+
+    The server words the message for the route that was asked (`desktop.server.errors`).
+
+    Attributes:
+        uid: The model the request named.
+        actual: Its type ("LLM", "embedding", "rerank").
+        needed: The type the request needs.
+        model_name: The model's family name, when known.
+        lacks: An ability the request needs that the model lacks ("chat" for a base model
+            asked to chat), when its type is the right one.
+    """
+
+    def __init__(
+        self,
+        uid: str,
+        actual: str,
+        needed: str,
+        *,
+        model_name: str | None = None,
+        lacks: str | None = None,
+    ) -> None:
+        self.uid = uid
+        self.actual = actual
+        self.needed = needed
+        self.model_name = model_name
+        self.lacks = lacks
+        if lacks is not None:
+            text = f"Model {uid} ({model_name or uid}) is not a {lacks} model."
+        else:
+            text = (
+                f"Model {uid} is of type {actual}; this needs one of type {needed}. Launch one "
+                f"with model_type={needed!r}."
+            )
+        super().__init__(text)
 
 
 class ModelAlreadyRunning(InvalidRequest):

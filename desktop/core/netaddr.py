@@ -64,3 +64,40 @@ def lan_ipv4_addresses(interfaces: Mapping[str, Sequence[Any]] | None = None) ->
     # A stable sort: LAN addresses before the others, each group in the interfaces' order.
     found.sort(key=lambda a: not any(a in network for network in _LAN_NETWORKS))
     return [str(a) for a in found]
+
+
+def machine_addresses(interfaces: Mapping[str, Sequence[Any]] | None = None) -> set[str]:
+    """Every IPv4 and IPv6 address of this machine's interfaces (any interface, up or not;
+    IPv6 without its zone), as `ipaddress` writes them: the IP literals a request to this
+    machine can carry in its `Host`.
+
+    Args:
+        interfaces: `psutil.net_if_addrs()`'s shape; None asks psutil.
+    """
+    import socket
+
+    if interfaces is None:
+        import psutil
+
+        interfaces = psutil.net_if_addrs()
+    found: set[str] = set()
+    for addresses in interfaces.values():
+        for item in addresses:
+            if getattr(item, "family", None) not in (socket.AF_INET, socket.AF_INET6):
+                continue
+            try:
+                found.add(str(ipaddress.ip_address(str(item.address).split("%", 1)[0])))
+            except ValueError:
+                continue
+    return found
+
+
+def machine_names() -> set[str]:
+    """This machine's own host name, lowercase, and its mDNS form (`name.local`) when the
+    name has no domain: the names other machines on a LAN commonly reach it by."""
+    import socket
+
+    name = socket.gethostname().lower().rstrip(".")
+    if not name:
+        return set()
+    return {name} if "." in name else {name, f"{name}.local"}

@@ -15,7 +15,14 @@ from desktop.core.errors import SecretStoreUnavailable
 
 log = logging.getLogger("xindesk.secrets")
 
-__all__ = ["API_KEY", "SecretStore", "SecretStoreUnavailable", "generate_api_key"]
+__all__ = [
+    "API_KEY",
+    "MIN_LAN_KEY_LENGTH",
+    "SecretStore",
+    "SecretStoreUnavailable",
+    "generate_api_key",
+    "lan_key_problem",
+]
 
 SERVICE = "xindesk"
 API_KEY = "api-key"
@@ -23,9 +30,26 @@ API_KEY = "api-key"
 REMOTE_API_KEY = "remote-api-key"
 
 
+# The shortest key that may guard a server other machines can reach: anyone on the network can
+# try keys, and a short one falls to guessing (a generated key has 46 characters).
+MIN_LAN_KEY_LENGTH = 16
+
+
 def generate_api_key() -> str:
-    """A new random key, in the `sk-` form OpenAI-style clients expect."""
+    """A new random key (256 bits), in the `sk-` form OpenAI-style clients expect."""
     return "sk-" + _random.token_urlsafe(32)
+
+
+def lan_key_problem(key: str | None) -> str | None:
+    """Why `key` cannot guard LAN access (a sentence), or None when it can."""
+    if not key:
+        return "LAN access needs an API key, or anyone on your network could use your models."
+    if len(key) < MIN_LAN_KEY_LENGTH:
+        return (
+            f"LAN access needs an API key of at least {MIN_LAN_KEY_LENGTH} characters, or "
+            f"someone on your network could guess it; the key in use has {len(key)}."
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -44,8 +68,8 @@ class SecretStore:
         ):
             raise SecretStoreUnavailable(
                 "No system keychain is available (common on headless Linux), so XinDesk cannot "
-                "store secrets. Pass the API key with --api-key or XINDESK_API_KEY instead, or "
-                "install a keyring backend (e.g. gnome-keyring or keyrings.alt)."
+                "store secrets. Pass the API key with --api-key-file or XINDESK_API_KEY instead, "
+                "or install a keyring backend (e.g. gnome-keyring or keyrings.alt)."
             )
         return backend
 

@@ -13,6 +13,7 @@ through a store of its own.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
@@ -31,7 +32,20 @@ from desktop.core.paths import AppPaths
 log = logging.getLogger("xindesk.settings")
 
 # Fields read once when the server starts: a change waits for a restart.
-RESTART_FIELDS = ("server.host", "server.port", "server.lan_access", "server.cors_origins")
+RESTART_FIELDS = ("server.host", "server.port", "server.lan_access")
+
+# Fields whose values are checked more strictly than older versions of XinDesk checked them. A
+# value the file holds from then that fails the check is dropped with a warning (the field, or
+# the list item, goes back to its default) instead of keeping the app from starting; the next
+# save writes the file without it. Any other invalid value still stops the load.
+DROPPABLE_FIELDS = (
+    "downloads.hf_endpoint",
+    "downloads.modelscope_endpoint",
+    "downloads.proxy",
+    "ui.remote_url",
+    "server.cors_origins",
+    "server.allowed_hosts",
+)
 
 
 def load_settings(paths: AppPaths) -> Settings:
@@ -54,7 +68,46 @@ def load_settings(paths: AppPaths) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
+        kept = _without_droppable_errors(raw, exc, file)
+        if kept is None:
+            raise ConfigError(f"The settings file {file} has invalid values: {exc}") from exc
+    try:
+        return Settings.model_validate(kept)
+    except ValidationError as exc:
         raise ConfigError(f"The settings file {file} has invalid values: {exc}") from exc
+
+
+def _without_droppable_errors(
+    raw: dict[str, Any], exc: ValidationError, file: Path
+) -> dict[str, Any] | None:
+    """`raw` without the values that failed in `DROPPABLE_FIELDS`; None when another failed."""
+    locations = [error["loc"] for error in exc.errors()]
+    names = [".".join(str(part) for part in loc if isinstance(part, str)) for loc in locations]
+    if any(name not in DROPPABLE_FIELDS for name in names):
+        return None
+    kept = copy.deepcopy(raw)
+    # List items last to first, so removing one does not shift the others' indexes.
+    for loc, name in sorted(
+        zip(locations, names, strict=True), key=lambda pair: pair[0], reverse=True
+    ):
+        section_name, field_name, *index = loc
+        section = kept.get(str(section_name))
+        if not isinstance(section, dict):
+            return None
+        if index and isinstance(index[0], int) and isinstance(section.get(field_name), list):
+            del section[str(field_name)][index[0]]
+            log.warning(
+                "The settings file %s: item %d of %s is not valid and was left out.",
+                file,
+                index[0] + 1,
+                name,
+            )
+        else:
+            section.pop(str(field_name), None)
+            log.warning(
+                "The settings file %s: %s is not valid and was reset to its default.", file, name
+            )
+    return kept
 
 
 def save_settings(settings: Settings, paths: AppPaths) -> None:

@@ -1,19 +1,11 @@
-"""Numbers as a person reads them: sizes, speeds, times left (translated units)."""
+"""Numbers as a person reads them: speeds and times left (translated units); sizes are
+`desktop.core.units.human_bytes`."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
-
-def human_bytes(value: float | None) -> str:
-    if value is None:
-        return "–"
-    size = float(value)
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(size) < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
+from desktop.core.units import human_bytes
 
 
 def human_speed(bytes_per_second: float | None) -> str:

@@ -11,12 +11,12 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 
 from desktop import __version__
+from desktop.api.hubs import HUB_NAMES
 from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
-from desktop.core.hub.remote import HUB_NAMES
 from desktop.core.hub.wiring import (
     TOKEN_VARIABLES,
     HubTokens,
@@ -31,7 +31,9 @@ from desktop.core.settings import SettingsStore, models_dir_of
 from desktop.core.store import ModelStore
 from desktop.server.deps import ServerState
 from desktop.server.errors import install_error_handlers
+from desktop.server.guards import BrowserGuard
 from desktop.server.logbuffer import LogBuffer
+from desktop.server.openapi import XinDeskAPI
 from desktop.server.routers import admin, library, openai, xindesk, xinference
 from desktop.server.routers import downloads as downloads_routes
 from desktop.server.routers import export as export_routes
@@ -108,12 +110,8 @@ def create_app(
             # Jobs that were running when the server last stopped carry on from their partial
             # files.
             downloads.start()
-            supervisor = Supervisor(
-                catalog, settings, models_dir_of(settings, paths), listen, downloads=downloads
-            )
-            settings_store.subscribe(
-                lambda change: supervisor.use_settings(change.new, models_dir_of(change.new, paths))
-            )
+            # The store asks the supervisor which files are in use; the supervisor asks the
+            # store which file serves a model it launches.
             store = ModelStore(
                 models_dir_of(settings, paths),
                 paths.data_dir,
@@ -121,6 +119,8 @@ def create_app(
                     path == running_path for _record, running_path in supervisor.running_files()
                 ),
             )
+            supervisor = Supervisor(catalog, settings, store, listen, downloads=downloads)
+            settings_store.subscribe(lambda change: supervisor.use_settings(change.new))
             app.state.xd = ServerState(
                 settings_store=settings_store,
                 paths=paths,
@@ -147,19 +147,22 @@ def create_app(
                 await supervisor.shutdown()
                 await asyncio.to_thread(downloads.close)
 
-    app = FastAPI(
+    app = XinDeskAPI(
         title="XinDesk",
         version=__version__,
         description="Xinference- and OpenAI-compatible API for local GGUF models.",
         lifespan=lifespan,
+        # Answers are written by the standard json module, as Xinference writes them (the
+        # faster pydantic writer spells floats differently: 1e-05 becomes 0.00001).
+        default_response_class=JSONResponse,
     )
-    if settings.server.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.server.cors_origins,
-            allow_methods=["*"],
-            allow_headers=["*"],
-        )
+
+    def live_settings() -> Settings:
+        state: ServerState | None = getattr(app.state, "xd", None)
+        return state.settings if state is not None else settings
+
+    # Host, Origin, content type, body size and CORS: one middleware decides them all.
+    app.add_middleware(BrowserGuard, listen_host=host, settings=live_settings)
     install_error_handlers(app)
     app.include_router(xinference.public)
     app.include_router(xinference.router)

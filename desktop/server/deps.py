@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -19,6 +20,7 @@ from desktop.core.secrets import SecretStore
 from desktop.core.settings import SettingsStore
 from desktop.core.store import ModelStore
 from desktop.server.logbuffer import LogBuffer
+from desktop.server.throttle import WrongKeyThrottle
 
 
 @dataclass
@@ -41,6 +43,8 @@ class ServerState:
     # The settings as the server started with them: a field that only takes effect at start
     # (the address, LAN access) needs a restart while it differs from this.
     started_settings: Settings
+    # Different wrong API keys per client address (see `require_api_key`).
+    key_throttle: WrongKeyThrottle = field(default_factory=WrongKeyThrottle)
 
     @property
     def settings(self) -> Settings:
@@ -80,17 +84,41 @@ def presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def require_api_key(request: Request, state: StateDep) -> None:
-    """Every protected route: the key must match when one is set."""
+def keys_match(given: str, expected: str) -> bool:
+    """Compare in constant time, whatever the lengths (digests are compared, not the keys)."""
+    return secrets.compare_digest(
+        hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest()
+    )
+
+
+async def require_api_key(request: Request, state: StateDep) -> None:
+    """Every protected route: the key must match when one is set.
+
+    A missing key is a plain 401; an address trying many different wrong keys is slowed down
+    (429, see `desktop.server.throttle`), while the right key always passes.
+    """
     if state.api_key is None:
         return
     given = presented_key(request)
-    if given is None or not secrets.compare_digest(given.encode(), state.api_key.encode()):
-        raise HTTPException(
-            status_code=401,
-            detail=(
-                "Invalid or missing API key. Send it as 'Authorization: Bearer <key>' or "
-                "'x-api-key: <key>'."
-            ),
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if given is not None and keys_match(given, state.api_key):
+        return
+    if given is not None:
+        address = request.client.host if request.client else "unknown"
+        wait = state.key_throttle.failed(address, given)
+        if wait is not None:
+            raise HTTPException(
+                status_code=429,
+                detail=(
+                    f"Too many different wrong API keys from {address}. Wait {wait} s before "
+                    "trying again, and check the key this client sends."
+                ),
+                headers={"Retry-After": str(wait)},
+            )
+    raise HTTPException(
+        status_code=401,
+        detail=(
+            "Invalid or missing API key. Send it as 'Authorization: Bearer <key>' or "
+            "'x-api-key: <key>'."
+        ),
+        headers={"WWW-Authenticate": "Bearer"},
+    )

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from desktop.core.catalog.registry import with_article
 from desktop.core.errors import (
     ChatTemplateError,
     ConfigError,
@@ -28,12 +29,20 @@ from desktop.core.errors import (
     NotEnoughDiskSpace,
     UnknownModelUID,
     WorkerCrashed,
+    WrongModelType,
     XinDeskError,
 )
 
 log = logging.getLogger("xindesk.server")
 
 INFERENCE_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank")
+# The kind of model each inference route needs, in words.
+_ROUTE_NEEDS = {
+    "/v1/chat/completions": "a chat (LLM)",
+    "/v1/completions": "a text-generation (LLM)",
+    "/v1/embeddings": "an embedding",
+    "/v1/rerank": "a rerank",
+}
 
 _STATUS: list[tuple[type[XinDeskError], int]] = [
     (InvalidSettings, 422),
@@ -62,9 +71,27 @@ def status_for(exc: XinDeskError, path: str) -> int:
     return 500
 
 
+def _wrong_type_message(exc: WrongModelType, path: str) -> str:
+    if exc.lacks == "chat":
+        return (
+            f"Model {exc.uid} ({exc.model_name or exc.uid}) is not a chat model; use "
+            f"/v1/completions with it."
+        )
+    needs = _ROUTE_NEEDS.get(path)
+    if needs is None or exc.lacks is not None:
+        return str(exc)
+    return (
+        f"Model {exc.uid} is {with_article(exc.actual)} model; {path} needs {needs} model. "
+        f"Launch one with model_type={exc.needed!r} (a catalog model, or this file again with "
+        f"model_path)."
+    )
+
+
 def message_for(exc: XinDeskError, path: str) -> str:
     if isinstance(exc, UnknownModelUID) and path in INFERENCE_PATHS:
         return f"{exc}. Available model uids: {exc.available}"
+    if isinstance(exc, WrongModelType):
+        return _wrong_type_message(exc, path)
     return str(exc)
 
 

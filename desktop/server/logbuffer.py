@@ -13,7 +13,6 @@ import threading
 import weakref
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 DEFAULT_CAPACITY = 5000
 REDACTED = "***"
@@ -35,15 +34,6 @@ class LogEntry:
     level: str
     logger: str
     message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "time": self.time,
-            "level": self.level,
-            "logger": self.logger,
-            "message": self.message,
-        }
 
     def line(self) -> str:
         return f"{self.time:.3f} {self.level} {self.logger}: {self.message}"

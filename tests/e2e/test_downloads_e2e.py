@@ -211,15 +211,6 @@ def test_library_routes(tmp_path: Path, hub: TestHub, gemma_gguf: Path) -> None:
         assert job["state"] == "completed", job
         assert job["downloaded_bytes"] == job["total_bytes"] == 4096
 
-        with api.stream("GET", "/v1/xindesk/downloads/events") as events:
-            assert events.headers["content-type"].startswith("text/event-stream")
-            lines = events.iter_lines()
-            assert next(lines) == "event: download"
-            event = json.loads(next(lines).removeprefix("data: "))
-        assert event["id"] == job["id"]
-        assert event["state"] == "completed"
-        assert event["downloaded_bytes"] == 4096
-
         unknown = api.post("/v1/xindesk/downloads/nope/pause")
         assert unknown.status_code == 404
         assert "nope" in unknown.json()["detail"]

@@ -50,7 +50,8 @@ def test_the_library_really_cannot_load(driverless_lib: Path) -> None:
 def test_the_probe_names_the_missing_driver(driverless_lib: Path) -> None:
     done = python(
         "import dataclasses, json\n"
-        "from desktop.core.memory.hardware import probe_hardware, probe_llama_build\n"
+        "from desktop.core.memory.hardware import probe_hardware\n"
+        "from desktop.core.memory.llama_build import probe_llama_build\n"
         "build = probe_llama_build()\n"
         "hardware = probe_hardware(build=build)\n"
         "print(json.dumps({'build': dataclasses.asdict(build), 'notes': hardware.notes}))\n",

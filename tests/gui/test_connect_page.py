@@ -213,7 +213,7 @@ def test_export_widget_takes_the_last_section(page: ConnectPage) -> None:
 def test_a_server_listening_on_the_network_shows_an_address_per_interface(
     make_app: Callable[..., DesktopApp], qtbot: QtBot, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    key = "sk-lan-test-key"
+    key = "sk-lan-test-key-4e7a"
     home = tmp_path_factory.mktemp("lan-server-home")
     with run_server(home, "--host", "0.0.0.0", env={"XINDESK_API_KEY": key}) as process:
         desktop = make_app(

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
 from desktop.client import XinDeskClient
+from desktop.core.units import human_bytes
 from desktop.gui.app import DesktopApp
-from desktop.gui.format import human_bytes
 from desktop.gui.models.catalog_model import MODEL_TYPES
 from desktop.gui.models.quant_model import QuantColumn, verdict_text
 from desktop.gui.models.record_table import RECORD_ROLE

@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 
 from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
+from desktop.core.units import GiB, human_bytes
 from desktop.gui.app import DesktopApp
-from desktop.gui.format import human_bytes
 from desktop.gui.models.catalog_model import MODEL_TYPES, CatalogEntry
 from desktop.gui.models.starters import Machine, StarterPick, rough_pick
 from desktop.gui.pages.models import ModelsPage
@@ -189,14 +189,17 @@ def _catalog(model_type: str) -> dict[str, CatalogEntry]:
 
     from desktop.core.catalog.families import Family
     from desktop.core.paths import resources_dir
+    from desktop.server.presenters.registry import registration
 
     file = {"LLM": "llm", "embedding": "embedding", "rerank": "rerank"}[model_type]
     raw = json.loads((resources_dir() / "catalog" / f"{file}.json").read_text(encoding="utf-8"))
     families = [Family.model_validate({**item, "model_type": model_type}) for item in raw]
-    return {f.model_name: CatalogEntry.from_registration(model_type, f.to_api()) for f in families}
-
-
-GiB = 1024**3
+    return {
+        f.model_name: CatalogEntry.from_registration(
+            model_type, registration(f).model_dump(mode="json", exclude_unset=True)
+        )
+        for f in families
+    }
 
 
 def _hardware(

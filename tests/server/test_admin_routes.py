@@ -78,7 +78,7 @@ def make_client(paths: AppPaths) -> Iterator[MakeClient]:
         # As `xindesk serve` does: the live address is in the settings object.
         settings.server.host, settings.server.port = host, int(port)
         app = create_app(settings, paths, api_key=api_key, address=address)
-        client = TestClient(app)
+        client = TestClient(app, base_url="http://127.0.0.1:9997")
         client.__enter__()
         if api_key:
             client.headers["Authorization"] = f"Bearer {api_key}"

@@ -11,14 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from desktop.api.settings import Settings
-from desktop.core.memory.hardware import GPU, Hardware
+from desktop.core.memory.gpus import GPU
+from desktop.core.memory.hardware import Hardware
 from desktop.core.paths import AppPaths
+from desktop.core.units import GiB
 from desktop.server.app import create_app
 from tests.fixtures.hub_server import TestHub
 
 CATALOG_REPO = "bartowski/google_gemma-3-1b-it-GGUF"
 CATALOG_FILE = "google_gemma-3-1b-it-Q4_K_M.gguf"
-GiB = 1024**3
 
 
 def _machine() -> Hardware:
@@ -52,7 +53,7 @@ def api(
         settings.downloads.hf_endpoint = hub.url
         settings.downloads.modelscope_endpoint = hub.url
         app = create_app(settings, AppPaths.under(tmp_path / "home"), address="127.0.0.1:9997")
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://127.0.0.1:9997") as client:
             yield client, hub
 
 

@@ -20,7 +20,7 @@ def _client(tmp_path: Path, api_key: str | None = None) -> TestClient:
     settings.downloads.hf_endpoint = "http://127.0.0.1:9"
     settings.downloads.modelscope_endpoint = "http://127.0.0.1:9"
     app = create_app(settings, paths, api_key=api_key, address="127.0.0.1:9997")
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1:9997")
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ import pytest
 from desktop.core.backend.build import BuildInfo, read_build_info
 from desktop.core.backend.libraries import explain_load_failure
 from desktop.core.doctor.local import backend_section
-from desktop.core.memory.hardware import GPU, DeviceInfo, LlamaBuild
+from desktop.core.memory.gpus import GPU
+from desktop.core.memory.llama_build import DeviceInfo, LlamaBuild
 
 # -- build record -----------------------------------------------------------------------------
 

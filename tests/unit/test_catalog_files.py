@@ -16,7 +16,7 @@ from desktop.core.catalog import Catalog, Spec
 from desktop.core.catalog.files import group_gguf_files, is_projector, split_part
 from desktop.core.catalog.sizes import CatalogFiles, ListingCache, match_spec_files
 from desktop.core.errors import HubUnreachable, InvalidRequest, ModelNotFound
-from desktop.core.hub.remote import HubName, RemoteFile, RepoSummary
+from desktop.core.hub import HubName, RemoteFile, RepoSummary
 from desktop.core.paths import resources_dir
 
 LISTINGS = Path(__file__).resolve().parents[1] / "fixtures" / "listings"

@@ -131,7 +131,7 @@ def test_gguf_header_of_the_real_model(gemma_gguf: Path) -> None:
         (errors.ModelNotFound("x"), "/v1/models", 400),
         (errors.UnknownModelUID("u"), "/v1/models/u", 400),
         (errors.UnknownModelUID("u"), "/v1/chat/completions", 404),
-        (errors.WrongModelType("x"), "/v1/embeddings", 400),
+        (errors.WrongModelType("x", "LLM", "embedding"), "/v1/embeddings", 400),
         (errors.ModelNotReady("x"), "/v1/chat/completions", 503),
         (errors.LaunchCancelled("x"), "/v1/models", 499),
         (errors.ModelLoadError("x"), "/v1/models", 500),

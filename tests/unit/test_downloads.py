@@ -18,10 +18,10 @@ from desktop.core.hub.manager import DownloadManager
 from desktop.core.hub.transfer import CHUNK_SIZE, PART_SUFFIX
 from desktop.core.hub.wiring import build_download_manager
 from desktop.core.paths import AppPaths
+from desktop.core.units import MiB
 from tests.fixtures.hub_server import TestHub
 
 REPO = "acme/tiny-GGUF"
-MiB = 1024 * 1024
 
 MakeManager = Callable[..., DownloadManager]
 
@@ -285,14 +285,17 @@ def test_parallel_limit(make_manager: MakeManager, hub: TestHub, tmp_path: Path)
         hub.add_repo(f"acme/p{index}", {"m.gguf": rng.randbytes(MiB)})
         hub.stall(1.0, after_bytes=256 * 1024, path="m.gguf")
     manager = make_manager(max_parallel=2)
-    seen: list[int] = []
-    manager.subscribe(
-        lambda job: seen.append(sum(1 for j in manager.list() if j.state is JobState.DOWNLOADING))
-    )
     jobs = [
         manager.add(f"acme/p{index}", ["m.gguf"], folder=_models(tmp_path) / f"p{index}")
         for index in range(3)
     ]
+    # Each file stalls for a second part-way, so two downloads overlap for that long.
+    seen: list[int] = []
+    deadline = time.monotonic() + 60
+    while not all(manager.get(job.id).state.finished for job in jobs):
+        assert time.monotonic() < deadline
+        seen.append(sum(1 for j in manager.list() if j.state is JobState.DOWNLOADING))
+        time.sleep(0.01)
     for job in jobs:
         assert manager.wait(job.id, timeout=60).state is JobState.COMPLETED
     assert max(seen) == 2

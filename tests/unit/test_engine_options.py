@@ -11,7 +11,7 @@ import pytest
 from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
 from desktop.core.errors import InvalidRequest, ModelFileMissing
-from desktop.core.memory.fit import KV_TYPES
+from desktop.core.memory.estimate import KV_TYPES
 from desktop.core.paths import resources_dir
 from desktop.core.running.engine_options import KV_CACHE_TYPES
 from desktop.core.running.launch import LaunchPlan, plan_launch

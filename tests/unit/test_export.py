@@ -623,7 +623,7 @@ def app_client(tmp_path: Path) -> Iterator[TestClient]:
     settings.downloads.hf_endpoint = "http://127.0.0.1:9"
     settings.downloads.modelscope_endpoint = "http://127.0.0.1:9"
     app = create_app(settings, AppPaths.under(tmp_path / "home"), api_key=KEY)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:9997") as client:
         yield client
 
 

@@ -28,15 +28,8 @@ import numpy as np
 import pytest
 
 from desktop.core.errors import GGUFHeaderIncomplete, InvalidRequest, NotAGGUF
-from desktop.core.memory.fit import (
-    QuantOption,
-    Verdict,
-    check_fit,
-    estimate_memory,
-    headroom_bytes,
-    model_shape,
-    recommend,
-)
+from desktop.core.memory.estimate import estimate_memory
+from desktop.core.memory.fit import QuantOption, Verdict, check_fit, headroom_bytes, recommend
 from desktop.core.memory.gguf_info import (
     ARRAY_LENGTHS_KEY,
     DATA_OFFSET_KEY,
@@ -45,7 +38,9 @@ from desktop.core.memory.gguf_info import (
     read_gguf_metadata,
     read_gguf_metadata_from,
 )
-from desktop.core.memory.hardware import GPU, Hardware
+from desktop.core.memory.gpus import GPU
+from desktop.core.memory.hardware import Hardware
+from desktop.core.memory.shape import model_shape
 
 MiB = 1024**2
 GiB = 1024**3

@@ -8,17 +8,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from desktop.core.memory.hardware import (
-    GPU,
+from desktop.core.memory.commands import run_command
+from desktop.core.memory.gpus import GPU, apple_gpu_working_set, parse_nvidia_smi, parse_rocm_smi
+from desktop.core.memory.hardware import probe_hardware
+from desktop.core.memory.llama_build import (
     DeviceInfo,
     LlamaBuild,
-    apple_gpu_working_set,
     backend_from_registries,
-    parse_nvidia_smi,
-    parse_rocm_smi,
-    probe_hardware,
     probe_llama_build,
-    run_command,
 )
 
 MiB = 1024**2

@@ -8,12 +8,16 @@ from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
 from desktop.core.paths import resources_dir
 from desktop.core.running.launch import plan_launch
+from desktop.core.store import ModelStore
 
 
 def _plan(path: Path, tmp_path: Path, **extra: object) -> object:
     catalog = Catalog(resources_dir() / "catalog", tmp_path / "registrations")
     request = {"model_name": "gemma-3-it", "model_path": str(path), **extra}
-    return plan_launch(request, catalog, Settings(), tmp_path / "models")
+    store = ModelStore(
+        tmp_path / "models", tmp_path / "data", hf_cache_dir=tmp_path / "no-hf-cache"
+    )
+    return plan_launch(request, catalog, Settings(), store)
 
 
 def test_a_file_keeps_its_own_quantization_under_a_catalog_name(

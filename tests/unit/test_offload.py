@@ -23,7 +23,7 @@ from desktop.core.engine.offload import (
     placement,
     placement_summary,
 )
-from desktop.core.memory.hardware import DeviceInfo
+from desktop.core.memory.llama_build import DeviceInfo
 
 MiB = 1024**2
 H100 = DeviceInfo(name="CUDA0", description="NVIDIA H100 80GB HBM3", registry="CUDA", kind="gpu")
@@ -268,7 +268,7 @@ def test_real_load_in_process_reports_zero_of_all_layers(gemma_gguf: Path) -> No
 
 
 def test_xinference_accelerators_name_the_gpus_in_use() -> None:
-    from desktop.core.running.supervisor import _accelerators
+    from desktop.server.presenters.running import accelerators as _accelerators
 
     two = placement(
         parse_load_log(layer_lines(["CUDA0"] * 10 + ["CUDA1"] * 9)),

@@ -14,7 +14,7 @@ import pytest
 
 from desktop.api.settings import DownloadSettings
 from desktop.core.errors import HubError, HubUnreachable, InvalidRequest, ModelNotFound
-from desktop.core.hub.remote import (
+from desktop.core.hub import (
     HubName,
     HuggingFaceHub,
     ModelScopeHub,
@@ -22,6 +22,7 @@ from desktop.core.hub.remote import (
     RemoteHub,
     RepoSummary,
     first_reachable,
+    hub_order,
     hubs_for,
     open_hub,
     parse_repo_reference,
@@ -144,6 +145,16 @@ def test_hubs_for_each_source() -> None:
     assert [hub.name for hub in only_ms] == ["modelscope"]
     assert isinstance(only_ms[0], ModelScopeHub)
     assert only_ms[0].endpoint == "https://www.modelscope.cn"
+
+
+def test_one_hub_order_for_every_source() -> None:
+    # The same policy picks the hubs of listings and downloads (hubs_for above), of catalog
+    # downloads and of the spec a launch prefers.
+    assert hub_order("auto") == hub_order(None) == hub_order("") == ("huggingface", "modelscope")
+    assert hub_order("huggingface") == ("huggingface",)
+    assert hub_order("modelscope") == ("modelscope",)
+    with pytest.raises(InvalidRequest, match="csghub"):
+        hub_order("csghub")
 
 
 def test_open_hub_defaults_to_the_libraries_addresses(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,9 +15,9 @@ import gguf
 import numpy as np
 import pytest
 
-from desktop.core import store as store_module
 from desktop.core.errors import InvalidRequest, ModelNotFound, NotAGGUF, NotEnoughDiskSpace
-from desktop.core.store import IMPORTS_FILE, InstalledModel, ModelStore, find_installed
+from desktop.core.store import IMPORTS_FILE, InstalledModel, ModelStore
+from desktop.core.store import scan as store_module
 from tests.fixtures.tiny_gguf import write_not_gguf
 
 QWEN = "Qwen/Qwen2.5-0.5B-Instruct-GGUF"
@@ -75,7 +75,7 @@ def make_store(models_dir: Path, data_dir: Path, tmp_path: Path) -> Callable[...
 
 
 def by_id(store: ModelStore) -> dict[str, InstalledModel]:
-    return {entry.id: entry for entry in store.list()}
+    return {entry.id: entry for entry in store.installed()}
 
 
 # -- downloads -------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def test_get_finds_an_id_and_names_others_when_it_cannot(
 
 def test_an_empty_or_absent_models_folder_lists_nothing(tmp_path: Path) -> None:
     store = ModelStore(tmp_path / "absent", tmp_path / "data", hf_cache_dir=tmp_path / "none")
-    assert store.list() == []
+    assert store.installed() == []
     with pytest.raises(ModelNotFound, match="No models are installed"):
         store.get("x")
 
@@ -144,7 +144,7 @@ def test_split_set_is_one_entry_and_a_missing_part_is_reported(
     parts = write_gguf(models_dir / "o" / "r" / "big-Q8_0.gguf", split=3, context_length=4096)
     store = make_store()
 
-    (entry,) = store.list()
+    (entry,) = store.installed()
     assert entry.id == "o/r/big-Q8_0-00001-of-00003.gguf"
     assert entry.path == parts[0]
     assert entry.parts == tuple(parts)
@@ -155,14 +155,14 @@ def test_split_set_is_one_entry_and_a_missing_part_is_reported(
     assert entry.problem is None
 
     parts[1].unlink()
-    (entry,) = store.list()
+    (entry,) = store.installed()
     assert not entry.complete
     assert entry.problem == "missing part 2 of 3"
     assert entry.parts == (parts[0], parts[2])
     assert entry.size == parts[0].stat().st_size + parts[2].stat().st_size
 
     parts[0].unlink()
-    (entry,) = store.list()
+    (entry,) = store.installed()
     assert entry.id == "o/r/big-Q8_0-00001-of-00003.gguf"
     assert entry.problem == "missing parts 1, 2 of 3"
     assert entry.architecture is None
@@ -172,7 +172,7 @@ def test_a_damaged_file_is_listed_with_its_problem(
     models_dir: Path, make_store: Callable[..., ModelStore]
 ) -> None:
     write_not_gguf(models_dir / "o" / "r" / "fake-q4_0.gguf")
-    (entry,) = make_store().list()
+    (entry,) = make_store().installed()
     assert entry.problem is not None
     assert "not a GGUF file" in entry.problem
     assert entry.architecture is None
@@ -192,13 +192,13 @@ def test_headers_are_read_once_per_file_state(
 
     monkeypatch.setattr(store_module, "read_gguf_info", counting)
     store = make_store()
-    store.list()
-    store.list()
+    store.installed()
+    store.installed()
     assert calls == [model]
 
     write_gguf(model, context_length=1024)  # a new file in its place
     os.utime(model, ns=(1, 1))
-    assert store.list()[0].context_length == 1024
+    assert store.installed()[0].context_length == 1024
     assert len(calls) == 2
 
 
@@ -240,7 +240,7 @@ def test_import_from_any_part_registers_the_whole_split_set(
     assert entry.complete
     assert entry.problem is None
     assert entry.architecture == "llama"
-    assert store.list() == [entry]
+    assert store.installed() == [entry]
 
 
 def test_import_of_an_incomplete_split_set_names_the_missing_parts(
@@ -272,7 +272,7 @@ def test_import_refuses_what_is_not_a_gguf(
     truncated.write_bytes(b"GGUF\x03\x00\x00\x00")
     with pytest.raises(NotAGGUF, match="damaged or truncated"):
         store.import_path(truncated)
-    assert store.list() == []
+    assert store.installed() == []
 
 
 def test_importing_twice_or_a_downloaded_file_returns_the_existing_entry(
@@ -295,7 +295,7 @@ def test_importing_twice_or_a_downloaded_file_returns_the_existing_entry(
 
     record = json.loads((data_dir / IMPORTS_FILE).read_text(encoding="utf-8"))
     assert len(record["imports"]) == 1
-    assert len(store.list()) == 2
+    assert len(store.installed()) == 2
 
 
 def test_an_imported_file_that_moved_away_has_a_problem(
@@ -319,7 +319,7 @@ def test_a_damaged_imports_file_is_kept_aside(
 ) -> None:
     data_dir.mkdir()
     (data_dir / IMPORTS_FILE).write_text("{not json", encoding="utf-8")
-    assert make_store().list() == []
+    assert make_store().installed() == []
     assert [p.name.startswith(f"{IMPORTS_FILE}.damaged-") for p in data_dir.iterdir()] == [True]
 
 
@@ -349,7 +349,7 @@ def test_removing_a_download_deletes_every_part_and_prunes_empty_folders(
     assert not any(part.exists() for part in parts)
     assert not (models_dir / "o" / "r").exists()
     assert other.exists()
-    assert [entry.id for entry in store.list()] == ["o/other/m-q4_0.gguf"]
+    assert [entry.id for entry in store.installed()] == ["o/other/m-q4_0.gguf"]
 
     store.remove("o/other/m-q4_0.gguf", delete_files=True)
     assert models_dir.is_dir()
@@ -369,7 +369,7 @@ def test_removing_an_import_keeps_the_users_file_unless_asked(
     assert kept.exists()
     store.remove(deleted_id, delete_files=True)
     assert not any(part.exists() for part in deleted)
-    assert store.list() == []
+    assert store.installed() == []
     with pytest.raises(ModelNotFound):
         store.remove(kept_id, delete_files=False)
 
@@ -467,7 +467,7 @@ def test_ggufs_in_the_hugging_face_cache_are_offered_but_never_deleted(
     assert big.complete
     assert len(big.parts) == 2
 
-    assert find_installed(store, "owner/tiny-gguf", "tiny-q4_k_m.gguf") == tiny
+    assert store.index().find("owner/tiny-gguf", "tiny-q4_k_m.gguf") == tiny
     with pytest.raises(InvalidRequest, match="delete-cache"):
         store.remove(tiny.id, delete_files=True)
     assert (snapshot / "tiny-q4_k_m.gguf").exists()
@@ -478,10 +478,10 @@ def test_ggufs_in_the_hugging_face_cache_are_offered_but_never_deleted(
 def test_an_absent_or_unreadable_hugging_face_cache_is_no_error(
     tmp_path: Path, make_store: Callable[..., ModelStore]
 ) -> None:
-    assert make_store(hf_cache_dir=tmp_path / "absent").list() == []
+    assert make_store(hf_cache_dir=tmp_path / "absent").installed() == []
     a_file = tmp_path / "a-file"
     a_file.write_text("not a folder", encoding="utf-8")
-    assert make_store(hf_cache_dir=a_file).list() == []
+    assert make_store(hf_cache_dir=a_file).installed() == []
 
 
 def test_the_default_hugging_face_cache_comes_from_huggingface_hub(
@@ -494,14 +494,14 @@ def test_the_default_hugging_face_cache_comes_from_huggingface_hub(
     make_hf_cache(cache, "o/r", {"m-q4_0.gguf": model})
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
 
-    (entry,) = ModelStore(models_dir, data_dir).list()
+    (entry,) = ModelStore(models_dir, data_dir).installed()
     assert entry.id == "hf-cache/o/r/m-q4_0.gguf"
 
 
-# -- find_installed --------------------------------------------------------------------------
+# -- find ------------------------------------------------------------------------------------
 
 
-def test_find_installed_matches_repo_and_file(
+def test_find_matches_repo_and_file(
     tmp_path: Path, models_dir: Path, make_store: Callable[..., ModelStore]
 ) -> None:
     write_gguf(models_dir / QWEN / "qwen-q4_k_m.gguf")
@@ -510,18 +510,18 @@ def test_find_installed_matches_repo_and_file(
     store = make_store()
     store.import_path(own)
 
-    found = find_installed(store, QWEN, "qwen-q4_k_m.gguf")
+    found = store.index().find(QWEN, "qwen-q4_k_m.gguf")
     assert found is not None
     assert found.source == "download"
-    by_name = find_installed(store, None, "qwen-q4_k_m.gguf")
+    by_name = store.index().find(None, "qwen-q4_k_m.gguf")
     assert by_name is not None
     assert by_name.source == "download"
-    split = find_installed(store, "o/r", f"sub/{parts[1].name}")
+    split = store.index().find("o/r", f"sub/{parts[1].name}")
     assert split is not None
     assert split.path == parts[0]
-    assert find_installed(store, "o/r", f"other/{parts[1].name}") is None
-    assert find_installed(store, "someone/else", "qwen-q4_k_m.gguf") is None
-    assert find_installed(store, None, "absent.gguf") is None
+    assert store.index().find("o/r", f"other/{parts[1].name}") is None
+    assert store.index().find("someone/else", "qwen-q4_k_m.gguf") is None
+    assert store.index().find(None, "absent.gguf") is None
 
 
 # -- moving the models folder ----------------------------------------------------------------
@@ -563,7 +563,7 @@ def test_move_moves_every_file_and_keeps_the_ids(
     assert list(models_dir.iterdir()) == []  # emptied folders pruned
     assert store.models_dir == new
     assert sorted(by_id(store)) == ids
-    assert all(entry.path.is_relative_to(new) for entry in store.list())
+    assert all(entry.path.is_relative_to(new) for entry in store.installed())
 
 
 def test_move_across_disks_copies_checks_and_deletes(
@@ -634,7 +634,7 @@ def test_move_keeps_a_linked_folder_a_link(
     (models_dir / "o").mkdir()
     (models_dir / "o" / "r").symlink_to(elsewhere, target_is_directory=True)
     store = make_store()
-    assert [entry.id for entry in store.list()] == ["o/r/m-q4_0.gguf"]
+    assert [entry.id for entry in store.installed()] == ["o/r/m-q4_0.gguf"]
     new = tmp_path / "new"
 
     store.move_models_dir(new)
@@ -642,7 +642,7 @@ def test_move_keeps_a_linked_folder_a_link(
     assert (new / "o" / "r").is_symlink()
     assert model.is_file()  # the linked folder's files stay where they are
     assert not (models_dir / "o").exists()
-    assert [entry.id for entry in store.list()] == ["o/r/m-q4_0.gguf"]
+    assert [entry.id for entry in store.installed()] == ["o/r/m-q4_0.gguf"]
 
 
 def test_move_refuses_bad_targets(
@@ -706,7 +706,7 @@ def test_link_leaves_the_files_and_links_them_into_the_new_folder(
     assert link.resolve() == (models_dir / QWEN / "qwen-q4_k_m.gguf").resolve()
     assert not (new / "o" / "r" / "next-q4_0.gguf.part").exists()
     assert sorted(by_id(store)) == ids
-    assert all(entry.source == "download" and entry.complete for entry in store.list())
+    assert all(entry.source == "download" and entry.complete for entry in store.installed())
 
     # Removing a linked download drops the link, and the file only when asked.
     store.remove(f"{QWEN}/qwen-q4_k_m.gguf", delete_files=False)
@@ -739,7 +739,7 @@ def test_link_falls_back_to_imports_where_links_fail(
 
     assert files_under(models_dir) == before
     assert files_under(new) == {}
-    entries = store.list()
+    entries = store.installed()
     assert {entry.source for entry in entries} == {"import"}
     assert {entry.path for entry in entries} == {
         models_dir / QWEN / "qwen-q4_k_m.gguf",

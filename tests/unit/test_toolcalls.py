@@ -2,7 +2,7 @@
 
 The model outputs below follow the formats each family's chat template and reference parser use
 (Qwen/Hermes, Llama 3.1, GLM-4, Gemma 3, DeepSeek R1/V3/V3.1, Mistral v3/v11/v13, gpt-oss
-harmony); see the module docstring of `desktop.core.engine.toolcalls` for the sources.
+harmony); the docstrings of the format modules in `desktop.core.engine.toolcalls` name the sources.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ A frozen app (PyInstaller) carries `xindesk_build.json` at the root of its bundl
      "cmake_args": "-DGGML_CUDA=on ...", "python": "3.11.7", "platform": "linux-x86_64"}
 
 Run from source there is no such file and no variant: the llama-cpp-python installed in the
-environment is whatever it is, and `desktop.core.memory.hardware.probe_llama_build` says what
+environment is whatever it is, and `desktop.core.memory.llama_build.probe_llama_build` says what
 it has.
 The variant is what the build *meant* to be; comparing it with what actually loaded is how
 `xindesk doctor` tells "built for CUDA, no NVIDIA GPU here" from "this is a CPU build".

@@ -6,14 +6,32 @@ Range requests: a few MiB) serves every choice; each is then judged at its own f
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from desktop.core.catalog.files import QuantChoice
 from desktop.core.errors import XinDeskError
 from desktop.core.hub.remote import RemoteHub
 from desktop.core.hub.remote_header import read_remote_metadata
-from desktop.core.memory.fit import check_fit, recommend
+from desktop.core.memory.fit import FitResult, check_fit, recommend
 from desktop.core.memory.hardware import Hardware
+
+
+@dataclass(frozen=True)
+class ChoicesFit:
+    """The fit of every choice of one model.
+
+    Attributes:
+        verdicts: One per choice, in order; None where it could not be judged (an incomplete
+            split set, or no header could be read).
+        recommended: The quantization to pick, None when none can be recommended.
+        assumptions: What the estimates assumed, in words.
+        note: Why there are no verdicts, when there are none.
+    """
+
+    verdicts: list[FitResult | None]
+    recommended: str | None
+    assumptions: tuple[str, ...] = ()
+    note: str | None = None
 
 
 def fit_choices(
@@ -23,29 +41,23 @@ def fit_choices(
     choices: list[QuantChoice],
     n_ctx: int,
     hardware: Hardware,
-) -> dict[str, Any]:
+) -> ChoicesFit:
     """Fit verdicts for every choice from one header: all quantizations of a model share its
     shape, so only the smallest file's header is read (with Range requests, a few MiB)."""
     complete = [choice for choice in choices if choice.complete]
     options = [(choice.quant, choice.size) for choice in complete]
     if not complete:
-        return {
-            "verdicts": [None] * len(choices),
-            "recommended": None,
-            "assumptions": [],
-            "note": "No complete GGUF file to judge.",
-        }
+        return ChoicesFit([None] * len(choices), None, note="No complete GGUF file to judge.")
     smallest = min(complete, key=lambda choice: choice.size)
     try:
         metadata = read_remote_metadata(remote.file_url(repo, smallest.path, revision))
     except (XinDeskError, ValueError, OSError) as exc:
-        return {
-            "verdicts": [None] * len(choices),
-            "recommended": recommend(options, hardware),
-            "assumptions": [],
-            "note": f"Could not read the model's GGUF header ({exc}); no fit estimate.",
-        }
-    verdicts: list[dict[str, Any] | None] = []
+        return ChoicesFit(
+            [None] * len(choices),
+            recommend(options, hardware),
+            note=f"Could not read the model's GGUF header ({exc}); no fit estimate.",
+        )
+    verdicts: list[FitResult | None] = []
     assumptions: tuple[str, ...] = ()
     for choice in choices:
         if not choice.complete:
@@ -53,20 +65,7 @@ def fit_choices(
             continue
         result = check_fit(metadata, hardware, file_size=choice.size, n_ctx=n_ctx)
         assumptions = result.assumptions
-        verdicts.append(
-            {
-                "verdict": str(result.verdict),
-                "n_gpu_layers": result.n_gpu_layers,
-                "ram_needed": result.ram_needed,
-                "ram_budget": result.ram_budget,
-                "vram_needed": result.vram_needed,
-                "vram_budget": result.vram_budget,
-                "message": result.message,
-            }
-        )
-    return {
-        "verdicts": verdicts,
-        "recommended": recommend(options, hardware, metadata=metadata, n_ctx=n_ctx),
-        "assumptions": list(assumptions),
-        "note": None,
-    }
+        verdicts.append(result)
+    return ChoicesFit(
+        verdicts, recommend(options, hardware, metadata=metadata, n_ctx=n_ctx), assumptions
+    )

@@ -10,27 +10,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from desktop.api.hubs import HubName
 from desktop.core.catalog import Catalog
 from desktop.core.catalog.families import GGUF_FORMAT, ModelType, Spec
 from desktop.core.errors import HubUnreachable, InvalidRequest, ModelNotFound
 from desktop.core.hub.jobs import CatalogRef, DownloadJob
 from desktop.core.hub.manager import DownloadManager
-from desktop.core.hub.remote import HubName
+from desktop.core.hub.sources import hub_order
 
 log = logging.getLogger("xindesk.hub")
-
-HUB_NAMES: tuple[HubName, ...] = ("huggingface", "modelscope")
-
-
-def hub_order(source: str | None) -> tuple[HubName, ...]:
-    """Hubs to try for a source setting or a request's `download_hub`."""
-    if source in (None, "", "auto"):
-        return HUB_NAMES
-    if source == "huggingface":
-        return ("huggingface",)
-    if source == "modelscope":
-        return ("modelscope",)
-    raise InvalidRequest(f"Unknown download hub {source!r}; use huggingface, modelscope or auto.")
 
 
 def repo_folder(models_dir: Path, repo_id: str) -> Path:
@@ -115,7 +103,8 @@ def download_catalog_model(
     """Queue the download of a catalog model; the first hub that can be reached serves it."""
     last: HubUnreachable | None = None
     tried: list[str] = []
-    for hub in hub_order(source):
+    order = hub_order(source)
+    for hub in order:
         try:
             family, spec = catalog.match(
                 model_type,
@@ -126,7 +115,7 @@ def download_catalog_model(
                 hubs=(hub,),
             )
         except ModelNotFound:
-            if hub != hub_order(source)[-1]:
+            if hub != order[-1]:
                 continue
             raise
         if spec.model_hub != hub or not spec.model_id:
@@ -157,6 +146,4 @@ def download_catalog_model(
         raise HubUnreachable(
             f"No hub could be reached for {name} (tried {', '.join(tried)}): {last}"
         )
-    raise ModelNotFound(
-        f"{name} has no GGUF build on {', '.join(hub_order(source))} in the catalog."
-    )
+    raise ModelNotFound(f"{name} has no GGUF build on {', '.join(order)} in the catalog.")

@@ -7,12 +7,12 @@ family always holds flattened `Spec`s, which is also what the REST API returns.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-ModelType = Literal["LLM", "embedding", "rerank"]
-MODEL_TYPES: tuple[ModelType, ...] = ("LLM", "embedding", "rerank")
+from desktop.api.common import MODEL_TYPES as MODEL_TYPES
+from desktop.api.common import ModelType as ModelType
 
 GGUF_FORMAT = "ggufv2"
 ENGINE_NAME = "llama.cpp"
@@ -175,29 +175,3 @@ class Family(BaseModel):
     @property
     def supports_tools(self) -> bool:
         return "tools" in self.model_ability
-
-    def to_api(self) -> dict[str, Any]:
-        """The family as Xinference's registration routes show it (flattened specs)."""
-        data = self.model_dump(mode="json", exclude={"model_type"})
-        for key in [k for k in data if k.startswith("xindesk_")]:
-            del data[key]
-        if self.model_type != "LLM":
-            for key in (
-                "context_length",
-                "model_lang",
-                "model_ability",
-                "model_description",
-                "model_family",
-                "chat_template",
-                "stop_token_ids",
-                "stop",
-                "tool_parser",
-                "architectures",
-                "reasoning_start_tag",
-                "reasoning_end_tag",
-            ):
-                data.pop(key, None)
-        else:
-            for key in ("dimensions", "max_tokens", "language", "type"):
-                data.pop(key, None)
-        return data

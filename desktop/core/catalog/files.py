@@ -9,16 +9,14 @@ whose level cannot be told. The level names come from `desktop.core.memory.quant
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from desktop.core.hub.remote import RemoteFile
 from desktop.core.memory.quant import quant_from_filename, sort_key
+from desktop.core.store.splits import split_match
 
 __all__ = ["QuantChoice", "RepoGGUFs", "group_gguf_files", "is_projector", "split_part"]
-
-_SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.gguf$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,9 +49,9 @@ class QuantChoice:
         """The file name without folder, part numbers or `.gguf` ("gemma-3-4b-it-UD-Q4_K_XL"),
         which tells two choices of one level apart."""
         name = _basename(self.files[0].path)
-        match = _SPLIT_RE.match(name)
-        if match is not None:
-            return match.group("stem")
+        split = split_match(name)
+        if split is not None:
+            return split[0]
         return name[: -len(".gguf")] if name.lower().endswith(".gguf") else name
 
     @property
@@ -99,10 +97,10 @@ class RepoGGUFs:
 
 def split_part(path: str) -> tuple[int, int] | None:
     """(part, of) for a split GGUF file name such as "x-00002-of-00003.gguf", else None."""
-    match = _SPLIT_RE.match(_basename(path))
-    if match is None:
+    split = split_match(_basename(path))
+    if split is None:
         return None
-    return int(match.group("part")), int(match.group("total"))
+    return split[1], split[2]
 
 
 def is_projector(path: str) -> bool:
@@ -129,10 +127,8 @@ def group_gguf_files(files: Iterable[RemoteFile]) -> RepoGGUFs:
             continue
         folder = _folder(file.path)
         name = _basename(file.path)
-        match = _SPLIT_RE.match(name)
-        key = (
-            (folder, match.group("stem"), int(match.group("total"))) if match else (folder, name, 1)
-        )
+        split = split_match(name)
+        key = (folder, split[0], split[2]) if split is not None else (folder, name, 1)
         groups.setdefault(key, []).append(file)
 
     choices: list[QuantChoice] = []

@@ -11,15 +11,14 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from desktop.api.hubs import HUB_NAMES
 from desktop.core.catalog.families import (
     GGUF_FORMAT,
     MODEL_TYPES,
@@ -29,6 +28,7 @@ from desktop.core.catalog.families import (
     normalize_size,
 )
 from desktop.core.errors import InvalidRequest, ModelNotFound, UnsupportedModelFormat
+from desktop.core.fileio import atomic_write_text
 
 log = logging.getLogger("xindesk.catalog")
 
@@ -132,7 +132,7 @@ class Catalog:
         model_format: str | None = None,
         size: object = None,
         quantization: str | None = None,
-        hubs: Iterable[str] = ("huggingface", "modelscope"),
+        hubs: Iterable[str] = HUB_NAMES,
     ) -> tuple[Family, Spec]:
         """The family and spec a launch asks for, or an error that lists what exists."""
         family = self.find(model_type, name)
@@ -246,15 +246,10 @@ class Catalog:
     def _write(self, model_type: ModelType, family: Family) -> None:
         assert self._custom_dir is not None
         folder = self._custom_dir / model_type.lower()
-        folder.mkdir(parents=True, exist_ok=True)
         data = family.model_dump(mode="json", exclude={"model_type", "is_builtin"})
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, ensure_ascii=False, indent=1)
-            os.replace(tmp, folder / f"{family.model_name}.json")
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        atomic_write_text(
+            folder / f"{family.model_name}.json", json.dumps(data, ensure_ascii=False, indent=1)
+        )
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,10 +23,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from desktop.api.hubs import HUB_NAMES, HubName
 from desktop.core.catalog.families import GGUF_FORMAT, Spec
 from desktop.core.catalog.files import group_gguf_files
 from desktop.core.errors import HubUnreachable, InvalidRequest
-from desktop.core.hub.remote import HUB_NAMES, HubName, RemoteFile, RemoteHub
+from desktop.core.fileio import atomic_write_text
+from desktop.core.hub.remote import RemoteFile, RemoteHub
 
 __all__ = [
     "DEFAULT_TTL",
@@ -289,14 +289,7 @@ class ListingCache:
             "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in listing.files],
         }
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".listing-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(data, handle, ensure_ascii=False)
-                os.replace(tmp, file)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
+            atomic_write_text(file, json.dumps(data, ensure_ascii=False))
         except OSError as exc:
             # The cache only saves time; a read-only or full disk must not fail the lookup.
             log.warning("cannot cache the listing of %s: %s", listing.repo_id, exc)

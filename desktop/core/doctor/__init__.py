@@ -69,7 +69,9 @@ def settings_or_problem(paths: AppPaths) -> tuple[Settings | None, str | None]:
 def build_sections() -> list[Section]:
     """This build, its backend and the devices it sees: the part the GUI's "This build"
     shows (no keychain, no disk, no network)."""
-    from desktop.core.memory.hardware import probe_hardware, probe_llama_build, vendor_gpus
+    from desktop.core.memory.gpus import vendor_gpus
+    from desktop.core.memory.hardware import probe_hardware
+    from desktop.core.memory.llama_build import probe_llama_build
 
     info = read_build_info()
     build = probe_llama_build()

@@ -1,5 +1,6 @@
 """The doctor's checks of this computer: the build, its backend, devices, memory, keychain and
-the models folder. No network; the hardware facts come from `desktop.core.memory.hardware`."""
+the models folder. No network; the hardware facts come from `desktop.core.memory` (`hardware`,
+`gpus`, `llama_build`)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,16 @@ from desktop.api.settings import Settings
 from desktop.core.backend.build import BuildInfo, is_frozen
 from desktop.core.doctor.report import Section, Status
 from desktop.core.errors import SecretStoreUnavailable
-from desktop.core.memory.hardware import GPU, Hardware, LlamaBuild
+from desktop.core.memory.gpus import GPU
+from desktop.core.memory.hardware import Hardware
+from desktop.core.memory.llama_build import LlamaBuild
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
 from desktop.core.settings import models_dir_of
+from desktop.core.units import GiB, human_bytes
 
 log = logging.getLogger("xindesk.doctor")
 
-GiB = 1024**3
 #: Below this much free space in the models folder a typical download (1-5 GB) will not fit.
 LOW_DISK_BYTES = 5 * GiB
 #: Below this much available RAM even a small model struggles.
@@ -41,15 +44,9 @@ _GPU_WORDS = {
 }
 
 
-def human_bytes(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    size = float(value)
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(size) < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
+def _size(value: float | None) -> str:
+    """A size for the report; "unknown" rather than a dash, which a pasted report may lose."""
+    return human_bytes(value, unknown="unknown")
 
 
 def _llama_cpp_python_version(info: BuildInfo | None) -> str | None:
@@ -105,7 +102,7 @@ def backend_section(
     Args:
         info: The frozen build's record (None from source).
         build: What llama.cpp's libraries report (`probe_llama_build`).
-        vendor: GPUs the vendor tools see, usable or not (`hardware.vendor_gpus`).
+        vendor: GPUs the vendor tools see, usable or not (`gpus.vendor_gpus`).
     """
     built_for = info.backend if info is not None and info.backend else None
     gpus = [d for d in build.devices if d.kind in {"gpu", "igpu"}]
@@ -167,7 +164,7 @@ def _gpu_line(gpu: GPU) -> str:
     if gpu.total_bytes is None:
         memory = "memory unknown"
     else:
-        memory = f"{human_bytes(gpu.total_bytes)}, {human_bytes(gpu.free_bytes)} free"
+        memory = f"{_size(gpu.total_bytes)}, {_size(gpu.free_bytes)} free"
     shared = ", shares system RAM" if gpu.unified_memory else ""
     return f"{gpu.backend}{gpu.index}: {gpu.name} ({memory}{shared}; {gpu.source})"
 
@@ -204,13 +201,12 @@ def memory_section(hardware: Hardware) -> Section:
         "unified_memory": hardware.unified_memory,
     }
     summary = (
-        f"RAM {human_bytes(hardware.ram_available_bytes)} available of "
-        f"{human_bytes(hardware.ram_total_bytes)}"
+        f"RAM {_size(hardware.ram_available_bytes)} available of {_size(hardware.ram_total_bytes)}"
     )
     if hardware.gpu_total_bytes is not None:
         summary += (
-            f"; GPU memory {human_bytes(hardware.gpu_free_bytes)} free of "
-            f"{human_bytes(hardware.gpu_total_bytes)}"
+            f"; GPU memory {_size(hardware.gpu_free_bytes)} free of "
+            f"{_size(hardware.gpu_total_bytes)}"
         )
     else:
         summary += "; no GPU memory in use"
@@ -266,7 +262,7 @@ def models_folder_section(
         "settings_file": str(paths.settings_file),
         "settings_error": settings_error,
     }
-    summary = f"{folder} ({human_bytes(free)} free)"
+    summary = f"{folder} ({_size(free)} free)"
     if settings_error:
         return Section("models_folder", "fail", settings_error, details)
     if not writable:

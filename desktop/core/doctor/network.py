@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from desktop.api.hubs import HUB_NAMES, HUB_TITLES
 from desktop.api.settings import DownloadSettings
 from desktop.client import ClientError, XinDeskClient
 from desktop.core.doctor.redact import without_credentials
@@ -28,7 +29,6 @@ HUB_PROBES = {
     "huggingface": "/api/models?limit=1",
     "modelscope": "/openapi/v1/models?page_size=1",
 }
-_HUB_TITLES = {"huggingface": "Hugging Face", "modelscope": "ModelScope"}
 
 
 def _reason(exc: BaseException) -> str:
@@ -107,13 +107,14 @@ def server_section(endpoint: str, api_key: str | None, *, required: bool) -> Sec
 def hub_endpoints(settings: DownloadSettings) -> dict[str, str]:
     """Each hub's address as the downloads would use it (the settings', else the library's
     default, which reads HF_ENDPOINT / MODELSCOPE_ENDPOINT)."""
-    from desktop.core.hub.remote import HUB_NAMES, open_hub
+    from desktop.core.hub.sources import endpoint_for, open_hub
 
-    configured = {"huggingface": settings.hf_endpoint, "modelscope": settings.modelscope_endpoint}
     endpoints: dict[str, str] = {}
     for hub in HUB_NAMES:
         # Both hub classes resolve their address when made; the protocol does not name it.
-        endpoints[hub] = str(getattr(open_hub(hub, endpoint=configured[hub]), "endpoint", ""))
+        endpoints[hub] = str(
+            getattr(open_hub(hub, endpoint=endpoint_for(hub, settings)), "endpoint", "")
+        )
     return endpoints
 
 
@@ -166,7 +167,7 @@ def hubs_section(settings: DownloadSettings, *, timeout: float = HUB_TIMEOUT_S) 
     }
     parts = []
     for result in results:
-        title = _HUB_TITLES[result["hub"]]
+        title = HUB_TITLES[result["hub"]]
         if result["ok"]:
             parts.append(f"{title} ok ({result['http_status']}, {result['seconds']:.1f} s)")
         else:

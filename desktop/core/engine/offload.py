@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from desktop.core.memory.hardware import DeviceInfo, backend_from_registries
+from desktop.core.memory.llama_build import DeviceInfo, backend_from_registries
 
 log = logging.getLogger("xindesk.engine.offload")
 
@@ -290,7 +290,7 @@ def model_placement(model_path: str, log_text: str, requested_gpu_layers: int) -
     import llama_cpp
 
     from desktop.core.memory.gguf_info import read_gguf_info
-    from desktop.core.memory.hardware import probe_llama_build
+    from desktop.core.memory.llama_build import probe_llama_build
 
     # After the load the backends are initialised anyway, so listing devices costs nothing
     # and (unlike a memory query) creates no new GPU context.

@@ -5,12 +5,12 @@ worker sends back names the request it belongs to, so several requests are in fl
 chat model's worker decodes them together (`engine.batcher`) and sends the events of a decode
 step in one "events" message, so the pipe carries one message per step, not one per token.
 
-server -> worker:  ("request", rid, op, params)   op in OPS
+server -> worker:  ("request", rid, op, params)   op: "chat", "complete", "embed" or "rerank"
                    ("cancel", rid)
                    ("shutdown",)
 worker -> server:  ("loaded", info)               once, when the model is ready
                    ("load_failed", message)       once, instead of "loaded"
-                   ("event", rid, kind, payload)  kind in EVENT_KINDS
+                   ("event", rid, kind, payload)  kind: an EventKind
                    ("events", [(rid, kind, payload), ...])  several, in order
 """
 
@@ -19,16 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Op = Literal["chat", "complete", "embed", "rerank"]
-OPS: frozenset[str] = frozenset({"chat", "complete", "embed", "rerank"})
-
 # delta:      {"text": str}                          a piece of generated text
 # tool_calls: {"calls": [{"id", "name", "arguments"}]}
 # done:       {"finish_reason": str, "usage": {...}}  generation finished
 # result:     {...}                                  whole answer of embed / rerank
 # error:      {"message": str, "invalid": bool}       invalid=True means the caller's fault
 EventKind = Literal["delta", "tool_calls", "done", "result", "error"]
-EVENT_KINDS: frozenset[str] = frozenset({"delta", "tool_calls", "done", "result", "error"})
 
 RerankKind = Literal["cross-encoder", "llm-yes-no"]
 

@@ -14,7 +14,7 @@ import logging
 import multiprocessing
 from typing import Any
 
-from desktop.core.memory.fit import ENGINE_SWA_FULL
+from desktop.core.memory.estimate import ENGINE_SWA_FULL
 
 log = logging.getLogger("xindesk.engine")
 

@@ -6,20 +6,20 @@ import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
+from desktop.api.export import EXPORT_FORMATS as EXPORT_FORMATS
+from desktop.api.export import ExportFormat as ExportFormat
 from desktop.core.errors import InvalidRequest
 from desktop.core.export.curl import curl_text
 from desktop.core.export.endpoint import Connection
 from desktop.core.export.fastgpt import legacy_config_file, legacy_snippet, model_config_entries
 from desktop.core.export.gateways import ai_proxy_text, compose_env_text, one_api_text
-from desktop.core.export.served import ModelSelection, select_models
+from desktop.core.export.served import Described, ModelSelection, select_models
 from desktop.core.export.target import Target, resolve_host
 
 log = logging.getLogger("xindesk.export")
 
-ExportFormat = Literal["legacy", "legacy-full", "v4.9", "oneapi", "aiproxy", "env", "curl"]
-EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 ContentType = Literal["json", "text"]
 
 #: What each format is, for a menu or `--help`.
@@ -49,15 +49,6 @@ class ExportResult:
     content_type: ContentType
     text: str
     warnings: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """The REST route's answer."""
-        return {
-            "format": self.format,
-            "content_type": self.content_type,
-            "text": self.text,
-            "warnings": list(self.warnings),
-        }
 
 
 def _json_text(value: Any) -> str:
@@ -151,7 +142,7 @@ def export_fastgpt(
 
 def export_for_target(
     fmt: ExportFormat,
-    descriptions: Iterable[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]],
+    descriptions: Iterable[Described] | Mapping[str, Described],
     *,
     target: Target,
     port: int,

@@ -1,8 +1,9 @@
 """What a running model offers FastGPT, read from the server's description of it.
 
-The descriptions are those of `GET /v1/models` (or `Supervisor.list_models`): Xinference's fields
-plus XinDesk's `status`. Everything FastGPT's config needs is derived from them here, once, so the
-export formats and the "test as FastGPT" check agree on which model plays which role.
+The descriptions are those of `GET /v1/models` (`desktop.api.xinference.ListedModel`):
+Xinference's fields plus XinDesk's `status`. Everything FastGPT's config needs is derived from
+them here, once, so the export formats and the "test as FastGPT" check agree on which model plays
+which role. A description may also come as the JSON object a client read, and is parsed then.
 """
 
 from __future__ import annotations
@@ -12,24 +13,52 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import TypeAdapter, ValidationError
+
+from desktop.api.common import MODEL_TYPES
+from desktop.api.xinference import (
+    EmbeddingDescription,
+    ListedModel,
+    LLMDescription,
+    ModelDescription,
+)
+
 log = logging.getLogger("xindesk.export")
 
 ModelKind = Literal["llm", "embedding", "rerank"]
 
-_KINDS: dict[str, ModelKind] = {"LLM": "llm", "embedding": "embedding", "rerank": "rerank"}
+#: A model as `GET /v1/models` lists it, or as `GET /v1/models/{uid}` describes it; or the JSON
+#: object of either, as a client read it.
+Described = ModelDescription | ListedModel | Mapping[str, Any]
 
 #: FastGPT cuts longer vectors to this many dimensions and pads shorter ones (§4.3).
 FASTGPT_MAX_DIMENSIONS = 1536
 
+_LISTED: TypeAdapter[ListedModel] = TypeAdapter(ListedModel)
+_DESCRIBED: TypeAdapter[ModelDescription] = TypeAdapter(ModelDescription)
 
-def _positive_int(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
+
+def _positive(value: int | None) -> int | None:
+    return value if value is not None and value > 0 else None
+
+
+def _parsed(desc: Described, uid: str | None) -> ModelDescription | ListedModel:
+    """The typed description; a JSON object is parsed (with `id` as a listed model).
+
+    Raises:
+        ValueError: No uid, a model type FastGPT does not use, or an unreadable description.
+    """
+    if not isinstance(desc, Mapping):
+        return desc
+    name = uid or desc.get("id") or desc.get("model_uid")
+    if not isinstance(name, str) or not name:
+        raise ValueError("A model description without an `id`.")
+    if desc.get("model_type") not in MODEL_TYPES:
+        raise ValueError(f"Model {name} has type {desc.get('model_type')!r}, not one FastGPT uses.")
     try:
-        number = int(value)
-    except ValueError:
-        return None
-    return number if number > 0 else None
+        return _LISTED.validate_python(desc) if "id" in desc else _DESCRIBED.validate_python(desc)
+    except ValidationError as exc:
+        raise ValueError(f"Model {name} has an unreadable description: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -79,32 +108,39 @@ class ServedModel:
         return "reasoning" in self.abilities
 
     @classmethod
-    def from_description(cls, desc: Mapping[str, Any], uid: str | None = None) -> ServedModel:
+    def from_description(cls, desc: Described, uid: str | None = None) -> ServedModel:
         """Read a model description; `uid` is needed when the description has no `id`.
 
         Raises:
-            ValueError: The description names no uid or an unknown model type.
+            ValueError: The description names no uid or an unknown model type, or cannot be
+                read.
         """
-        name = uid or desc.get("id") or desc.get("model_uid")
+        model = _parsed(desc, uid)
+        name = uid or getattr(model, "id", None) or (model.model_extra or {}).get("model_uid")
         if not isinstance(name, str) or not name:
             raise ValueError("A model description without an `id`.")
-        kind = _KINDS.get(str(desc.get("model_type")))
-        if kind is None:
-            raise ValueError(
-                f"Model {name} has type {desc.get('model_type')!r}, not one FastGPT uses."
+        model_name = model.model_name or name
+        status = str(model.status)
+        if isinstance(model, LLMDescription):
+            return cls(
+                name,
+                "llm",
+                model_name,
+                abilities=tuple(model.model_ability),
+                context_length=_positive(model.context_length),
+                has_projector=bool(model.multimodal_projector),
+                status=status,
             )
-        abilities = desc.get("model_ability") or ()
-        return cls(
-            uid=name,
-            kind=kind,
-            model_name=str(desc.get("model_name") or name),
-            abilities=tuple(str(a) for a in abilities) if kind == "llm" else (),
-            context_length=_positive_int(desc.get("context_length")),
-            dimensions=_positive_int(desc.get("dimensions")),
-            max_tokens=_positive_int(desc.get("max_tokens")),
-            has_projector=bool(desc.get("multimodal_projector")),
-            status=str(desc.get("status") or "ready"),
-        )
+        if isinstance(model, EmbeddingDescription):
+            return cls(
+                name,
+                "embedding",
+                model_name,
+                dimensions=_positive(model.dimensions),
+                max_tokens=_positive(model.max_tokens),
+                status=status,
+            )
+        return cls(name, "rerank", model_name, status=status)
 
 
 @dataclass(frozen=True)
@@ -175,8 +211,8 @@ def _role_warnings(model: ServedModel) -> list[str]:
 
 
 def _describe_all(
-    descriptions: Iterable[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]],
-) -> list[tuple[str | None, Mapping[str, Any]]]:
+    descriptions: Iterable[Described] | Mapping[str, Described],
+) -> list[tuple[str | None, Described]]:
     if isinstance(descriptions, Mapping):
         # xinference-client's `list_models()` shape: {uid: description}.
         return [(str(uid), desc) for uid, desc in descriptions.items()]
@@ -184,13 +220,14 @@ def _describe_all(
 
 
 def select_models(
-    descriptions: Iterable[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]],
+    descriptions: Iterable[Described] | Mapping[str, Described],
     uids: Collection[str] | None = None,
 ) -> ModelSelection:
     """Pick the models FastGPT can use from the server's descriptions.
 
     Args:
-        descriptions: `GET /v1/models` items (with `id`), or a mapping uid → description.
+        descriptions: `GET /v1/models` items (with `id`), or a mapping uid → description;
+            typed, or the JSON objects a client read.
         uids: Export only these models (the ones a person chose); None exports all.
 
     Returns:

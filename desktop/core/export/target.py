@@ -16,13 +16,13 @@ import ipaddress
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
+from desktop.api.export import TARGETS as TARGETS
+from desktop.api.export import Target as Target
 from desktop.core.errors import ConfigError
 from desktop.core.netaddr import is_loopback, lan_ipv4_addresses
 
-Target = Literal["same", "docker", "lan"]
-TARGETS: tuple[Target, ...] = get_args(Target)
 #: What each target means, for a menu or `--help`.
 TARGET_TITLES: dict[Target, str] = {
     "same": "FastGPT runs on this machine (not in Docker)",

@@ -9,33 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from desktop.api.common import JobState as JobState
+from desktop.api.hubs import HubName
+from desktop.core.fileio import atomic_write_text
+
 log = logging.getLogger("xindesk.hub")
-
-
-class JobState(StrEnum):
-    QUEUED = "queued"
-    DOWNLOADING = "downloading"
-    VERIFYING = "verifying"
-    PAUSED = "paused"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    COMPLETED = "completed"
-
-    @property
-    def active(self) -> bool:
-        return self in (JobState.QUEUED, JobState.DOWNLOADING, JobState.VERIFYING)
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobState.FAILED, JobState.CANCELLED, JobState.COMPLETED)
 
 
 class JobFile(BaseModel):
@@ -55,7 +38,7 @@ class CatalogRef(BaseModel):
 
 class DownloadJob(BaseModel):
     id: str
-    hub: Literal["huggingface", "modelscope"]
+    hub: HubName
     repo_id: str
     revision: str | None = None
     files: list[JobFile]
@@ -89,16 +72,7 @@ class JobStore:
         return self.folder / f"{job_id}.json"
 
     def save(self, job: DownloadJob) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".job-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(job.model_dump_json(indent=1))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self._file(job.id))
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        atomic_write_text(self._file(job.id), job.model_dump_json(indent=1))
 
     def remove(self, job_id: str) -> None:
         self._file(job_id).unlink(missing_ok=True)

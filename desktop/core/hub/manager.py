@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.api.hubs import HubName
 from desktop.core.errors import (
     DownloadNotFound,
     HubError,
@@ -31,7 +32,7 @@ from desktop.core.errors import (
     NotEnoughDiskSpace,
 )
 from desktop.core.hub.jobs import CatalogRef, DownloadJob, JobFile, JobState, JobStore
-from desktop.core.hub.remote import HubName, Probeable, RemoteFile, RemoteHub
+from desktop.core.hub.remote import Probeable, RemoteFile, RemoteHub
 from desktop.core.hub.transfer import (
     FileTarget,
     StopRequested,
@@ -39,11 +40,12 @@ from desktop.core.hub.transfer import (
     part_path,
     partial_size,
 )
+from desktop.core.units import MiB, gib_text
 
 log = logging.getLogger("xindesk.hub")
 
 # Free space left over after a download, so finishing one never fills the disk to the last byte.
-DISK_MARGIN = 256 * 1024 * 1024
+DISK_MARGIN = 256 * MiB
 SPEED_WINDOW = 3.0
 
 HubsFor = Callable[[HubName | None], list[RemoteHub]]
@@ -123,7 +125,6 @@ class DownloadManager:
         self._workers: list[threading.Thread] = []
         self._worker_serial = 0
         self._closing = threading.Event()
-        self._listeners: list[Callable[[DownloadJob], None]] = []
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -184,18 +185,6 @@ class DownloadManager:
             worker.join(max(0.0, deadline - time.monotonic()))
         with self._guard:
             self._workers.clear()
-
-    def subscribe(self, listener: Callable[[DownloadJob], None]) -> Callable[[], None]:
-        """Call `listener` on every change of a job's state; returns an unsubscribe function."""
-        with self._guard:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._guard:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return unsubscribe
 
     # ----------------------------------------------------------------- adding work
 
@@ -295,7 +284,6 @@ class DownloadManager:
             self._slots[job.id] = _Slot(job=job)
             self._store.save(job)
         log.info("queued download %s: %s from %s", job.id, job.label, job.hub)
-        self._notify(job)
         self._queue.put(job.id)
         return job.model_copy()
 
@@ -405,16 +393,6 @@ class DownloadManager:
             self._store.save(slot.job)
         with slot.changed:
             slot.changed.notify_all()
-        self._notify(slot.job)
-
-    def _notify(self, job: DownloadJob) -> None:
-        with self._guard:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(job.model_copy())
-            except Exception:  # a broken listener must not stop downloads
-                log.exception("download listener failed")
 
     @staticmethod
     def _bytes_on_disk(job: DownloadJob) -> int:
@@ -436,11 +414,11 @@ class DownloadManager:
         )
         free = self._free_space(job.folder)
         if needed + reserved + DISK_MARGIN > free:
+            others = f" (and other downloads {gib_text(reserved, digits=2)})" if reserved else ""
             raise NotEnoughDiskSpace(
-                f"{job.label} needs {_gib(needed)} more"
-                + (f" (and other downloads {_gib(reserved)})" if reserved else "")
-                + f", but {job.folder} has {_gib(free)} free. Free up space or choose another "
-                "models folder in Settings."
+                f"{job.label} needs {gib_text(needed, digits=2)} more{others}, but {job.folder} "
+                f"has {gib_text(free, digits=2)} free. Free up space or choose another models "
+                "folder in Settings."
             )
 
     def _work(self) -> None:
@@ -589,7 +567,3 @@ def _describe(exc: BaseException) -> str:
     status = _status_of(exc)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"{text} (HTTP {status})" if status else text
-
-
-def _gib(size: int) -> str:
-    return f"{size / 1024**3:.2f} GiB"

@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from desktop.core.errors import HubError, HubUnreachable
+from desktop.core.units import MiB
 
 if TYPE_CHECKING:
     # Imported where a header is read: the server imports this module at start, and httpx
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("xindesk.hub")
 
-BLOCK = 1024 * 1024
-MAX_HEADER = 64 * 1024 * 1024
+BLOCK = MiB
+MAX_HEADER = 64 * MiB
 
 
 class RangeFile(io.RawIOBase):

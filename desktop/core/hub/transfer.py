@@ -21,18 +21,19 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from desktop.api.hubs import HubName
 from desktop.core.errors import IntegrityError
+from desktop.core.units import MiB
 
 log = logging.getLogger("xindesk.hub")
 
-HubName = Literal["huggingface", "modelscope"]
 PART_SUFFIX = ".part"
 # Stop requests are seen between chunks; huggingface_hub's default of 10 MiB would make a pause
 # wait for 10 MiB on a slow line.
-CHUNK_SIZE = 1024 * 1024
-HASH_BLOCK = 4 * 1024 * 1024
+CHUNK_SIZE = MiB
+HASH_BLOCK = 4 * MiB
 
 
 class StopRequested(BaseException):

@@ -9,11 +9,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from desktop.api.hubs import HubName
 from desktop.api.settings import DownloadSettings
 from desktop.core.errors import SecretStoreUnavailable
 from desktop.core.hub.jobs import JobStore
 from desktop.core.hub.manager import DownloadManager
-from desktop.core.hub.remote import HubName, RemoteHub, hubs_for, open_hub
+from desktop.core.hub.remote import RemoteHub
+from desktop.core.hub.sources import endpoint_for, hubs_for, open_hub
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
 from desktop.core.settings import SettingsChange, SettingsStore
@@ -27,10 +29,6 @@ TOKEN_VARIABLES: dict[HubName, tuple[str, ...]] = {
     "modelscope": ("MODELSCOPE_API_TOKEN",),
 }
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
-
-
-def endpoint_for(hub: HubName, settings: DownloadSettings) -> str | None:
-    return settings.hf_endpoint if hub == "huggingface" else settings.modelscope_endpoint
 
 
 def apply_proxy(settings: DownloadSettings, environ: dict[str, str] | None = None) -> None:

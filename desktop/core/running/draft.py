@@ -10,7 +10,6 @@ The draft must share the launched model's vocabulary: its guesses are token ids.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from desktop.core.memory.gguf_info import (
     check_gguf_file,
     read_gguf_metadata,
 )
+from desktop.core.store import InstalledIndex
 
 log = logging.getLogger("xindesk.launch")
 
@@ -37,12 +37,15 @@ def _billions(spec: Spec) -> float:
         return float("inf")
 
 
-def _downloaded(
-    specs: list[Spec], models_dir: Path, find: Callable[[Spec, Path], Path | None]
-) -> list[tuple[Spec, Path]]:
+def _downloaded(specs: list[Spec], installed: InstalledIndex) -> list[tuple[Spec, Path]]:
+    """The specs whose files are on this machine (the store's answer), with their paths."""
     found: list[tuple[Spec, Path]] = []
     for spec in specs:
-        path = Path(spec.model_uri) if spec.model_uri else find(spec, models_dir)
+        if spec.model_uri:
+            path: Path | None = Path(spec.model_uri)
+        else:
+            model = installed.for_spec(spec)
+            path = model.path if model is not None else None
         if path is not None and path.is_file():
             found.append((spec, path))
     return found
@@ -53,9 +56,8 @@ def resolve_draft_model(
     catalog: Catalog,
     family: Family,
     spec: Spec | None,
-    models_dir: Path,
+    installed: InstalledIndex,
     target_path: Path,
-    find: Callable[[Spec, Path], Path | None],
 ) -> Path | None:
     """The draft model file a launch asks for, None when it asks for none."""
     raw_path = request.get("draft_model_path")
@@ -71,7 +73,7 @@ def resolve_draft_model(
         if size is None and spec is not None and not request.get("model_path"):
             size = spec.model_size_in_billions
         draft = _from_catalog(
-            str(wanted).strip(), catalog, family, spec, size, target_path, models_dir, find
+            str(wanted).strip(), catalog, family, spec, size, target_path, installed
         )
     check_same_vocabulary(target_path, draft)
     log.info("draft model for %s: %s", target_path.name, draft)
@@ -85,8 +87,7 @@ def _from_catalog(
     spec: Spec | None,
     target_size: object,
     target_path: Path,
-    models_dir: Path,
-    find: Callable[[Spec, Path], Path | None],
+    installed: InstalledIndex,
 ) -> Path:
     other = catalog.find("LLM", wanted)
     source = other if other is not None else family
@@ -105,7 +106,7 @@ def _from_catalog(
                 f"{family.model_name} has no {wanted}B GGUF build to draft with; sizes: "
                 f"{', '.join(sorted({str(s.model_size_in_billions) for s in source.model_specs}))}."
             )
-    found = _downloaded(specs, models_dir, find)
+    found = _downloaded(specs, installed)
     if other is None and wanted.lower() == "auto":
         # Smaller members of the launched model's family only: by size where it is known,
         # else by file size.

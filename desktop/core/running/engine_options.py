@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from desktop.core.engine.textmodel import GGML_TYPE_IDS
 from desktop.core.errors import InvalidRequest
-from desktop.core.memory.fit import KV_TYPES
+from desktop.core.memory.estimate import KV_TYPES
 
 #: The KV cache types a launch may ask for, as llama.cpp names them (the memory estimate
 #: knows each one's size). Launch scripts written for llama-cpp-python send ggml's numbers

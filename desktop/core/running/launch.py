@@ -19,6 +19,7 @@ from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
 from desktop.core.catalog.registry import parse_model_type, with_article
 from desktop.core.engine.protocol import RerankKind, WorkerSpec
 from desktop.core.errors import InvalidRequest, ModelFileMissing, ModelNotFound
+from desktop.core.hub.sources import hub_order
 from desktop.core.memory.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.running.draft import resolve_draft_model
@@ -30,6 +31,8 @@ from desktop.core.running.engine_options import (
     kv_cache_type,
     speculative_mode,
 )
+from desktop.core.store import InstalledIndex, ModelStore
+from desktop.core.units import MiB
 
 log = logging.getLogger("xindesk.launch")
 
@@ -149,26 +152,22 @@ def default_threads() -> int:
     return psutil.cpu_count(logical=False) or os.cpu_count() or 1
 
 
-def _hub_order(request: dict[str, Any], settings: Settings) -> tuple[str, ...]:
-    hub = request.get("download_hub") or settings.downloads.source
-    if hub == "modelscope":
-        return ("modelscope", "huggingface")
-    return ("huggingface", "modelscope")
-
-
-def find_model_file(spec: Spec, models_dir: Path) -> Path | None:
-    """The spec's first GGUF file if it is already in the models folder (any sub-folder)."""
-    names = spec.file_names()
-    if not names or not models_dir.is_dir():
-        return None
-    if spec.model_id:
-        direct = models_dir / spec.model_id / names[0]
-        if direct.is_file():
-            return direct
-    for found in models_dir.rglob(names[0]):
-        if found.is_file():
-            return found
-    return None
+def installed_file(family: Family, spec: Spec, installed: InstalledIndex) -> Path | None:
+    """The installed file that serves a catalog spec: the spec's own, else the same model and
+    quantization from another hub's repository (the catalog lists a spec once per hub, and a
+    model downloaded from ModelScope serves a launch that prefers Hugging Face)."""
+    found = installed.for_spec(spec)
+    if found is None:
+        for other in family.model_specs:
+            same = (
+                other is not spec
+                and other.model_format == spec.model_format
+                and other.size_key == spec.size_key
+                and other.quantization.lower() == spec.quantization.lower()
+            )
+            if same and (found := installed.for_spec(other)) is not None:
+                break
+    return found.path if found is not None else None
 
 
 def _adhoc_family(model_type: ModelType, name: str) -> Family:
@@ -185,9 +184,13 @@ def _adhoc_family(model_type: ModelType, name: str) -> Family:
 
 
 def plan_launch(
-    request: dict[str, Any], catalog: Catalog, settings: Settings, models_dir: Path
+    request: dict[str, Any], catalog: Catalog, settings: Settings, store: ModelStore
 ) -> LaunchPlan:
-    """Validate a launch request and resolve everything needed to start the model."""
+    """Validate a launch request and resolve everything needed to start the model.
+
+    A catalog model launches from the file `store` says serves it (downloaded, imported or in
+    the Hugging Face cache, and whole); `ModelFileMissing` when none does.
+    """
     name = request.get("model_name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidRequest("Invalid input. Please specify the `model_name` field.")
@@ -208,7 +211,7 @@ def plan_launch(
     wanted: dict[str, Any] = {
         "size": size,
         "quantization": quant,
-        "hubs": _hub_order(request, settings),
+        "hubs": hub_order(request.get("download_hub") or settings.downloads.source),
     }
     family: Family | None = catalog.find(model_type, name)
     spec: Spec | None = None
@@ -243,16 +246,21 @@ def plan_launch(
         if spec.model_uri:
             model_path = check_gguf_file(spec.model_uri)
         else:
-            found = find_model_file(spec, models_dir)
+            found = installed_file(family, spec, store.index())
             if found is None:
                 files = ", ".join(spec.file_names()) or "(unknown file)"
                 raise ModelFileMissing(
                     f"{name} {spec.model_size_in_billions}B {spec.quantization} is not downloaded "
-                    f"yet (looked for {files} in {models_dir}). Download it first with "
+                    f"yet (looked for {files} in {store.models_dir}, the imported models and "
+                    f"the Hugging Face cache). Download it first with "
                     f"`xindesk download {name} -s {spec.model_size_in_billions} -q "
                     f"{spec.quantization}`, or launch a local file with model_path."
                 )
-            model_path = check_gguf_file(found)
+            check_gguf_file(found)
+            # The path as the store has it, not resolved: a file of the Hugging Face cache
+            # resolves to a blob named by its hash, and llama.cpp finds the other parts of a
+            # split set by name beside the first.
+            model_path = found
     gguf = read_gguf_info(model_path)
 
     llama_kwargs: dict[str, Any] = {}
@@ -336,9 +344,7 @@ def plan_launch(
     draft_path: Path | None = None
     if model_type == "LLM":
         parallel, parallel_reason = choose_parallel(parallel_asked, model_path, gguf, llama_kwargs)
-        draft_path = resolve_draft_model(
-            request, catalog, family, spec, models_dir, model_path, find_model_file
-        )
+        draft_path = resolve_draft_model(request, catalog, family, spec, store.index(), model_path)
 
     worker = WorkerSpec(
         uid=uid,
@@ -395,7 +401,7 @@ def choose_parallel(
     try:
         import psutil
 
-        from desktop.core.memory.fit import ENGINE_SWA_FULL, estimate_memory
+        from desktop.core.memory.estimate import ENGINE_SWA_FULL, estimate_memory
         from desktop.core.memory.gguf_info import read_gguf_metadata
 
         metadata = read_gguf_metadata(model_path, tensors=False)
@@ -422,7 +428,7 @@ def choose_parallel(
         log.info("parallel for %s: no memory estimate (%s); one sequence", gguf.name, exc)
         return 1, "no memory estimate for this model"
     value = max(1, min(DEFAULT_PARALLEL, budget // per_sequence))
-    mib = per_sequence / (1024 * 1024)
+    mib = per_sequence / MiB
     return value, (
         f"{value} sequences of {n_ctx} tokens ({mib:.0f} MiB of KV cache each; all of them "
         f"within 1/{_PARALLEL_RAM_SHARE} of the RAM available at launch and half the weights' "

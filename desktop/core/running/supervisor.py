@@ -1,8 +1,9 @@
-"""Running models by uid: launch, describe, terminate, relaunch, and inference routing.
+"""Running models by uid: launch, terminate, relaunch, what is running, and inference routing.
 
 Lives in the server's asyncio loop. Each model is one worker process (`engine.server_side`); when a
 worker dies the model stays listed with its error until it is relaunched or terminated, so a
-person can see what happened instead of a model that silently vanished.
+person can see what happened instead of a model that silently vanished. The records are domain
+objects; how the API shows them is `desktop.server.presenters`.
 """
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ import logging
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from desktop.api.common import ModelState, ModelType
 from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
 from desktop.core.catalog.download import download_catalog_model
-from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
-from desktop.core.catalog.registry import parse_model_type, with_article
+from desktop.core.catalog.registry import parse_model_type
 from desktop.core.engine.server_side import Event, WorkerHandle
 from desktop.core.errors import (
     HubUnreachable,
@@ -34,32 +34,21 @@ from desktop.core.errors import (
     UnknownModelUID,
     WrongModelType,
 )
-from desktop.core.hub.jobs import JobState
+from desktop.core.hub.jobs import DownloadJob, JobState
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.running.launch import LaunchPlan, plan_launch, validate_uid
+from desktop.core.store import ModelStore
 
 log = logging.getLogger("xindesk.supervisor")
 
 
-class ModelState(Enum):
-    LOADING = "loading"
-    READY = "ready"
-    ERROR = "error"
-
-
-# Xinference's InstanceInfo statuses for each state.
-_INSTANCE_STATUS = {
-    ModelState.LOADING: "LOADING",
-    ModelState.READY: "READY",
-    ModelState.ERROR: "ERROR",
-}
-
-_ROUTE_NEEDS = {
-    "chat": ("LLM", "a chat (LLM)"),
-    "complete": ("LLM", "a text-generation (LLM)"),
-    "embed": ("embedding", "an embedding"),
-    "rerank": ("rerank", "a rerank"),
+# What each request operation needs of a model: its type, and for chat the chat ability.
+_OPERATION_NEEDS: dict[str, ModelType] = {
+    "chat": "LLM",
+    "complete": "LLM",
+    "embed": "embedding",
+    "rerank": "rerank",
 }
 
 
@@ -80,6 +69,62 @@ class RunningModel:
     def uid(self) -> str:
         return self.plan.uid
 
+    @property
+    def info(self) -> dict[str, Any]:
+        """What the worker reported once loaded (n_ctx, parallel, offload...); empty before."""
+        return self.handle.info if self.handle is not None else {}
+
+    @property
+    def pid(self) -> int | None:
+        return self.handle.pid if self.handle is not None else None
+
+    @property
+    def quantization(self) -> str:
+        """The catalog spec's level, else the request's, else the one the file name says."""
+        plan = self.plan
+        if plan.spec is not None:
+            return plan.spec.quantization
+        asked = plan.request.get("quantization")
+        return str(asked or quant_from_filename(plan.model_path.name) or "unknown")
+
+    @property
+    def size_in_billions(self) -> int | float | str | None:
+        if self.plan.spec is not None:
+            return self.plan.spec.model_size_in_billions
+        asked = self.plan.request.get("model_size_in_billions")
+        return asked if isinstance(asked, int | float | str) else None
+
+    @property
+    def context_length(self) -> int:
+        """The context the model was loaded with (the plan's until the worker says)."""
+        return int(self.info.get("n_ctx") or self.plan.n_ctx)
+
+    @property
+    def parallel(self) -> int:
+        """Requests decoded together, each with the whole context."""
+        return int(self.info.get("parallel") or self.plan.worker.parallel or 1)
+
+    @property
+    def dimensions(self) -> int:
+        """An embedding model's vector length (0 when nothing says)."""
+        plan = self.plan
+        return int(
+            self.info.get("n_embd") or plan.family.dimensions or plan.gguf.embedding_length or 0
+        )
+
+    def resident_bytes(self) -> int | None:
+        """Resident (RAM) memory of the worker process, or None without a live process.
+        Memory the model holds on a GPU is not counted."""
+        handle = self.handle
+        if handle is None or not handle.alive or handle.pid is None:
+            return None
+        import psutil
+
+        try:
+            return int(psutil.Process(handle.pid).memory_info().rss)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+
 
 @dataclass
 class PendingDownload:
@@ -95,6 +140,17 @@ class PendingDownload:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class DownloadState:
+    """A pending launch's download as it stands: the job, its figures (bytes done, speed...,
+    `DownloadManager.progress`) and the bytes of each file on disk (None until it is whole)."""
+
+    pending: PendingDownload
+    job: DownloadJob
+    figures: dict[str, Any]
+    on_disk: list[int | None]
+
+
 class Supervisor:
     """All running models of one server."""
 
@@ -102,22 +158,22 @@ class Supervisor:
         self,
         catalog: Catalog,
         settings: Settings,
-        models_dir: Path,
+        store: ModelStore,
         address: str,
         downloads: DownloadManager | None = None,
     ) -> None:
         self.catalog = catalog
         self.settings = settings
-        self.models_dir = models_dir
+        self.store = store
         self.address = address
         self.downloads = downloads
         self._models: dict[str, RunningModel] = {}
         self._pending: dict[str, PendingDownload] = {}
 
-    def use_settings(self, settings: Settings, models_dir: Path) -> None:
-        """Take changed settings (a listener of the settings store): later launches use them."""
+    def use_settings(self, settings: Settings) -> None:
+        """Take changed settings (a listener of the settings store): later launches use them.
+        The models folder is the store's, which moves it."""
         self.settings = settings
-        self.models_dir = models_dir
 
     # -- launch / terminate ---------------------------------------------------------------------
 
@@ -131,7 +187,7 @@ class Supervisor:
             raise ModelAlreadyRunning(f"Model is already being downloaded, uid: {uid_asked}")
         try:
             plan = await asyncio.to_thread(
-                plan_launch, request, self.catalog, self.settings, self.models_dir
+                plan_launch, request, self.catalog, self.settings, self.store
             )
         except ModelFileMissing as missing:
             if self.downloads is None or request.get("model_path"):
@@ -166,7 +222,7 @@ class Supervisor:
             download_catalog_model,
             manager,
             self.catalog,
-            self.models_dir,
+            self.store.models_dir,
             model_type=model_type,
             name=name,
             size=request.get("model_size_in_billions"),
@@ -252,14 +308,14 @@ class Supervisor:
 
     async def relaunch(self, uid: str, *, wait_ready: bool = True) -> str:
         """Launch a model again with the request that launched it (after an error, say)."""
-        record = self._get(uid)
+        record = self.get(uid)
         request = dict(record.plan.request)
         await self._discard(record)
         self._models.pop(uid, None)
         return await self.launch(request, wait_ready=wait_ready)
 
     async def terminate(self, uid: str) -> None:
-        record = self._get(uid)
+        record = self.get(uid)
         self._models.pop(uid, None)
         await self._discard(record)
 
@@ -297,7 +353,8 @@ class Supervisor:
 
     # -- queries ---------------------------------------------------------------------------------
 
-    def _get(self, uid: str) -> RunningModel:
+    def get(self, uid: str) -> RunningModel:
+        """The launched model `uid` (raises UnknownModelUID)."""
         record = self._models.get(uid)
         if record is None:
             raise UnknownModelUID(uid, sorted(self._models))
@@ -306,225 +363,29 @@ class Supervisor:
     def uids(self) -> list[str]:
         return list(self._models)
 
-    def describe(self, uid: str) -> dict[str, Any]:
-        return self._describe(self._get(uid))
+    def models(self) -> list[RunningModel]:
+        """Every launched model, in launch order (not those still downloading)."""
+        return list(self._models.values())
 
-    def list_models(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": r.uid,
-                "object": "model",
-                "created": 0,
-                "owned_by": "xinference",
-                **self._describe(r),
-            }
-            for r in self._models.values()
-        ]
+    def pending_downloads(self) -> list[PendingDownload]:
+        """Launches waiting for their files to download."""
+        return list(self._pending.values())
 
-    def _describe(self, record: RunningModel) -> dict[str, Any]:
-        plan = record.plan
-        family = plan.family
-        spec = plan.spec
-        quant = (
-            spec.quantization
-            if spec
-            else plan.request.get("quantization")
-            or quant_from_filename(plan.model_path.name)
-            or "unknown"
-        )
-        common: dict[str, Any] = {
-            "model_type": plan.model_type,
-            "address": self.address,
-            "accelerators": [],
-            "model_name": family.model_name,
-            "model_engine": ENGINE_NAME,
-            "model_format": GGUF_FORMAT,
-            "quantization": quant,
-            "replica": 1,
-        }
-        info = record.handle.info if record.handle is not None else {}
-        n_ctx = int(info.get("n_ctx") or plan.n_ctx)
-        if plan.model_type == "LLM":
-            desc = {
-                **common,
-                "model_lang": family.model_lang,
-                "model_ability": family.model_ability,
-                "model_description": family.model_description,
-                "model_size_in_billions": spec.model_size_in_billions
-                if spec
-                else plan.request.get("model_size_in_billions"),
-                "model_family": family.model_family or family.model_name,
-                "multimodal_projector": None,
-                "model_hub": spec.model_hub if spec else "local",
-                "revision": spec.model_revision if spec else None,
-                "context_length": n_ctx,
-                "strict_system_first": False,
-                "n_worker": 1,
-                # XinDesk: requests decoded together, each with the whole context_length.
-                "parallel": int(info.get("parallel") or plan.worker.parallel or 1),
-                "parallel_reason": plan.parallel_reason,
-                # XinDesk: the engine settings that decide speed and memory.
-                "flash_attn": plan.worker.llama_kwargs.get("flash_attn", "auto"),
-                "cache_type_k": plan.worker.llama_kwargs.get("type_k", "f16"),
-                "cache_type_v": plan.worker.llama_kwargs.get("type_v", "f16"),
-                "speculative": plan.worker.speculative,
-                "draft_max": plan.worker.draft_max,
-                "draft_model_path": plan.worker.draft_model_path,
-            }
-        elif plan.model_type == "embedding":
-            desc = {
-                **common,
-                "dimensions": int(
-                    info.get("n_embd") or family.dimensions or plan.gguf.embedding_length or 0
-                ),
-                "max_tokens": n_ctx,
-                "language": family.language or ["en"],
-                "model_hub": spec.model_hub if spec else "local",
-                "model_revision": spec.model_revision if spec else None,
-            }
-        else:
-            desc = {
-                **common,
-                "type": "LLM-based" if plan.worker.rerank_kind == "llm-yes-no" else "normal",
-                "language": family.language or ["en"],
-                "model_revision": spec.model_revision if spec else None,
-            }
-        # XinDesk's own fields (clients that do not know them ignore them).
-        desc.update(
-            {
-                "status": record.state.value,
-                "error": record.error,
-                "model_path": str(plan.model_path),
-                "architecture": plan.gguf.architecture,
-                "chat_template_source": info.get("template_source"),
-                "worker_pid": record.handle.pid if record.handle else None,
-                "memory_bytes": _resident_bytes(record.handle),
-                # Where llama.cpp put the layers (engine.offload): None until loaded.
-                "offload": info.get("offload"),
-            }
-        )
-        desc["accelerators"] = _accelerators(info.get("offload"))
-        return desc
-
-    def _download_progress(self, pending: PendingDownload) -> dict[str, Any]:
-        assert self.downloads is not None
-        job = self.downloads.get(pending.job_id)
-        figures = self.downloads.progress(pending.job_id)
-        # Downloading is most of a launch's wait; loading takes the last few percent.
-        progress = round(0.95 * float(figures["progress"]), 4)
-        files = [
-            {
-                "file": file.path,
-                "size": file.size,
-                "downloaded": dest.stat().st_size if dest.is_file() else None,
-            }
-            for file, dest in zip(job.files, job.destinations, strict=True)
-        ]
-        info = f"Downloading {job.label} from {job.hub}: {job.state}"
-        if job.error:
-            info += f" ({job.error})"
-        replica = {
-            "replica_id": 0,
-            "replica_model_uid": f"{pending.uid}-rep0",
-            "progress": progress,
-            "stage": "downloading",
-            "info": info,
-            "updated_at": time.time(),
-            "download_files": files,
-        }
-        return {
-            "progress": progress,
-            "stage": "downloading",
-            "download_files": files,
-            "replicas": [replica],
-            "download": {"job_id": job.id, "state": str(job.state), **figures},
-        }
-
-    def progress(self, uid: str) -> dict[str, Any]:
+    def launch_state(self, uid: str) -> DownloadState | RunningModel | None:
+        """Where the launch of `uid` is: downloading, launched (loading, ready or failed), or
+        None when nothing by that uid is known."""
         pending = self._pending.get(uid)
         if pending is not None and self.downloads is not None:
-            return self._download_progress(pending)
-        record = self._models.get(uid)
-        if record is None:
-            return {"progress": 0.0, "stage": "pending", "download_files": [], "replicas": []}
-        progress = 1.0 if record.state is ModelState.READY else 0.0
-        stage = "loading"
-        info = {
-            ModelState.LOADING: "Loading model",
-            ModelState.READY: "Ready",
-            ModelState.ERROR: record.error or "Error",
-        }[record.state]
-        return {
-            "progress": progress,
-            "stage": stage,
-            "download_files": [],
-            "replicas": [
-                {
-                    "replica_id": 0,
-                    "replica_model_uid": f"{uid}-rep0",
-                    "progress": progress,
-                    "stage": stage,
-                    "info": info,
-                    "updated_at": record.updated_at,
-                    "download_files": [],
-                }
-            ],
-        }
-
-    def instances(
-        self, model_name: str | None = None, model_uid: str | None = None
-    ) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for pending in self._pending.values():
-            if model_uid and pending.uid != model_uid:
-                continue
-            if model_name and pending.model_name != model_name:
-                continue
-            out.append(
-                {
-                    "model_name": pending.model_name,
-                    "model_uid": pending.uid,
-                    "model_version": None,
-                    "model_ability": pending.model_ability,
-                    "replica": 1,
-                    "status": "CREATING",
-                    "instance_created_ts": pending.created_ts,
-                    "n_worker": 1,
-                    "replica_statuses": [],
-                }
+            job = self.downloads.get(pending.job_id)
+            return DownloadState(
+                pending=pending,
+                job=job,
+                figures=self.downloads.progress(pending.job_id),
+                on_disk=[
+                    dest.stat().st_size if dest.is_file() else None for dest in job.destinations
+                ],
             )
-        for record in self._models.values():
-            if model_uid and record.uid != model_uid:
-                continue
-            if model_name and record.plan.family.model_name != model_name:
-                continue
-            status = _INSTANCE_STATUS[record.state]
-            out.append(
-                {
-                    "model_name": record.plan.family.model_name,
-                    "model_uid": record.uid,
-                    "model_version": None,
-                    "model_ability": record.plan.family.model_ability,
-                    "replica": 1,
-                    "status": status,
-                    "instance_created_ts": record.created_ts,
-                    "n_worker": 1,
-                    "replica_statuses": [
-                        {
-                            "replica_id": 0,
-                            "replica_model_uid": f"{record.uid}-rep0",
-                            "worker_address": self.address,
-                            "status": status,
-                            "model_state": record.state.value,
-                            "created_ts": record.created_ts,
-                            "error_message": record.error,
-                            "replica_uid": None,
-                            "gpu_idx": None,
-                        }
-                    ],
-                }
-            )
-        return out
+        return self._models.get(uid)
 
     def running_files(self) -> list[tuple[RunningModel, Path]]:
         return [(r, r.plan.model_path) for r in self._models.values()]
@@ -535,23 +396,13 @@ class Supervisor:
         record = self._models.get(uid)
         if record is None:
             raise UnknownModelUID(uid, sorted(self._models))
-        needed, label = _ROUTE_NEEDS[op]
-        if record.plan.model_type != needed:
-            route = {
-                "chat": "/v1/chat/completions",
-                "complete": "/v1/completions",
-                "embed": "/v1/embeddings",
-                "rerank": "/v1/rerank",
-            }[op]
+        plan = record.plan
+        needed = _OPERATION_NEEDS[op]
+        if plan.model_type != needed:
+            raise WrongModelType(uid, plan.model_type, needed, model_name=plan.family.model_name)
+        if op == "chat" and "chat" not in plan.family.model_ability:
             raise WrongModelType(
-                f"Model {uid} is {with_article(record.plan.model_type)} model; "
-                f"{route} needs {label} model. Launch one with "
-                f"model_type={needed!r} (a catalog model, or this file again with model_path)."
-            )
-        if op == "chat" and "chat" not in record.plan.family.model_ability:
-            raise WrongModelType(
-                f"Model {uid} ({record.plan.family.model_name}) is not a chat model; use "
-                f"/v1/completions with it."
+                uid, plan.model_type, needed, model_name=plan.family.model_name, lacks="chat"
             )
         if record.state is ModelState.LOADING:
             raise ModelNotReady(f"Model is loading, please retry later: {uid}", retry_after=30)
@@ -568,24 +419,3 @@ class Supervisor:
 
     async def call(self, uid: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
         return await self._for_route(uid, op).call(op, params)
-
-
-def _accelerators(offload: Any) -> list[str]:
-    """Xinference's `accelerators`: the GPU indices the model uses ("CUDA0" -> "0")."""
-    if not isinstance(offload, dict) or not offload.get("gpu_layers"):
-        return []
-    names = [str(row.get("name", "")) for row in offload.get("devices") or [] if row.get("layers")]
-    return [name[len(name.rstrip("0123456789")) :] or name for name in names]
-
-
-def _resident_bytes(handle: WorkerHandle | None) -> int | None:
-    """Resident (RAM) memory of a model's worker process, or None without a live process.
-    Memory the model holds on a GPU is not counted."""
-    if handle is None or not handle.alive or handle.pid is None:
-        return None
-    import psutil
-
-    try:
-        return int(psutil.Process(handle.pid).memory_info().rss)
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None

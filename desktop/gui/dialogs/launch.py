@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
-from desktop.gui.format import human_bytes
 from desktop.gui.models.catalog_model import MODEL_TYPES, context_label, type_name, words_label
 from desktop.gui.widgets.common import Banner, hint
 

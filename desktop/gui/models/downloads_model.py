@@ -13,7 +13,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from desktop.gui.format import human_bytes, human_duration, human_speed
+from desktop.core.units import human_bytes
+from desktop.gui.format import human_duration, human_speed
 from desktop.gui.models.palette import ACCENT, AMBER, GREEN, GREY, RED
 from desktop.gui.models.record_table import (
     COLOUR_ROLE,

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from desktop.gui.format import human_bytes
+from desktop.core.units import human_bytes
 from desktop.gui.models.record_table import RecordTableModel
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

@@ -18,7 +18,7 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QFont
 
 from desktop.core.memory.quant import DEFAULT_QUANT, quant_from_filename, quant_level, sort_key
-from desktop.gui.format import human_bytes
+from desktop.core.units import human_bytes
 from desktop.gui.models.palette import AMBER, GREEN, GREY, RED
 from desktop.gui.models.record_table import RecordTableModel
 

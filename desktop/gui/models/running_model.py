@@ -15,7 +15,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from desktop.client import ClientError, XinDeskClient
-from desktop.gui.format import human_bytes, human_duration, human_speed
+from desktop.core.units import human_bytes
+from desktop.gui.format import human_duration, human_speed
 from desktop.gui.models.palette import ACCENT, AMBER, GREEN, RED
 from desktop.gui.models.record_table import (
     COLOUR_ROLE,

@@ -21,10 +21,8 @@ from typing import Any
 
 from desktop.client import ClientError, XinDeskClient
 from desktop.core.memory.quant import DEFAULT_QUANT, quant_from_filename, quant_level
+from desktop.core.units import GiB, MiB
 from desktop.gui.models.catalog_model import CatalogEntry
-
-GiB = 1024**3
-MiB = 1024**2
 
 FITS_GPU = "fits_gpu"
 PARTIAL = "partial_offload"

@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHeaderView, QLabel, QMessageBox, QPushButton, QWidget
 
+from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
-from desktop.gui.format import human_bytes
 from desktop.gui.models.downloads_model import CLEARABLE_STATES, DownloadColumn, DownloadsModel
 from desktop.gui.models.record_table import COLOUR_ROLE, PROGRESS_ROLE
 from desktop.gui.pages.table_page import TablePage

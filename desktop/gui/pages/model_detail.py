@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
 from desktop.gui.dialogs.launch import LaunchDialog, LaunchRequest, context_choices
-from desktop.gui.format import human_bytes
 from desktop.gui.models.catalog_model import (
     MODEL_TYPES,
     CatalogEntry,
@@ -266,11 +266,6 @@ class ModelDetail(QWidget):
     def context_length(self) -> int:
         data = self.context_combo.currentData()
         return int(data) if data is not None else self.ctx.settings.models.default_context_length
-
-    def select_size(self, size: str) -> None:
-        index = self.size_combo.findData(size)
-        if index >= 0:
-            self.size_combo.setCurrentIndex(index)
 
     def select_context(self, tokens: int) -> None:
         index = self.context_combo.findData(tokens)

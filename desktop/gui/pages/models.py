@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.api.hubs import HUB_NAMES
 from desktop.gui.context import GuiContext
 from desktop.gui.dialogs.launch import LaunchDialog, LaunchRequest
 from desktop.gui.models.catalog_model import (
@@ -101,7 +102,7 @@ class ModelsPage(Page):
         self.search_edit.returnPressed.connect(self.search_online)
         self.hub_combo = QComboBox(self.list_page)
         self.hub_combo.setObjectName("hubCombo")
-        for hub in (None, "huggingface", "modelscope"):
+        for hub in (None, *HUB_NAMES):
             self.hub_combo.addItem("", hub)
         self.search_button = QPushButton(self.list_page)
         self.search_button.setObjectName("searchButton")

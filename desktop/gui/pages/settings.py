@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.api.hubs import DOWNLOAD_SOURCES, HUB_NAMES
 from desktop.client import ClientError, XinDeskClient
 from desktop.core.paths import AppPaths
 from desktop.core.settings import SettingsStore
@@ -50,8 +51,6 @@ log = logging.getLogger("xindesk.gui.settings")
 
 HF_MIRROR = "https://hf-mirror.com"
 LANGUAGE_CHOICES = ("en", "zh_CN", "system")
-SOURCE_CHOICES = ("auto", "huggingface", "modelscope")
-HUBS = ("huggingface", "modelscope")
 URL_SCHEMES = ("http", "https")
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 PROBE_TIMEOUT_S = 10
@@ -299,7 +298,7 @@ class SettingsPage(Page):
         box, self.downloads_title, layout = section(parent)
         form = QFormLayout()
         self.source = QComboBox(box)
-        for choice in SOURCE_CHOICES:
+        for choice in DOWNLOAD_SOURCES:
             self.source.addItem("", choice)
         self.hf_endpoint = QLineEdit(box)
         self.hf_endpoint.setPlaceholderText("https://huggingface.co")
@@ -347,7 +346,7 @@ class SettingsPage(Page):
         self.token_states: dict[str, QLabel] = {}
         self.token_save: dict[str, QPushButton] = {}
         self.token_remove: dict[str, QPushButton] = {}
-        for row, hub in enumerate(HUBS):
+        for row, hub in enumerate(HUB_NAMES):
             label = QLabel(box)
             token = QLineEdit(box)
             token.setEchoMode(QLineEdit.EchoMode.Password)
@@ -427,7 +426,7 @@ class SettingsPage(Page):
             "huggingface": self.tr("Hugging Face"),
             "modelscope": self.tr("ModelScope (faster in mainland China)"),
         }
-        for index, choice in enumerate(SOURCE_CHOICES):
+        for index, choice in enumerate(DOWNLOAD_SOURCES):
             self.source.setItemText(index, sources[choice])
         self.hf_label.setText(self.tr("Hugging Face mirror"))
         self.mirror_button.setText(self.tr("Use hf-mirror.com"))
@@ -445,7 +444,7 @@ class SettingsPage(Page):
         )
         self.token_labels["huggingface"].setText(self.tr("Hugging Face token"))
         self.token_labels["modelscope"].setText(self.tr("ModelScope token"))
-        for hub in HUBS:
+        for hub in HUB_NAMES:
             self.token_fields[hub].setPlaceholderText(self.tr("Paste a token to save it"))
             self.token_save[hub].setText(self.tr("Save"))
             self.token_remove[hub].setText(self.tr("Remove"))
@@ -553,7 +552,7 @@ class SettingsPage(Page):
         # A folder dialog browses this computer: it can only pick a folder for a server here.
         self.folder_button.setEnabled(not remote and not self.folder_busy.isVisible())
 
-        for hub in HUBS:
+        for hub in HUB_NAMES:
             state = self._tokens.get(hub) or {}
             if state.get("set"):
                 text = self.tr("Saved")

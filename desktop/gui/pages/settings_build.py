@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
+from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
-from desktop.gui.format import human_bytes
 from desktop.gui.pages.logs import diagnostics_text
 from desktop.gui.widgets.common import hint
 

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.client import XinDeskClient
+from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
-from desktop.gui.format import human_bytes
 from desktop.gui.models.catalog_model import MODEL_TYPES, CatalogEntry, size_label
 from desktop.gui.models.quant_model import verdict_badge_name, verdict_text
 from desktop.gui.models.starters import Machine, StarterPick, checked_pick, rough_pick

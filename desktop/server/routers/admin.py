@@ -15,9 +15,33 @@ from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field
 
 from desktop import __version__
+from desktop.api.admin import (
+    ApiKeyCreated,
+    ApiKeyDeleted,
+    ApiKeyInfo,
+    BuildReport,
+    DiagnosticModel,
+    Diagnostics,
+    DiskSpace,
+    DoctorSection,
+    DownloadsSummary,
+    FailedDownload,
+    HardwareError,
+    HubToken,
+    HubTokens,
+    HubTokenSet,
+    KeyringStatus,
+    LogPage,
+    LogRecord,
+    ServerInfo,
+    SettingsPatch,
+    SettingsUpdate,
+    TokenState,
+)
+from desktop.api.hubs import HUB_NAMES, HUB_TITLES, HubName
+from desktop.api.library import HardwareView
 from desktop.api.settings import Settings
 from desktop.core.doctor import DoctorReport, build_sections, local_sections
 from desktop.core.doctor.local import keyring_section
@@ -26,12 +50,12 @@ from desktop.core.doctor.redact import without_credentials
 from desktop.core.errors import InvalidRequest, SecretStoreUnavailable
 from desktop.core.hub.jobs import JobState
 from desktop.core.hub.manager import free_disk_space
-from desktop.core.hub.remote import HUB_NAMES, HUB_TITLES, HubName
 from desktop.core.hub.wiring import TOKEN_VARIABLES
 from desktop.core.netaddr import is_loopback, lan_ipv4_addresses
-from desktop.core.secrets import API_KEY, SecretStore, generate_api_key
+from desktop.core.secrets import API_KEY, SecretStore, generate_api_key, lan_key_problem
 from desktop.core.settings import RESTART_FIELDS, flatten, models_dir_of
 from desktop.server.deps import ServerState, StateDep, require_api_key
+from desktop.server.logbuffer import LogEntry
 from desktop.server.routers.library import hardware
 
 log = logging.getLogger("xindesk.server.admin")
@@ -44,7 +68,7 @@ DIAGNOSTIC_LOG_LINES = 200
 # -- settings ---------------------------------------------------------------------------------
 
 
-def _check_allowed(state: ServerState, patch: dict[str, Any], new: Settings) -> None:
+def _check_allowed(state: ServerState, patch: SettingsPatch, new: Settings) -> None:
     current = state.settings
     if new.schema_version != current.schema_version:
         raise InvalidRequest("schema_version belongs to the settings file; it cannot be set.")
@@ -55,7 +79,8 @@ def _check_allowed(state: ServerState, patch: dict[str, Any], new: Settings) -> 
             '"move"} (or "link" to leave the files where they are).'
         )
     server_patch = patch.get("server")
-    if not isinstance(server_patch, dict) or state.api_key is not None:
+    problem = lan_key_problem(state.api_key)
+    if not isinstance(server_patch, dict) or problem is None:
         return
     opens_lan = server_patch.get("lan_access") is True or (
         "host" in server_patch and not is_loopback(new.server.host)
@@ -63,9 +88,8 @@ def _check_allowed(state: ServerState, patch: dict[str, Any], new: Settings) -> 
     if opens_lan:
         raise HTTPException(
             409,
-            "LAN access needs an API key, or anyone on your network could use your models. "
-            "Create a key first (POST /v1/xindesk/api-key, or `xindesk api-key create`), then "
-            "turn LAN access on.",
+            f"{problem} Create a {'new ' if state.api_key else ''}key first (POST "
+            "/v1/xindesk/api-key, or `xindesk api-key create`), then turn LAN access on.",
         )
 
 
@@ -76,43 +100,39 @@ def _restart_required(state: ServerState) -> list[str]:
 
 
 @router.get("/settings")
-async def get_settings(state: StateDep) -> dict[str, Any]:
+async def get_settings(state: StateDep) -> Settings:
     """Every setting, as the server uses them now."""
-    return state.settings.model_dump(mode="json")
+    return state.settings
 
 
 @router.patch("/settings")
 async def update_settings(
     state: StateDep,
-    patch: Annotated[dict[str, Any], Body(description="Only the fields to change.")],
-) -> dict[str, Any]:
+    patch: Annotated[SettingsPatch, Body(description="Only the fields to change.")],
+) -> SettingsUpdate:
     """Change some settings (a partial, nested object), save them, and apply what can be
     applied at once; `restart_required` names the changed fields that wait for a restart."""
     _check_allowed(state, patch, state.settings_store.preview(patch))
     await asyncio.to_thread(state.settings_store.update, patch)
-    return {
-        "settings": state.settings.model_dump(mode="json"),
-        "restart_required": _restart_required(state),
-    }
+    return SettingsUpdate(settings=state.settings, restart_required=_restart_required(state))
 
 
 # -- the API key ------------------------------------------------------------------------------
 
 
-def _keyring_status(store: SecretStore) -> dict[str, Any]:
-    details: dict[str, Any] = keyring_section(store).details
-    return details
+def _keyring_status(store: SecretStore) -> KeyringStatus:
+    return KeyringStatus.model_validate(keyring_section(store).details)
 
 
 @router.get("/api-key")
-async def api_key_info(state: StateDep) -> dict[str, Any]:
+async def api_key_info(state: StateDep) -> ApiKeyInfo:
     """Whether the API needs a key, and whether the keychain can keep one (never the key)."""
     keyring = await asyncio.to_thread(_keyring_status, state.secret_store)
-    return {"enabled": state.api_key is not None, "keyring": keyring}
+    return ApiKeyInfo(enabled=state.api_key is not None, keyring=keyring)
 
 
 @router.post("/api-key")
-async def create_api_key(state: StateDep) -> dict[str, Any]:
+async def create_api_key(state: StateDep) -> ApiKeyCreated:
     """Create a key (or replace the one in use): from the next request on, only it works."""
     key = generate_api_key()
     state.logs.add_secret(key)
@@ -131,11 +151,11 @@ async def create_api_key(state: StateDep) -> dict[str, Any]:
     rotated = state.api_key is not None
     state.api_key = key
     log.info("API key %s (kept in the keychain: %s)", "replaced" if rotated else "created", stored)
-    return {"api_key": key, "stored": stored, "message": message}
+    return ApiKeyCreated(api_key=key, stored=stored, message=message)
 
 
 @router.delete("/api-key")
-async def delete_api_key(state: StateDep) -> dict[str, Any]:
+async def delete_api_key(state: StateDep) -> ApiKeyDeleted:
     """Turn authentication off and remove the key from the keychain (loopback only)."""
     if state.lan_access or state.settings.server.lan_access:
         raise HTTPException(
@@ -151,16 +171,10 @@ async def delete_api_key(state: StateDep) -> dict[str, Any]:
         message = "Authentication is off (no keychain held the key)."
     state.api_key = None
     log.info("API key removed; authentication is off")
-    return {"enabled": False, "message": message}
+    return ApiKeyDeleted(enabled=False, message=message)
 
 
 # -- hub tokens -------------------------------------------------------------------------------
-
-
-class HubToken(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    token: str = Field(min_length=1, description="An access token of that hub.")
 
 
 def _hub(name: str) -> HubName:
@@ -170,22 +184,25 @@ def _hub(name: str) -> HubName:
     raise HTTPException(404, f"Unknown hub {name!r}; use one of: {', '.join(HUB_NAMES)}.")
 
 
-def _token_state(state: ServerState, hub: HubName) -> dict[str, Any]:
-    return {
-        "set": state.tokens.get(hub) is not None,
-        "environment": any(os.environ.get(name) for name in TOKEN_VARIABLES[hub]),
-    }
+def _token_state(state: ServerState, hub: HubName) -> TokenState:
+    return TokenState(
+        set=state.tokens.get(hub) is not None,
+        environment=any(os.environ.get(name) for name in TOKEN_VARIABLES[hub]),
+    )
 
 
 @router.get("/hub-tokens")
-async def hub_tokens(state: StateDep) -> dict[str, Any]:
+async def hub_tokens(state: StateDep) -> HubTokens:
     """Whether a token is stored for each hub (`set`), or given in the environment (never
     the token itself)."""
-    return {hub: await asyncio.to_thread(_token_state, state, hub) for hub in HUB_NAMES}
+    return HubTokens(
+        huggingface=await asyncio.to_thread(_token_state, state, "huggingface"),
+        modelscope=await asyncio.to_thread(_token_state, state, "modelscope"),
+    )
 
 
 @router.put("/hub-tokens/{hub}")
-async def set_hub_token(hub: str, body: HubToken, state: StateDep) -> dict[str, Any]:
+async def set_hub_token(hub: str, body: HubToken, state: StateDep) -> HubTokenSet:
     """Store a hub's token in the keychain; searches and downloads use it from now on."""
     name = _hub(hub)
     token = body.token.strip()
@@ -198,18 +215,18 @@ async def set_hub_token(hub: str, body: HubToken, state: StateDep) -> dict[str, 
             503, f"{exc} For {HUB_TITLES[name]}, set {variable} before starting the server."
         ) from exc
     log.info("%s token stored", HUB_TITLES[name])
-    return {"hub": name, "set": True}
+    return HubTokenSet(hub=name, set=True)
 
 
 @router.delete("/hub-tokens/{hub}")
-async def delete_hub_token(hub: str, state: StateDep) -> dict[str, Any]:
+async def delete_hub_token(hub: str, state: StateDep) -> HubTokenSet:
     name = _hub(hub)
     try:
         await asyncio.to_thread(state.tokens.delete, name)
     except SecretStoreUnavailable as exc:
         raise HTTPException(503, str(exc)) from exc
     log.info("%s token removed", HUB_TITLES[name])
-    return {"hub": name, "set": False}
+    return HubTokenSet(hub=name, set=False)
 
 
 # -- logs -------------------------------------------------------------------------------------
@@ -224,31 +241,41 @@ async def logs(
     ),
     contains: str | None = Query(None, description="Text the message holds (any case)."),
     limit: int = Query(500, ge=1, le=5000),
-) -> dict[str, Any]:
+) -> LogPage:
     """The server's recent log records, oldest first; ask again with `after=last_seq` for
     newer ones (a `last_seq` below `after` means the server restarted)."""
     found, last_seq = state.logs.records(after=after, level=level, contains=contains, limit=limit)
-    return {"records": [entry.to_dict() for entry in found], "last_seq": last_seq}
+    return LogPage(records=[_log_record(entry) for entry in found], last_seq=last_seq)
+
+
+def _log_record(entry: LogEntry) -> LogRecord:
+    return LogRecord(
+        seq=entry.seq,
+        time=entry.time,
+        level=entry.level,
+        logger=entry.logger,
+        message=entry.message,
+    )
 
 
 # -- where the server listens -----------------------------------------------------------------
 
 
-def _server_view(state: ServerState) -> dict[str, Any]:
-    return {
-        "version": __version__,
-        "host": state.host,
-        "port": state.port,
-        "lan_access": state.lan_access,
-        "auth": state.api_key is not None,
-        "lan_addresses": lan_ipv4_addresses(),
-        "started_at": state.started_at,
-        "models_dir": str(models_dir_of(state.settings, state.paths)),
-    }
+def _server_view(state: ServerState) -> ServerInfo:
+    return ServerInfo(
+        version=__version__,
+        host=state.host,
+        port=state.port,
+        lan_access=state.lan_access,
+        auth=state.api_key is not None,
+        lan_addresses=lan_ipv4_addresses(),
+        started_at=state.started_at,
+        models_dir=str(models_dir_of(state.settings, state.paths)),
+    )
 
 
 @router.get("/server")
-async def server_info(state: StateDep) -> dict[str, Any]:
+async def server_info(state: StateDep) -> ServerInfo:
     """Where the server listens and how to connect to it from this or another machine."""
     return await asyncio.to_thread(_server_view, state)
 
@@ -257,24 +284,24 @@ async def server_info(state: StateDep) -> dict[str, Any]:
 
 
 @router.get("/build")
-async def build() -> dict[str, Any]:
+async def build() -> BuildReport:
     """What this server was built as and runs on: `build` (version, variant, frozen or from
     source), `backend` (built for / running on, or exactly which library is missing),
     `devices` and `memory`, in the shapes of `xindesk doctor --json`."""
     sections = await asyncio.to_thread(build_sections)
-    return {section.name: section.to_dict() for section in sections}
+    return {section.name: DoctorSection.model_validate(section.to_dict()) for section in sections}
 
 
-def _downloads_summary(state: ServerState) -> dict[str, Any]:
+def _downloads_summary(state: ServerState) -> DownloadsSummary:
     jobs = state.downloads.list()
-    return {
-        "counts": dict(Counter(job.state.value for job in jobs)),
-        "failed": [
-            {"id": job.id, "label": job.label, "hub": job.hub, "error": job.error}
+    return DownloadsSummary(
+        counts=dict(Counter(job.state.value for job in jobs)),
+        failed=[
+            FailedDownload(id=job.id, label=job.label, hub=job.hub, error=job.error)
             for job in jobs
             if job.state is JobState.FAILED
         ],
-    }
+    )
 
 
 def _doctor_facts(state: ServerState) -> dict[str, Any]:
@@ -298,46 +325,47 @@ def _scrub(value: Any, state: ServerState) -> Any:
 
 
 @router.get("/diagnostics")
-async def diagnostics(state: StateDep) -> dict[str, Any]:
+async def diagnostics(state: StateDep) -> Diagnostics:
     """A support bundle: versions, hardware, settings, models, downloads, keychain, disk and
     the last log lines. It holds no key, token or proxy password, so it can be shared."""
-    settings = state.settings.model_dump(mode="json")
-    settings["downloads"]["proxy"] = without_credentials(state.settings.downloads.proxy)
+    proxy = without_credentials(state.settings.downloads.proxy)
+    settings = state.settings.model_copy(
+        update={"downloads": state.settings.downloads.model_copy(update={"proxy": proxy})}
+    )
     try:
-        found_hardware: dict[str, Any] = await hardware()
+        found_hardware: HardwareView | HardwareError = await hardware()
     except Exception as exc:  # noqa: BLE001 - the bundle is most needed when something is broken
-        found_hardware = {"error": f"{type(exc).__name__}: {exc}"}
+        found_hardware = HardwareError(error=f"{type(exc).__name__}: {exc}")
     models_dir = models_dir_of(state.settings, state.paths)
     models = [
-        {
-            "uid": model["id"],
-            "name": model["model_name"],
-            "type": model["model_type"],
-            "quantization": model["quantization"],
-            "status": model["status"],
-            "error": model["error"],
-            "memory_bytes": model.get("memory_bytes"),
-        }
-        for model in state.supervisor.list_models()
+        DiagnosticModel(
+            uid=record.uid,
+            name=record.plan.family.model_name,
+            type=record.plan.model_type,
+            quantization=record.quantization,
+            status=record.state,
+            error=record.error,
+            memory_bytes=record.resident_bytes(),
+        )
+        for record in state.supervisor.models()
     ]
-    bundle = {
-        "generated_at": time.time(),
-        "version": __version__,
-        "python": sys.version,
-        "platform": platform.platform(),
-        "server": await asyncio.to_thread(_server_view, state),
-        "hardware": found_hardware,
-        "settings": settings,
-        "models": models,
-        "downloads": _downloads_summary(state),
-        "keyring": await asyncio.to_thread(_keyring_status, state.secret_store),
-        "disk": {
-            "models_dir": str(models_dir),
-            "free_bytes": await asyncio.to_thread(free_disk_space, models_dir),
-        },
-        "logs": [entry.line() for entry in state.logs.tail(DIAGNOSTIC_LOG_LINES)],
+    bundle = Diagnostics(
+        generated_at=time.time(),
+        version=__version__,
+        python=sys.version,
+        platform=platform.platform(),
+        server=await asyncio.to_thread(_server_view, state),
+        hardware=found_hardware,
+        settings=settings,
+        models=models,
+        downloads=_downloads_summary(state),
+        keyring=await asyncio.to_thread(_keyring_status, state.secret_store),
+        disk=DiskSpace(
+            models_dir=str(models_dir),
+            free_bytes=await asyncio.to_thread(free_disk_space, models_dir),
+        ),
+        logs=[entry.line() for entry in state.logs.tail(DIAGNOSTIC_LOG_LINES)],
         # The doctor's view of this computer and the hubs (what `xindesk doctor` prints).
-        "doctor": await asyncio.to_thread(_doctor_facts, state),
-    }
-    scrubbed: dict[str, Any] = _scrub(bundle, state)
-    return scrubbed
+        doctor=await asyncio.to_thread(_doctor_facts, state),
+    )
+    return Diagnostics.model_validate(_scrub(bundle.model_dump(mode="json"), state))

@@ -1,63 +1,38 @@
-"""Download routes (under /v1/xindesk/downloads): list, start, pause, resume, cancel, forget,
-and a Server-Sent Events stream of progress for the GUI and the command line."""
+"""Download routes (under /v1/xindesk/downloads): list, start, pause, resume, cancel, forget.
+The window and the command line follow progress by polling the list."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
-from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from sse_starlette.sse import EventSourceResponse
+from fastapi import APIRouter, Depends, Query
 
+from desktop.api.common import Null
+from desktop.api.downloads import DownloadJobView, DownloadList, StartDownload
+from desktop.api.hubs import HubName
 from desktop.core.catalog.download import (
     download_catalog_model,
     download_repo_quantization,
     repo_folder,
 )
-from desktop.core.hub.jobs import DownloadJob
-from desktop.core.hub.manager import DownloadManager
-from desktop.core.hub.remote import HubName
 from desktop.core.settings import models_dir_of
 from desktop.server.deps import StateDep, require_api_key
-from desktop.server.schemas.downloads import StartDownload
+from desktop.server.presenters.downloads import download_job
 
 router = APIRouter(
     prefix="/v1/xindesk/downloads", dependencies=[Depends(require_api_key)], tags=["downloads"]
 )
 
-STREAM_INTERVAL = 0.5
-
-
-def view(manager: DownloadManager, job: DownloadJob) -> dict[str, Any]:
-    """A job as the API shows it: the record plus live progress."""
-    return {
-        "id": job.id,
-        "state": str(job.state),
-        "label": job.label,
-        "hub": job.hub,
-        "repo_id": job.repo_id,
-        "revision": job.revision,
-        "folder": str(job.folder),
-        "files": [f.model_dump() for f in job.files],
-        "error": job.error,
-        "model": job.model.model_dump() if job.model else None,
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-        **manager.progress(job.id),
-    }
-
 
 @router.get("")
-async def list_downloads(state: StateDep) -> dict[str, Any]:
+async def list_downloads(state: StateDep) -> DownloadList:
     manager = state.downloads
-    return {"downloads": [view(manager, job) for job in manager.list()]}
+    return DownloadList(downloads=[download_job(manager, job) for job in manager.list()])
 
 
 @router.post("")
-async def start_download(body: StartDownload, state: StateDep) -> dict[str, Any]:
-    """Queue a download; answers at once with the job (poll it or follow /events)."""
+async def start_download(body: StartDownload, state: StateDep) -> DownloadJobView:
+    """Queue a download; answers at once with the job (poll it for progress)."""
     manager = state.downloads
     models_dir = models_dir_of(state.settings, state.paths)
     hub: HubName | None = None if body.hub in (None, "auto") else body.hub  # type: ignore[assignment]
@@ -95,42 +70,22 @@ async def start_download(body: StartDownload, state: StateDep) -> dict[str, Any]
             hub=hub,
             revision=body.revision,
         )
-    return view(manager, job)
-
-
-@router.get("/events")
-async def events(request: Request, state: StateDep) -> EventSourceResponse:
-    """Every job's figures, sent when something changed (at most twice a second)."""
-    manager = state.downloads
-
-    async def stream() -> AsyncIterator[dict[str, str]]:
-        last: dict[str, str] = {}
-        while not await request.is_disconnected():
-            current = {job.id: json.dumps(view(manager, job)) for job in manager.list()}
-            for job_id, text in current.items():
-                if last.get(job_id) != text:
-                    yield {"event": "download", "data": text}
-            for job_id in set(last) - set(current):
-                yield {"event": "removed", "data": json.dumps({"id": job_id})}
-            last = current
-            await asyncio.sleep(STREAM_INTERVAL)
-
-    return EventSourceResponse(stream(), ping=15)
+    return download_job(manager, job)
 
 
 @router.get("/{job_id}")
-async def get_download(job_id: str, state: StateDep) -> dict[str, Any]:
-    return view(state.downloads, state.downloads.get(job_id))
+async def get_download(job_id: str, state: StateDep) -> DownloadJobView:
+    return download_job(state.downloads, state.downloads.get(job_id))
 
 
 @router.post("/{job_id}/pause")
-async def pause(job_id: str, state: StateDep) -> dict[str, Any]:
-    return view(state.downloads, state.downloads.pause(job_id))
+async def pause(job_id: str, state: StateDep) -> DownloadJobView:
+    return download_job(state.downloads, state.downloads.pause(job_id))
 
 
 @router.post("/{job_id}/resume")
-async def resume(job_id: str, state: StateDep) -> dict[str, Any]:
-    return view(state.downloads, state.downloads.resume(job_id))
+async def resume(job_id: str, state: StateDep) -> DownloadJobView:
+    return download_job(state.downloads, state.downloads.resume(job_id))
 
 
 @router.post("/{job_id}/cancel")
@@ -138,12 +93,12 @@ async def cancel(
     job_id: str,
     state: StateDep,
     delete_files: bool = Query(True, description="Also delete the partial files."),
-) -> dict[str, Any]:
+) -> DownloadJobView:
     job = await asyncio.to_thread(state.downloads.cancel, job_id, delete_files=delete_files)
-    return view(state.downloads, job)
+    return download_job(state.downloads, job)
 
 
-@router.delete("/{job_id}")
+@router.delete("/{job_id}", response_model=Null)
 async def forget(job_id: str, state: StateDep) -> None:
     """Remove a finished, cancelled or paused job from the list (downloaded files stay)."""
     state.downloads.forget(job_id)

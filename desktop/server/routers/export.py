@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from desktop.core.export import ExportFormat, Target, export_for_target
+from desktop.api.export import ExportAnswer, ExportFormat, Target
+from desktop.core.export import export_for_target
 from desktop.server.deps import StateDep, require_api_key
+from desktop.server.presenters import running
 
 router = APIRouter(
     prefix="/v1/xindesk/export", dependencies=[Depends(require_api_key)], tags=["export"]
@@ -36,19 +38,22 @@ async def fastgpt(
     fmt: FormatParam = "v4.9",
     target: TargetParam = "docker",
     host: str | None = Query(None, description="A host to write instead of the target's."),
-) -> dict[str, Any]:
-    """The config to paste into FastGPT (or One API), built from the running models.
-
-    Answers `{"format", "content_type": "json"|"text", "text", "warnings"}`; the key fields hold
-    this server's API key.
-    """
+) -> ExportAnswer:
+    """The config to paste into FastGPT (or One API), built from the running models; the key
+    fields hold this server's API key."""
+    supervisor = state.supervisor
     result = export_for_target(
         fmt,
-        state.supervisor.list_models(),
+        running.model_list(supervisor.models(), supervisor.address).data,
         target=target,
         port=state.port,
         listen_host=state.host,
         api_key=state.api_key,
         host=host or None,
     )
-    return result.to_dict()
+    return ExportAnswer(
+        format=result.format,
+        content_type=result.content_type,
+        text=result.text,
+        warnings=list(result.warnings),
+    )

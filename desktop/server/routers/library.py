@@ -4,55 +4,54 @@ quantization with a memory fit, registering a searched repository, and installed
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from desktop.api.common import Null
+from desktop.api.hubs import HubName
+from desktop.api.library import (
+    CatalogFileRow,
+    CatalogModelFiles,
+    HardwareView,
+    ImportModel,
+    InstalledModels,
+    InstalledModelView,
+    ModelsFolderMoved,
+    MoveModelsFolder,
+    RegisterRepo,
+    RepoFiles,
+    SearchHit,
+    SearchResults,
+    SizeSummary,
+)
+from desktop.api.xinference import Registration
 from desktop.core.catalog.choice_fit import fit_choices
 from desktop.core.catalog.families import Family
 from desktop.core.catalog.files import QuantChoice, group_gguf_files
 from desktop.core.catalog.from_repo import registration_from_repo
 from desktop.core.errors import HubUnreachable
-from desktop.core.hub.remote import RemoteHub, parse_repo_reference
+from desktop.core.hub.references import parse_repo_reference
+from desktop.core.hub.remote import RemoteHub
 from desktop.core.memory.hardware import Hardware, probe_hardware
-from desktop.core.memory.quant import quant_from_filename, quant_level
-from desktop.core.settings import models_dir_of
-from desktop.core.store import InstalledModel
+from desktop.core.memory.quant import quant_from_filename
 from desktop.server.deps import StateDep, require_api_key
-from desktop.server.schemas.downloads import ImportModel, MoveModelsFolder, RegisterRepo
+from desktop.server.presenters import library as present
+from desktop.server.presenters.registry import registration
 
 if TYPE_CHECKING:
     from desktop.core.catalog.sizes import SpecFiles
 
 router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)], tags=["library"])
 
-HubParam = Literal["huggingface", "modelscope"] | None
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses (and their tuples) as JSON-ready values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, Path):
-        return str(value)
-    return value
+HubParam = HubName | None
 
 
 @router.get("/hardware")
-async def hardware() -> dict[str, Any]:
+async def hardware() -> HardwareView:
     """RAM, GPUs and the llama.cpp backend of this build, with where each figure came from."""
-    found = await asyncio.to_thread(probe_hardware)
-    return {
-        **_plain(found),
-        "gpu_total_bytes": found.gpu_total_bytes,
-        "gpu_free_bytes": found.gpu_free_bytes,
-    }
+    return present.hardware(await asyncio.to_thread(probe_hardware))
 
 
 @router.get("/search")
@@ -61,14 +60,14 @@ async def search(
     q: str = Query(..., min_length=1, description="Words, owner/repo, or a hub URL."),
     hub: HubParam = None,
     limit: int = Query(30, ge=1, le=100),
-) -> dict[str, Any]:
+) -> SearchResults:
     """GGUF repositories on the hubs; a hub that cannot be reached is noted, not an error
     (unless every hub failed)."""
     wanted_hub, text, _extra = (None, q.strip(), None)
     if "/" in q:
         wanted_hub, text, _extra = parse_repo_reference(q)
     hubs = state.downloads.hubs(hub or wanted_hub)
-    results: list[dict[str, Any]] = []
+    results: list[SearchHit] = []
     notes: list[str] = []
     for remote in hubs:
         try:
@@ -76,23 +75,10 @@ async def search(
         except HubUnreachable as exc:
             notes.append(str(exc))
             continue
-        results.extend(_plain(item) for item in found)
+        results.extend(present.search_hit(item) for item in found)
     if not results and len(notes) == len(hubs):
         raise HubUnreachable(" ".join(notes))
-    return {"results": results, "notes": notes}
-
-
-def _choice_view(choice: QuantChoice) -> dict[str, Any]:
-    level = quant_level(choice.quant)
-    return {
-        "quantization": choice.quant,
-        "label": choice.label,
-        "files": [_plain(f) for f in choice.files],
-        "size": choice.size,
-        "complete": choice.complete,
-        "parts": choice.parts,
-        "bits_per_weight": level.bits_per_weight if level else None,
-    }
+    return SearchResults(results=results, notes=notes)
 
 
 @router.get("/repo")
@@ -102,7 +88,7 @@ async def repo_files(
     hub: HubParam = None,
     revision: str | None = None,
     context_length: int | None = Query(None, ge=16, description="Plan the fit for this context."),
-) -> dict[str, Any]:
+) -> RepoFiles:
     """A repository's GGUF files grouped by quantization (best quality first), split parts
     together, vision projectors apart; each with a memory fit for this machine and the
     recommended choice marked."""
@@ -112,29 +98,14 @@ async def repo_files(
     )
     grouped = group_gguf_files(files)
     n_ctx = context_length or state.settings.models.default_context_length
-    views = [_choice_view(choice) for choice in grouped.choices]
     fit = await asyncio.to_thread(
         lambda: fit_choices(remote, repo, pinned, grouped.choices, n_ctx, probe_hardware())
     )
-    for view, verdict in zip(views, fit["verdicts"], strict=True):
-        view["fit"] = verdict
-        view["recommended"] = view["quantization"] == fit["recommended"] and verdict is not None
-    return {
-        "hub": remote.name,
-        "repo_id": repo,
-        "revision": pinned,
-        "context_length": n_ctx,
-        "choices": views,
-        "recommended": fit["recommended"],
-        "assumptions": fit["assumptions"],
-        "fit_note": fit["note"],
-        "projectors": [_plain(f) for f in grouped.projectors],
-        "unknown": [_plain(f) for f in grouped.unknown],
-    }
+    return present.repo_files(remote.name, repo, pinned, n_ctx, grouped, fit)
 
 
-@router.post("/repo/register")
-async def register_repo(body: RegisterRepo, state: StateDep) -> dict[str, Any]:
+@router.post("/repo/register", response_model_exclude_unset=True)
+async def register_repo(body: RegisterRepo, state: StateDep) -> Registration:
     """Make a searched repository launchable by name (a custom registration): launching it
     downloads the chosen quantization first, like a catalog model."""
     named_hub, repo, _extra = parse_repo_reference(body.repo_id)
@@ -150,31 +121,25 @@ async def register_repo(body: RegisterRepo, state: StateDep) -> dict[str, Any]:
         context_length=body.context_length,
     )
     family = state.catalog.register(body.model_type, payload, persist=True)
-    return family.to_api()
-
-
-def _installed_view(model: InstalledModel) -> dict[str, Any]:
-    view: dict[str, Any] = _plain(model)
-    view["usable"] = model.usable
-    return view
+    return registration(family)
 
 
 @router.get("/installed")
-async def installed(state: StateDep) -> dict[str, Any]:
+async def installed(state: StateDep) -> InstalledModels:
     """GGUF models on this machine: downloaded, imported in place, and found in the Hugging
     Face cache."""
-    found = await asyncio.to_thread(state.store.list)
-    return {"models": [_installed_view(model) for model in found]}
+    found = await asyncio.to_thread(state.store.installed)
+    return InstalledModels(models=[present.installed_model(model) for model in found])
 
 
 @router.post("/installed/import")
-async def import_model(body: ImportModel, state: StateDep) -> dict[str, Any]:
+async def import_model(body: ImportModel, state: StateDep) -> InstalledModelView:
     """Register a local .gguf (or a split set) where it is, without copying it."""
     model = await asyncio.to_thread(lambda: state.store.import_path(Path(body.path).expanduser()))
-    return _installed_view(model)
+    return present.installed_model(model)
 
 
-@router.delete("/installed/{model_id:path}")
+@router.delete("/installed/{model_id:path}", response_model=Null)
 async def delete_installed(
     model_id: str, state: StateDep, delete_files: bool = Query(False)
 ) -> None:
@@ -183,7 +148,7 @@ async def delete_installed(
     await asyncio.to_thread(state.store.remove, model_id, delete_files=delete_files)
 
 
-@router.get("/catalog/{model_type}/{model_name}")
+@router.get("/catalog/{model_type}/{model_name}", response_model_exclude_unset=True)
 async def catalog_files(
     model_type: Literal["LLM", "embedding", "rerank"],
     model_name: str,
@@ -194,7 +159,7 @@ async def catalog_files(
     context_length: int | None = Query(
         None, ge=16, description="Judge each row's memory fit at this context, mark the pick."
     ),
-) -> dict[str, Any]:
+) -> CatalogModelFiles:
     """A catalog model's quantizations with their exact files and sizes in bytes, from the
     first hub that answers (cached for a day; an old listing is used, and says so, when no hub
     can be reached). With `context_length`, every row also gets a memory fit for this machine
@@ -211,46 +176,27 @@ async def catalog_files(
         if spec.model_format == "ggufv2" and (wanted is None or spec.size_key == wanted)
     ]
     files = CatalogFiles(ListingCache(state.paths.hub_cache_dir))
-    models_dir = models_dir_of(state.settings, state.paths)
+    installed = await asyncio.to_thread(state.store.index)
     n_ctx = _catalog_fit_context(family, context_length)
     hardware = await asyncio.to_thread(probe_hardware) if n_ctx is not None else None
-    sizes: list[dict[str, Any]] = []
+    sizes: list[SizeSummary] = []
 
-    def table(remote: RemoteHub) -> list[dict[str, Any]]:
+    def table(remote: RemoteHub) -> list[CatalogFileRow]:
         rows = []
         on_hub = [spec for spec in specs if spec.model_hub == remote.name and spec.model_id]
         entries = files.for_hub(on_hub, remote, refresh=refresh)
         for spec, entry in zip(on_hub, entries, strict=True):
-            level = quant_level(entry.quantization)
-            on_disk = bool(entry.files) and all(
-                models_dir.joinpath(*entry.repo_id.split("/"), *f.path.split("/")).is_file()
-                for f in entry.files
-            )
-            rows.append(
-                {
-                    "hub": entry.hub,
-                    "repo_id": entry.repo_id,
-                    "model_size_in_billions": spec.size_key,
-                    "quantization": entry.quantization,
-                    "files": [_plain(f) for f in entry.files],
-                    "size": entry.size,
-                    "missing": list(entry.missing),
-                    "bits_per_weight": level.bits_per_weight if level else None,
-                    "downloaded": on_disk,
-                    "stale": entry.stale,
-                    "note": entry.note,
-                }
-            )
+            on_disk = installed.serving(entry.repo_id, [f.path for f in entry.files]) is not None
+            rows.append(present.catalog_row(spec.size_key, entry, downloaded=on_disk))
         if n_ctx is not None and hardware is not None:
             sizes[:] = _fit_catalog_rows(remote, rows, entries, n_ctx, hardware)
         return rows
 
     rows = await asyncio.to_thread(first_reachable, state.downloads.hubs(hub), table)
-    answer: dict[str, Any] = {"model_name": family.model_name, "model_type": model_type}
-    answer["specs"] = rows
+    answer = CatalogModelFiles(model_name=family.model_name, model_type=model_type, specs=rows)
     if n_ctx is not None:
-        answer["context_length"] = n_ctx
-        answer["sizes"] = sizes
+        answer.context_length = n_ctx
+        answer.sizes = sizes
     return answer
 
 
@@ -269,17 +215,17 @@ def _catalog_fit_context(family: Family, asked: int | None) -> int | None:
 
 def _fit_catalog_rows(
     remote: RemoteHub,
-    rows: list[dict[str, Any]],
+    rows: list[CatalogFileRow],
     entries: list[SpecFiles],
     n_ctx: int,
     hardware: Hardware,
-) -> list[dict[str, Any]]:
+) -> list[SizeSummary]:
     """Add `fit` and `recommended` to each row, one model size at a time (each size is its own
     model, so its own header); returns the recommended choice, assumptions and note per size."""
     by_size: dict[str | None, list[int]] = {}
     for index, row in enumerate(rows):
-        by_size.setdefault(row["model_size_in_billions"], []).append(index)
-    summaries: list[dict[str, Any]] = []
+        by_size.setdefault(row.model_size_in_billions, []).append(index)
+    summaries: list[SizeSummary] = []
     for size_key, indexes in by_size.items():
         # The catalog spells levels its own way ("q4_k_m", "UD-Q4_K_XL"); the fit ranks
         # canonical names, so rows are judged under those and mapped back.
@@ -298,25 +244,25 @@ def _fit_catalog_rows(
         revision = entries[indexes[0]].revision
         fit = fit_choices(remote, repo, revision, choices, n_ctx, hardware)
         picked: str | None = None
-        for i, choice, verdict in zip(indexes, choices, fit["verdicts"], strict=True):
-            rows[i]["fit"] = verdict
-            mark = picked is None and choice.quant == fit["recommended"] and verdict is not None
-            rows[i]["recommended"] = mark
+        for i, choice, verdict in zip(indexes, choices, fit.verdicts, strict=True):
+            rows[i].fit = present.fit_verdict(verdict)
+            mark = picked is None and choice.quant == fit.recommended and verdict is not None
+            rows[i].recommended = mark
             if mark:
-                picked = rows[i]["quantization"]
+                picked = rows[i].quantization
         summaries.append(
-            {
-                "model_size_in_billions": size_key,
-                "recommended": picked,
-                "assumptions": fit["assumptions"],
-                "fit_note": fit["note"],
-            }
+            SizeSummary(
+                model_size_in_billions=size_key,
+                recommended=picked,
+                assumptions=list(fit.assumptions),
+                fit_note=fit.note,
+            )
         )
     return summaries
 
 
 @router.post("/models-folder")
-async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> dict[str, Any]:
+async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> ModelsFolderMoved:
     """Change the models folder, moving (or linking) every downloaded model so none is lost,
     then save the setting. Refused while downloads are unfinished or a model file is in use."""
     from desktop.core.errors import InvalidRequest
@@ -331,4 +277,4 @@ async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> dict[st
         lambda: state.store.move_models_dir(Path(body.path).expanduser(), mode=body.mode)
     )
     await asyncio.to_thread(state.settings_store.update, {"models": {"models_dir": str(new_dir)}})
-    return {"models_dir": str(new_dir), "mode": body.mode}
+    return ModelsFolderMoved(models_dir=str(new_dir), mode=body.mode)

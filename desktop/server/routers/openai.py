@@ -19,17 +19,40 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sse_starlette import EventSourceResponse
 
-from desktop.core.errors import InvalidRequest, XinDeskError
-from desktop.server.deps import SupervisorDep, require_api_key
-from desktop.server.schemas.openai import (
+from desktop.api.openai import (
+    AssistantMessage,
+    ChatChoice,
+    ChatCompletion,
+    ChatCompletionChunk,
     ChatMessage,
     ChatRequest,
+    ChunkChoice,
+    ChunkDelta,
+    Completion,
+    CompletionChoice,
     CompletionRequest,
+    Embedding,
+    EmbeddingList,
     EmbeddingRequest,
+    EmbeddingUsage,
+    FunctionCall,
+    RerankAnswer,
+    RerankDocument,
+    RerankMeta,
     RerankRequest,
+    RerankResult,
+    RerankTokens,
+    StreamError,
+    StreamToolCall,
+    ToolCall,
+    Usage,
 )
+from desktop.core.errors import InvalidRequest, XinDeskError
+from desktop.server.deps import SupervisorDep, require_api_key
+from desktop.server.openapi import streamed
 
 log = logging.getLogger("xindesk.server")
 
@@ -40,8 +63,15 @@ _SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 _NOT_PARAMS = {"model", "stream", "stream_options", "messages", "prompt", "user", "n", "echo"}
 
 
-def _dump(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False)
+def _event(payload: BaseModel) -> dict[str, str]:
+    """One `data:` event; only the fields that were given (OpenAI leaves the others out)."""
+    return {
+        "data": json.dumps(payload.model_dump(mode="json", exclude_unset=True), ensure_ascii=False)
+    }
+
+
+def _answer(payload: BaseModel) -> JSONResponse:
+    return JSONResponse(payload.model_dump(mode="json", exclude_unset=True))
 
 
 def _text_content(message: ChatMessage) -> str | None:
@@ -90,18 +120,27 @@ def _sampling_params(body: CompletionRequest) -> dict[str, Any]:
     return params
 
 
-def _tool_call_entries(calls: list[dict[str, str]], *, with_index: bool) -> list[dict[str, Any]]:
-    entries = []
-    for index, call in enumerate(calls):
-        entry: dict[str, Any] = {
-            "id": call["id"],
-            "type": "function",
-            "function": {"name": call["name"], "arguments": call["arguments"]},
-        }
-        if with_index:
-            entry = {"index": index, **entry}
-        entries.append(entry)
-    return entries
+def _tool_calls(calls: list[dict[str, str]]) -> list[ToolCall]:
+    return [
+        ToolCall(
+            id=call["id"],
+            type="function",
+            function=FunctionCall(name=call["name"], arguments=call["arguments"]),
+        )
+        for call in calls
+    ]
+
+
+def _stream_tool_calls(calls: list[dict[str, str]]) -> list[StreamToolCall]:
+    return [
+        StreamToolCall(
+            index=index,
+            id=call["id"],
+            type="function",
+            function=FunctionCall(name=call["name"], arguments=call["arguments"]),
+        )
+        for index, call in enumerate(calls)
+    ]
 
 
 Events = AsyncIterator[tuple[str, dict[str, Any]]]
@@ -129,7 +168,11 @@ async def _started(events: AsyncGenerator[tuple[str, dict[str, Any]], None]) -> 
     return replay()
 
 
-@router.post("/v1/chat/completions", response_model=None)
+@router.post(
+    "/v1/chat/completions",
+    response_model=None,
+    responses=streamed(ChatCompletion, ChatCompletionChunk, ends_with_done=True),
+)
 async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
     params = _chat_params(body)
     events = await _started(supervisor.stream(body.model, "chat", params))
@@ -151,28 +194,25 @@ async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
             calls.extend(payload["calls"])
         elif kind == "done":
             done = payload
-    message: dict[str, Any] = {
-        "role": "assistant",
-        "content": text if (text or not calls) else None,
-    }
+    message = AssistantMessage(role="assistant", content=text if (text or not calls) else None)
     if calls:
-        message["tool_calls"] = _tool_call_entries(calls, with_index=False)
-    return JSONResponse(
-        {
-            "id": cid,
-            "object": "chat.completion",
-            "created": created,
-            "model": body.model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": message,
-                    "logprobs": None,
-                    "finish_reason": done.get("finish_reason", "stop"),
-                }
+        message.tool_calls = _tool_calls(calls)
+    return _answer(
+        ChatCompletion(
+            id=cid,
+            object="chat.completion",
+            created=created,
+            model=body.model,
+            choices=[
+                ChatChoice(
+                    index=0,
+                    message=message,
+                    logprobs=None,
+                    finish_reason=done.get("finish_reason", "stop"),
+                )
             ],
-            "usage": done.get("usage", {}),
-        }
+            usage=Usage.model_validate(done.get("usage", {})),
+        )
     )
 
 
@@ -183,80 +223,85 @@ async def _chat_stream(
     model: str,
     include_usage: bool,
 ) -> AsyncIterator[dict[str, str]]:
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, str]:
-        return {
-            "data": _dump(
-                {
-                    "id": cid,
-                    "model": model,
-                    "object": "chat.completion.chunk",
-                    "created": created,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-                }
+    def chunk(delta: ChunkDelta, finish: str | None = None) -> dict[str, str]:
+        return _event(
+            ChatCompletionChunk(
+                id=cid,
+                model=model,
+                object="chat.completion.chunk",
+                created=created,
+                choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish)],
             )
-        }
+        )
 
-    yield chunk({"role": "assistant", "content": None})
+    yield chunk(ChunkDelta(role="assistant", content=None))
     try:
         async for kind, payload in events:
             if kind == "delta":
-                yield chunk({"content": payload["text"]})
+                yield chunk(ChunkDelta(content=payload["text"]))
             elif kind == "tool_calls":
-                yield chunk({"tool_calls": _tool_call_entries(payload["calls"], with_index=True)})
+                yield chunk(ChunkDelta(tool_calls=_stream_tool_calls(payload["calls"])))
             elif kind == "done":
-                yield chunk({"content": ""}, payload.get("finish_reason", "stop"))
+                yield chunk(ChunkDelta(content=""), payload.get("finish_reason", "stop"))
                 if include_usage:
-                    yield {
-                        "data": _dump(
-                            {
-                                "id": cid,
-                                "model": model,
-                                "object": "chat.completion.chunk",
-                                "created": created,
-                                "choices": [],
-                                "usage": payload.get("usage", {}),
-                            }
+                    yield _event(
+                        ChatCompletionChunk(
+                            id=cid,
+                            model=model,
+                            object="chat.completion.chunk",
+                            created=created,
+                            choices=[],
+                            usage=Usage.model_validate(payload.get("usage", {})),
                         )
-                    }
+                    )
     except XinDeskError as exc:
         log.warning("chat stream %s ended with an error: %s", cid, exc)
-        yield {"data": _dump({"error": str(exc)})}
+        yield _event(StreamError(error=str(exc)))
         return
     yield {"data": "[DONE]"}
 
 
-@router.post("/v1/completions", response_model=None)
+@router.post(
+    "/v1/completions",
+    response_model=None,
+    responses=streamed(Completion, Completion, ends_with_done=False),
+)
 async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any:
     params = _sampling_params(body)
     events = await _started(supervisor.stream(body.model, "complete", params))
     cid = f"cmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
+    def completion(text: str, finish: str | None, usage: Usage | None) -> Completion:
+        answer = Completion(
+            id=cid,
+            object="text_completion",
+            created=created,
+            model=body.model,
+            choices=[CompletionChoice(text=text, index=0, logprobs=None, finish_reason=finish)],
+        )
+        if usage is not None:
+            answer.usage = usage
+        return answer
+
     if body.stream:
 
         async def stream() -> AsyncIterator[dict[str, str]]:
-            def chunk(text: str, finish: str | None = None, usage: Any = None) -> dict[str, str]:
-                data: dict[str, Any] = {
-                    "id": cid,
-                    "object": "text_completion",
-                    "created": created,
-                    "model": body.model,
-                    "choices": [
-                        {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}
-                    ],
-                }
-                if usage is not None:
-                    data["usage"] = usage
-                return {"data": _dump(data)}
-
             try:
                 async for kind, payload in events:
                     if kind == "delta":
-                        yield chunk(payload["text"])
+                        yield _event(completion(payload["text"], None, None))
                     elif kind == "done":
-                        yield chunk("", payload.get("finish_reason", "stop"), payload.get("usage"))
+                        usage = payload.get("usage")
+                        yield _event(
+                            completion(
+                                "",
+                                payload.get("finish_reason", "stop"),
+                                Usage.model_validate(usage) if usage is not None else None,
+                            )
+                        )
             except XinDeskError as exc:
-                yield {"data": _dump({"error": str(exc)})}
+                yield _event(StreamError(error=str(exc)))
 
         return EventSourceResponse(stream(), headers=_SSE_HEADERS, ping=600, sep="\r\n")
     text, done = "", {}
@@ -267,27 +312,15 @@ async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any
             done = payload
     if body.echo and isinstance(body.prompt, str):
         text = body.prompt + text
-    return JSONResponse(
-        {
-            "id": cid,
-            "object": "text_completion",
-            "created": created,
-            "model": body.model,
-            "choices": [
-                {
-                    "text": text,
-                    "index": 0,
-                    "logprobs": None,
-                    "finish_reason": done.get("finish_reason", "stop"),
-                }
-            ],
-            "usage": done.get("usage", {}),
-        }
+    return _answer(
+        completion(
+            text, done.get("finish_reason", "stop"), Usage.model_validate(done.get("usage", {}))
+        )
     )
 
 
 @router.post("/v1/embeddings")
-async def embeddings(body: EmbeddingRequest, supervisor: SupervisorDep) -> dict[str, Any]:
+async def embeddings(body: EmbeddingRequest, supervisor: SupervisorDep) -> EmbeddingList:
     if body.dimensions is not None:
         raise InvalidRequest(
             "This embedding model has a fixed size; leave `dimensions` out of the request."
@@ -295,21 +328,21 @@ async def embeddings(body: EmbeddingRequest, supervisor: SupervisorDep) -> dict[
     result = await supervisor.call(body.model, "embed", {"input": body.input})
     data = []
     for index, vector in enumerate(result["embeddings"]):
-        value: Any = vector
+        value: list[float] | str = vector
         if body.encoding_format == "base64":
             # The openai client asks for base64 by default: little-endian float32 bytes.
             # struct rather than numpy: the server process does not load numpy at all.
             packed = struct.pack(f"<{len(vector)}f", *vector)
             value = base64.b64encode(packed).decode("ascii")
-        data.append({"index": index, "object": "embedding", "embedding": value})
+        data.append(Embedding(index=index, object="embedding", embedding=value))
     tokens = int(result["prompt_tokens"])
-    return {
-        "object": "list",
-        "model": body.model,
-        "model_replica": f"{body.model}-rep0",
-        "data": data,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }
+    return EmbeddingList(
+        object="list",
+        model=body.model,
+        model_replica=f"{body.model}-rep0",
+        data=data,
+        usage=EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens),
+    )
 
 
 def _doc_text(document: str | dict[str, Any], what: str) -> str:
@@ -322,7 +355,7 @@ def _doc_text(document: str | dict[str, Any], what: str) -> str:
 
 
 @router.post("/v1/rerank")
-async def rerank(body: RerankRequest, supervisor: SupervisorDep) -> dict[str, Any]:
+async def rerank(body: RerankRequest, supervisor: SupervisorDep) -> RerankAnswer:
     query = _doc_text(body.query, "query")
     documents = [_doc_text(d, "document") for d in body.documents]
     result = await supervisor.call(body.model, "rerank", {"query": query, "documents": documents})
@@ -331,22 +364,22 @@ async def rerank(body: RerankRequest, supervisor: SupervisorDep) -> dict[str, An
     if body.top_n is not None:
         order = order[: body.top_n]
     tokens = int(result["tokens"])
-    return {
-        "id": str(uuid.uuid4()),
-        "results": [
-            {
-                "index": i,
-                "relevance_score": scores[i],
-                "document": {"text": documents[i]} if body.return_documents else None,
-            }
+    return RerankAnswer(
+        id=str(uuid.uuid4()),
+        results=[
+            RerankResult(
+                index=i,
+                relevance_score=scores[i],
+                document=RerankDocument(text=documents[i]) if body.return_documents else None,
+            )
             for i in order
         ],
-        "meta": {
-            "api_version": None,
-            "billed_units": None,
-            "warnings": None,
-            "tokens": {"input_tokens": tokens, "output_tokens": tokens}
+        meta=RerankMeta(
+            api_version=None,
+            billed_units=None,
+            warnings=None,
+            tokens=RerankTokens(input_tokens=tokens, output_tokens=tokens)
             if body.return_len
             else None,
-        },
-    }
+        ),
+    )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Query
 
+from desktop.api.xinference import LaunchAnswer, WorkerInfo
 from desktop.server.deps import SupervisorDep, require_api_key
+from desktop.server.presenters import running
 
 router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)], tags=["xindesk"])
 
@@ -14,13 +14,12 @@ router = APIRouter(prefix="/v1/xindesk", dependencies=[Depends(require_api_key)]
 @router.post("/models/{model_uid}/relaunch")
 async def relaunch(
     model_uid: str, supervisor: SupervisorDep, wait_ready: bool = Query(True)
-) -> dict[str, str]:
+) -> LaunchAnswer:
     """Launch a model again with its original request (after it stopped with an error)."""
-    return {"model_uid": await supervisor.relaunch(model_uid, wait_ready=wait_ready)}
+    return LaunchAnswer(model_uid=await supervisor.relaunch(model_uid, wait_ready=wait_ready))
 
 
 @router.get("/models/{model_uid}/worker")
-async def worker(model_uid: str, supervisor: SupervisorDep) -> dict[str, Any]:
+async def worker(model_uid: str, supervisor: SupervisorDep) -> WorkerInfo:
     """The model's worker process (pid, state): for diagnostics and the GUI."""
-    desc = supervisor.describe(model_uid)
-    return {"pid": desc["worker_pid"], "status": desc["status"], "error": desc["error"]}
+    return running.worker(supervisor.get(model_uid))

@@ -10,14 +10,40 @@ from typing import Any
 
 import psutil
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel
 
 from desktop import __version__
-from desktop.core.catalog import Catalog
-from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
+from desktop.api.common import MODEL_TYPES, Null
+from desktop.api.xinference import (
+    CachedModels,
+    CacheEntry,
+    ClusterAuth,
+    ClusterStatus,
+    ClusterVersion,
+    CpuStatus,
+    DetailedRegistration,
+    EngineOptions,
+    InstanceInfo,
+    LaunchAnswer,
+    LaunchProgress,
+    LaunchRequest,
+    ModelDescription,
+    ModelList,
+    NodeInfo,
+    NodeResources,
+    RegisterRequest,
+    Registration,
+    RegistrationName,
+    SupervisorInfo,
+    TokenAnswer,
+    TokenRequest,
+    VllmSupported,
+    WorkerNode,
+    WorkerStatus,
+)
 from desktop.core.catalog.registry import parse_model_type
 from desktop.core.errors import InvalidRequest
 from desktop.server.deps import CatalogDep, StateDep, SupervisorDep, require_api_key
+from desktop.server.presenters import registry, running
 
 # The Xinference API version whose routes and shapes this server follows.
 XINFERENCE_API_VERSION = "4.1.0"
@@ -27,62 +53,55 @@ router = APIRouter(dependencies=[Depends(require_api_key)], tags=["xinference"])
 
 
 @public.get("/v1/cluster/auth")
-async def cluster_auth(state: StateDep) -> dict[str, bool]:
+async def cluster_auth(state: StateDep) -> ClusterAuth:
     # xinference-client sends its key only when this says True.
-    return {"auth": state.api_key is not None}
+    return ClusterAuth(auth=state.api_key is not None)
 
 
 @public.get("/status")
-async def status(state: StateDep) -> dict[str, Any]:
+async def status(state: StateDep) -> ClusterStatus:
     memory = psutil.virtual_memory()
-    return {
-        "uptime": int(time.time() - state.started_at),
-        "workers": {
-            state.supervisor.address: {
-                "update_time": time.time(),
-                "failure_remaining_count": 5,
-                "status": {
-                    "cpu": {
-                        "usage": psutil.cpu_percent(interval=None) / 100.0,
-                        "total": psutil.cpu_count() or 1,
-                        "memory_used": memory.used,
-                        "memory_available": memory.available,
-                        "memory_total": memory.total,
-                    }
-                },
-            }
-        },
-    }
-
-
-class TokenRequest(BaseModel):
-    username: str | None = None
-    password: str
+    cpu = CpuStatus(
+        usage=psutil.cpu_percent(interval=None) / 100.0,
+        total=psutil.cpu_count() or 1,
+        memory_used=memory.used,
+        memory_available=memory.available,
+        memory_total=memory.total,
+    )
+    worker = WorkerStatus(
+        update_time=time.time(), failure_remaining_count=5, status=NodeResources(cpu=cpu)
+    )
+    return ClusterStatus(
+        uptime=int(time.time() - state.started_at), workers={state.supervisor.address: worker}
+    )
 
 
 @public.post("/token")
-async def token(body: TokenRequest, state: StateDep) -> dict[str, str]:
+async def token(body: TokenRequest, state: StateDep) -> TokenAnswer:
     """Xinference's login. XinDesk has no users: the password is the API key."""
     if state.api_key is None:
         raise HTTPException(400, detail="Authentication is off on this server; no login needed.")
     if not secrets.compare_digest(body.password.encode(), state.api_key.encode()):
         raise HTTPException(401, detail="Wrong password: use the server's API key.")
-    return {"access_token": state.api_key, "token_type": "bearer"}
+    return TokenAnswer(access_token=state.api_key, token_type="bearer")
 
 
 @router.get("/v1/cluster/version")
-async def cluster_version() -> dict[str, str]:
-    return {"version": XINFERENCE_API_VERSION, "full-revisionid": f"xindesk-{__version__}"}
+async def cluster_version() -> ClusterVersion:
+    return ClusterVersion(version=XINFERENCE_API_VERSION, full_revisionid=f"xindesk-{__version__}")
 
 
 @router.get("/v1/cluster/info")
-async def cluster_info(supervisor: SupervisorDep) -> list[dict[str, Any]]:
-    node = {"ip_address": supervisor.address, "gpu_count": 0, "gpu_vram_total": 0}
-    return [{"node_type": "Supervisor", **node}, {"node_type": "Worker", **node}]
+async def cluster_info(supervisor: SupervisorDep) -> list[NodeInfo]:
+    return [
+        NodeInfo(node_type=kind, ip_address=supervisor.address, gpu_count=0, gpu_vram_total=0)
+        for kind in ("Supervisor", "Worker")
+    ]
 
 
 @router.get("/v1/cluster/devices")
 async def cluster_devices() -> int:
+    """GPUs of the cluster as Xinference counts them."""
     return 0
 
 
@@ -92,32 +111,42 @@ async def address(supervisor: SupervisorDep) -> str:
 
 
 @router.get("/v1/supervisor")
-async def supervisor_info(supervisor: SupervisorDep) -> dict[str, str]:
-    return {"supervisor_ip": supervisor.address}
+async def supervisor_info(supervisor: SupervisorDep) -> SupervisorInfo:
+    return SupervisorInfo(supervisor_ip=supervisor.address)
 
 
 @router.get("/v1/workers")
-async def workers(supervisor: SupervisorDep) -> list[dict[str, Any]]:
-    return [{"node_type": "Worker", "ip_address": supervisor.address}]
+async def workers(supervisor: SupervisorDep) -> list[WorkerNode]:
+    return [WorkerNode(node_type="Worker", ip_address=supervisor.address)]
 
 
 # -- models ------------------------------------------------------------------------------------
 
 
 @router.get("/v1/models")
-async def list_models(supervisor: SupervisorDep) -> dict[str, Any]:
-    return {"object": "list", "data": supervisor.list_models()}
+async def list_models(supervisor: SupervisorDep) -> ModelList:
+    return running.model_list(supervisor.models(), supervisor.address)
 
 
-@router.post("/v1/models")
+# The body is read as it comes so that the launch planner words every error itself (a missing
+# name, a wrong size); the schema below only documents it.
+_LAUNCH_BODY = {
+    "requestBody": {
+        "content": {"application/json": {"schema": LaunchRequest.model_json_schema()}},
+        "required": True,
+    }
+}
+
+
+@router.post("/v1/models", openapi_extra=_LAUNCH_BODY)
 async def launch_model(
     supervisor: SupervisorDep,
     request: Request,
     wait_ready: bool = Query(True),
-) -> dict[str, str]:
+) -> LaunchAnswer:
     body = await _json_object(request)
     uid = await supervisor.launch(body, wait_ready=wait_ready)
-    return {"model_uid": uid}
+    return LaunchAnswer(model_uid=uid)
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -134,31 +163,37 @@ async def _json_object(request: Request) -> dict[str, Any]:
 @router.get("/v1/models/instances")
 async def instances(
     supervisor: SupervisorDep, model_name: str | None = None, model_uid: str | None = None
-) -> list[dict[str, Any]]:
-    return supervisor.instances(model_name, model_uid)
+) -> list[InstanceInfo]:
+    return running.instances(
+        supervisor.pending_downloads(),
+        supervisor.models(),
+        supervisor.address,
+        model_name=model_name,
+        model_uid=model_uid,
+    )
 
 
 @router.get("/v1/models/vllm-supported")
-async def vllm_supported() -> dict[str, list[str]]:
-    return {"chat": [], "generate": []}
+async def vllm_supported() -> VllmSupported:
+    return VllmSupported(chat=[], generate=[])
 
 
 @router.get("/v1/models/{model_uid}")
-async def describe_model(model_uid: str, supervisor: SupervisorDep) -> dict[str, Any]:
-    return supervisor.describe(model_uid)
+async def describe_model(model_uid: str, supervisor: SupervisorDep) -> ModelDescription:
+    return running.description(supervisor.get(model_uid), supervisor.address)
 
 
-@router.delete("/v1/models/{model_uid}")
+@router.delete("/v1/models/{model_uid}", response_model=Null)
 async def terminate_model(model_uid: str, supervisor: SupervisorDep) -> None:
     await supervisor.terminate(model_uid)
 
 
-@router.get("/v1/models/{model_uid}/progress")
-async def launch_progress(model_uid: str, supervisor: SupervisorDep) -> dict[str, Any]:
-    return supervisor.progress(model_uid)
+@router.get("/v1/models/{model_uid}/progress", response_model_exclude_unset=True)
+async def launch_progress(model_uid: str, supervisor: SupervisorDep) -> LaunchProgress:
+    return running.launch_progress(supervisor.launch_state(model_uid), model_uid)
 
 
-@router.post("/v1/models/{model_uid}/cancel")
+@router.post("/v1/models/{model_uid}/cancel", response_model=Null)
 async def cancel_launch(model_uid: str, supervisor: SupervisorDep) -> None:
     await supervisor.cancel_launch(model_uid)
 
@@ -166,38 +201,22 @@ async def cancel_launch(model_uid: str, supervisor: SupervisorDep) -> None:
 # -- registrations, engines, cache ------------------------------------------------------------
 
 
-@router.get("/v1/model_registrations/{model_type}")
+@router.get("/v1/model_registrations/{model_type}", response_model_exclude_unset=True)
 async def list_registrations(
     model_type: str, catalog: CatalogDep, detailed: bool = False
-) -> list[dict[str, Any]]:
-    kind = parse_model_type(model_type)
-    out = []
-    for family in catalog.families(kind):
-        if detailed:
-            out.append(
-                {
-                    **family.to_api(),
-                    "is_builtin": family.is_builtin,
-                    "download_hubs": ["huggingface", "modelscope"],
-                }
-            )
-        else:
-            out.append({"model_name": family.model_name, "is_builtin": family.is_builtin})
-    return out
+) -> list[DetailedRegistration] | list[RegistrationName]:
+    families = catalog.families(parse_model_type(model_type))
+    if detailed:
+        return [registry.detailed_registration(family) for family in families]
+    return [registry.registration_name(family) for family in families]
 
 
-@router.get("/v1/model_registrations/{model_type}/{model_name}")
-async def get_registration(model_type: str, model_name: str, catalog: CatalogDep) -> dict[str, Any]:
-    return catalog.get(parse_model_type(model_type), model_name).to_api()
+@router.get("/v1/model_registrations/{model_type}/{model_name}", response_model_exclude_unset=True)
+async def get_registration(model_type: str, model_name: str, catalog: CatalogDep) -> Registration:
+    return registry.registration(catalog.get(parse_model_type(model_type), model_name))
 
 
-class RegisterRequest(BaseModel):
-    model: str
-    worker_ip: str | None = None
-    persist: bool = False
-
-
-@router.post("/v1/model_registrations/{model_type}")
+@router.post("/v1/model_registrations/{model_type}", response_model=Null)
 async def register_model(model_type: str, body: RegisterRequest, catalog: CatalogDep) -> None:
     try:
         payload = json.loads(body.model)
@@ -208,55 +227,23 @@ async def register_model(model_type: str, body: RegisterRequest, catalog: Catalo
     catalog.register(parse_model_type(model_type), payload, persist=body.persist)
 
 
-@router.delete("/v1/model_registrations/{model_type}/{model_name}")
+@router.delete("/v1/model_registrations/{model_type}/{model_name}", response_model=Null)
 async def unregister_model(model_type: str, model_name: str, catalog: CatalogDep) -> None:
     catalog.unregister(parse_model_type(model_type), model_name)
 
 
-def _engine_entries(catalog: CatalogDep, model_type: str, model_name: str) -> dict[str, Any] | None:
+def _engine_entries(catalog: CatalogDep, model_type: str, model_name: str) -> EngineOptions | None:
     kind = parse_model_type(model_type)
     family = catalog.find(kind, model_name)
     if family is None:
         return None
-    entries: dict[tuple[str, str], list[str]] = {}
-    for spec in family.model_specs:
-        if spec.model_format != GGUF_FORMAT:
-            continue
-        key = (spec.model_format, str(spec.model_size_in_billions))
-        quants = entries.setdefault(key, [])
-        if spec.quantization not in quants:
-            quants.append(spec.quantization)
-    params: list[dict[str, Any]] = []
-    sizes = {str(s.model_size_in_billions): s.model_size_in_billions for s in family.model_specs}
-    for (fmt, size), quants in entries.items():
-        if kind == "LLM":
-            params.append(
-                {
-                    "model_name": model_name,
-                    "model_format": fmt,
-                    "model_size_in_billions": sizes[size],
-                    "quantizations": quants,
-                    "multimodal_projectors": None,
-                    "support_draft_model": False,
-                }
-            )
-        else:
-            params.extend(
-                {
-                    "model_name": model_name,
-                    "model_format": fmt,
-                    "model_size_in_billions": None,
-                    "quantization": q,
-                    "support_draft_model": False,
-                }
-                for q in quants
-            )
-    return {ENGINE_NAME: params}
+    return registry.engine_options(family, kind)
 
 
 @router.get("/v1/engines/{model_name}")
-async def engines_by_name(model_name: str, catalog: CatalogDep) -> dict[str, Any] | None:
-    for kind in ("LLM", "embedding", "rerank"):
+async def engines_by_name(model_name: str, catalog: CatalogDep) -> EngineOptions | None:
+    """How a model launches with llama.cpp, by engine name; null for an unknown model."""
+    for kind in MODEL_TYPES:
         found = _engine_entries(catalog, kind, model_name)
         if found is not None:
             return found
@@ -266,7 +253,8 @@ async def engines_by_name(model_name: str, catalog: CatalogDep) -> dict[str, Any
 @router.get("/v1/engines/{model_type}/{model_name}")
 async def engines_by_type(
     model_type: str, model_name: str, catalog: CatalogDep
-) -> dict[str, Any] | None:
+) -> EngineOptions | None:
+    """How a model of this type launches with llama.cpp; null for an unknown model."""
     return _engine_entries(catalog, model_type, model_name)
 
 
@@ -276,10 +264,10 @@ async def cached_models(
     catalog: CatalogDep,
     supervisor: SupervisorDep,
     model_name: str | None = None,
-) -> dict[str, Any]:
+) -> CachedModels:
     """GGUF files on this machine: downloaded and imported models, custom registrations'
     files, and models in use; catalog downloads under their catalog names."""
-    seen: dict[str, dict[str, Any]] = {}
+    seen: dict[str, CacheEntry] = {}
     for kind in ("LLM", "embedding", "rerank"):
         for family in catalog.families(parse_model_type(kind)):
             for spec in family.model_specs:
@@ -287,7 +275,7 @@ async def cached_models(
                     continue
                 seen.setdefault(
                     spec.model_uri,
-                    _cache_entry(
+                    registry.cache_entry(
                         family.model_name,
                         kind,
                         spec.model_size_in_billions,
@@ -295,61 +283,36 @@ async def cached_models(
                         spec.model_uri,
                     ),
                 )
-    for model in await asyncio.to_thread(state.store.list):
+    installed = await asyncio.to_thread(state.store.index)
+    named = installed.catalog_specs(catalog)
+    for model in installed.models:
         if not model.usable:
             continue
-        spec_match = _catalog_spec_for(catalog, model.repo_id, model.path.name)
-        if spec_match is not None:
-            family_name, kind, size = spec_match
+        if model.id in named:
+            family, spec = named[model.id]
+            family_name, kind, size = (
+                family.model_name,
+                family.model_type,
+                spec.model_size_in_billions,
+            )
         else:
             family_name, kind, size = (model.repo_id or model.path.stem).split("/")[-1], "LLM", None
         seen.setdefault(
             str(model.path),
-            _cache_entry(family_name, kind, size, model.quantization or "unknown", str(model.path)),
+            registry.cache_entry(
+                family_name, kind, size, model.quantization or "unknown", str(model.path)
+            ),
         )
     for record, path in supervisor.running_files():
-        desc = supervisor.describe(record.uid)
         seen.setdefault(
             str(path),
-            _cache_entry(
-                desc["model_name"],
-                desc["model_type"],
-                desc.get("model_size_in_billions"),
-                desc["quantization"],
+            registry.cache_entry(
+                record.plan.family.model_name,
+                record.plan.model_type,
+                record.size_in_billions if record.plan.model_type == "LLM" else None,
+                record.quantization,
                 str(path),
             ),
         )
-    entries = [e for e in seen.values() if model_name is None or e["model_name"] == model_name]
-    return {"list": sorted(entries, key=lambda e: e["model_name"])}
-
-
-def _catalog_spec_for(
-    catalog: Catalog, repo_id: str | None, file_name: str
-) -> tuple[str, str, Any] | None:
-    """The catalog family, type and size a downloaded file belongs to, if any."""
-    if repo_id is None:
-        return None
-    for kind in ("LLM", "embedding", "rerank"):
-        for family in catalog.families(parse_model_type(kind)):
-            for spec in family.model_specs:
-                if spec.model_id == repo_id and file_name in spec.file_names():
-                    return family.model_name, kind, spec.model_size_in_billions
-    return None
-
-
-def _cache_entry(name: str, kind: str, size: Any, quant: str, path: str) -> dict[str, Any]:
-    import os
-
-    return {
-        "model_name": name,
-        "model_type": kind,
-        "model_engine": [ENGINE_NAME],
-        "model_size_in_billions": size,
-        "model_format": GGUF_FORMAT,
-        "quantization": quant,
-        "model_version": f"{name}--{size}B--{GGUF_FORMAT}--{quant}",
-        "path": path,
-        "real_path": os.path.realpath(path),
-        "actor_ip_address": "local",
-        "size_bytes": os.path.getsize(path) if os.path.exists(path) else 0,
-    }
+    entries = [e for e in seen.values() if model_name is None or e.model_name == model_name]
+    return CachedModels(entries=sorted(entries, key=lambda e: e.model_name))
