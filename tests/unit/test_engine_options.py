@@ -3,6 +3,8 @@ and the draft model a launch names, checked when the launch is planned."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +17,20 @@ from desktop.core.memory.estimate import KV_TYPES
 from desktop.core.paths import resources_dir
 from desktop.core.running.engine_options import KV_CACHE_TYPES
 from desktop.core.running.launch import LaunchPlan, plan_launch
+from desktop.core.store import ModelStore
 
 
 def _catalog(tmp_path: Path) -> Catalog:
     return Catalog(resources_dir() / "catalog", tmp_path / "registrations")
 
 
+def _store(tmp_path: Path) -> ModelStore:
+    return ModelStore(tmp_path / "models", tmp_path / "data", hf_cache_dir=tmp_path / "no-hf-cache")
+
+
 def _plan(path: Path, tmp_path: Path, name: str = "gemma-3-it", **extra: Any) -> LaunchPlan:
     request = {"model_name": name, "model_path": str(path), "n_ctx": 1024, **extra}
-    return plan_launch(request, _catalog(tmp_path), Settings(), tmp_path / "models")
+    return plan_launch(request, _catalog(tmp_path), Settings(), _store(tmp_path))
 
 
 def test_kv_cache_types_by_name_and_by_ggml_number(gemma_gguf: Path, tmp_path: Path) -> None:
@@ -141,20 +148,25 @@ def test_draft_model_auto_takes_the_smallest_downloaded_member_of_the_family(
         assert spec.model_id is not None
         where = models / spec.model_id / spec.file_names()[0]
         where.parent.mkdir(parents=True)
-        where.symlink_to(gemma_gguf)
+        # Separate files: the store counts one file once, however many names lead to it.
+        try:
+            os.link(gemma_gguf, where)
+        except OSError:
+            shutil.copyfile(gemma_gguf, where)
+    store = _store(tmp_path)
     request = {
         "model_name": "qwen3",
         "model_size_in_billions": 8,
         "model_path": str(target),
         "n_ctx": 1024,
     }
-    plan = plan_launch({**request, "draft_model": "auto"}, catalog, Settings(), models)
+    plan = plan_launch({**request, "draft_model": "auto"}, catalog, Settings(), store)
     assert plan.worker.draft_model_path is not None
     assert "0.6B" in Path(plan.worker.draft_model_path).name
-    plan = plan_launch({**request, "draft_model": "1.7"}, catalog, Settings(), models)
+    plan = plan_launch({**request, "draft_model": "1.7"}, catalog, Settings(), store)
     assert plan.worker.draft_model_path is not None
     assert "1.7B" in Path(plan.worker.draft_model_path).name
     with pytest.raises(ModelFileMissing, match="xindesk download qwen3"):
-        plan_launch({**request, "draft_model": "4"}, catalog, Settings(), models)
+        plan_launch({**request, "draft_model": "4"}, catalog, Settings(), store)
     with pytest.raises(InvalidRequest, match="neither"):
-        plan_launch({**request, "draft_model": "tiny please"}, catalog, Settings(), models)
+        plan_launch({**request, "draft_model": "tiny please"}, catalog, Settings(), store)
