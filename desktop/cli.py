@@ -158,6 +158,66 @@ def _extra_options(extra: Sequence[str]) -> dict[str, Any]:
     return options
 
 
+# `xindesk launch` options sent as they are, under their launch-request names.
+_ENGINE_ARGS = (
+    "cache_type_k",
+    "cache_type_v",
+    "flash_attn",
+    "speculative",
+    "draft_max",
+    "draft_model",
+    "draft_model_path",
+)
+
+
+def _add_engine_args(launch: argparse.ArgumentParser) -> None:
+    from desktop.core.running.engine_options import (
+        FLASH_ATTN_MODES,
+        KV_CACHE_TYPES,
+        SPECULATIVE_MODES,
+    )
+
+    kv = ", ".join(KV_CACHE_TYPES)
+    launch.add_argument(
+        "-ctk",
+        "--cache-type-k",
+        type=str.lower,
+        choices=KV_CACHE_TYPES,
+        metavar="TYPE",
+        help=f"KV cache type for K: {kv} (default f16; q8_0 halves the cache's memory)",
+    )
+    launch.add_argument(
+        "-ctv",
+        "--cache-type-v",
+        type=str.lower,
+        choices=KV_CACHE_TYPES,
+        metavar="TYPE",
+        help=f"KV cache type for V: {kv} (a quantized V needs flash attention)",
+    )
+    launch.add_argument(
+        "-fa",
+        "--flash-attn",
+        type=str.lower,
+        choices=FLASH_ATTN_MODES,
+        help="flash attention (default auto: on where the device supports it)",
+    )
+    launch.add_argument(
+        "--speculative",
+        type=str.lower,
+        choices=SPECULATIVE_MODES,
+        help="speculative decoding: ngram drafts from the prompt and answer (default), or off",
+    )
+    launch.add_argument(
+        "--draft-max", type=int, help="most tokens drafted for one request in one step (16)"
+    )
+    launch.add_argument(
+        "--draft-model",
+        help="a smaller model that drafts: auto (the smallest downloaded size of the same "
+        "family), a size of the family (0_6), or a model name",
+    )
+    launch.add_argument("--draft-model-path", help="a draft model's GGUF file")
+
+
 def cmd_launch(args: argparse.Namespace, extra: Sequence[str]) -> int:
     body: dict[str, Any] = {
         "model_uid": args.model_uid,
@@ -169,6 +229,7 @@ def cmd_launch(args: argparse.Namespace, extra: Sequence[str]) -> int:
         "quantization": args.quantization,
         "n_gpu": None if str(args.n_gpu).lower() == "none" else args.n_gpu,
         "model_path": args.model_path,
+        **{key: getattr(args, key) for key in _ENGINE_ARGS if getattr(args, key) is not None},
         **_extra_options(extra),
     }
     with _client(args) as client:
@@ -506,6 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument("-q", "--quantization")
     launch.add_argument("--n-gpu", default="auto")
     launch.add_argument("-mp", "--model-path")
+    _add_engine_args(launch)
 
     lst = sub.add_parser("list", help="List running models.")
     client_opts(lst)

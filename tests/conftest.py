@@ -53,6 +53,15 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+@pytest.fixture(scope="session")
+def tiny_llama_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny causal F32 model whose logits do not depend on the batch's shape
+    (tests/fixtures/tiny_llama.py): exact token-for-token comparisons are valid with it."""
+    from tests.fixtures.tiny_llama import write_tiny_llama_gguf
+
+    return write_tiny_llama_gguf(tmp_path_factory.mktemp("tiny-llama") / "tiny-llama.gguf")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real `xindesk serve` on 127.0.0.1 per test module (auth off)."""

@@ -209,6 +209,15 @@ class _LLMFields(BaseModel):
         None, description="XinDesk: requests decoded together, each with the whole context."
     )
     parallel_reason: str | None = None
+    # The engine settings that decide speed and memory (XinDesk's).
+    flash_attn: str | bool | None = Field(None, description="auto, on or off.")
+    cache_type_k: str | int | None = Field(
+        None, description="The KV cache's K type (f16, q8_0...)."
+    )
+    cache_type_v: str | int | None = Field(None, description="The KV cache's V type.")
+    speculative: str | None = Field(None, description="ngram (prompt lookup) or off.")
+    draft_max: int | None = Field(None, description="The most tokens drafted per step.")
+    draft_model_path: str | None = Field(None, description="The draft model, when one drafts.")
 
 
 class _EmbeddingFields(BaseModel):

@@ -1029,6 +1029,14 @@ Saved in: {3}</source>
         <translation>启动</translation>
     </message>
     <message>
+        <source>Full precision: the conversation&apos;s memory grows with the context length above.</source>
+        <translation>全精度：对话占用的内存随上面的上下文长度增长。</translation>
+    </message>
+    <message>
+        <source>The conversation takes {0}% of the memory it takes at full precision, so a longer context or more requests at once fit; answers change very little.</source>
+        <translation>对话只占全精度时 {0}% 的内存，因此能容纳更长的上下文或更多同时进行的请求；回答几乎不变。</translation>
+    </message>
+    <message>
         <source>{0} tokens, {1} of conversation and documents. More needs more memory.</source>
         <translation>{0} 个 token，可容纳{1}的对话和文档。越长需要的内存越多。</translation>
     </message>
@@ -1097,8 +1105,36 @@ Saved in: {3}</source>
         <translation>高级选项</translation>
     </message>
     <message>
-        <source>Flash attention (faster and leaner on many GPUs)</source>
-        <translation>Flash Attention（在多数 GPU 上更快、更省显存）</translation>
+        <source>Flash attention</source>
+        <translation>Flash Attention</translation>
+    </message>
+    <message>
+        <source>Automatic (on where the device supports it)</source>
+        <translation>自动（设备支持时开启）</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Memory for the conversation (KV cache)</source>
+        <translation>对话内存（KV 缓存）</translation>
+    </message>
+    <message>
+        <source>Full precision (f16)</source>
+        <translation>全精度（f16）</translation>
+    </message>
+    <message>
+        <source>Half (q8_0)</source>
+        <translation>一半（q8_0）</translation>
+    </message>
+    <message>
+        <source>Quarter (q4_0)</source>
+        <translation>四分之一（q4_0）</translation>
     </message>
     <message>
         <source>Batch size (tokens read at once)</source>

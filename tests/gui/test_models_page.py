@@ -253,9 +253,16 @@ def test_launch_through_the_dialog(
     dialog.context_combo.setCurrentIndex(dialog.context_combo.findData(2048))
     qtbot.mouseClick(dialog.threads_set, Qt.MouseButton.LeftButton)
     dialog.threads_spin.setValue(1)
+    full_hint = dialog.kv_hint.text()
+    dialog.kv_combo.setCurrentIndex(dialog.kv_combo.findData("q8_0"))
+    # The hint follows the choice: a q8_0 cache takes 53% of an f16 one's memory.
+    assert dialog.kv_hint.text() != full_hint
+    assert "53%" in dialog.kv_hint.text()
     body = dialog.body()
     assert body["n_ctx"] == 2048
     assert body["n_threads"] == 1
+    assert body["cache_type_k"] == body["cache_type_v"] == "q8_0"
+    assert "flash_attn" not in body  # automatic: the server's default
     assert body["model_name"] == GEMMA
     assert body["quantization"] == "Q4_K_M"
     try:
@@ -269,6 +276,7 @@ def test_launch_through_the_dialog(
 
         qtbot.waitUntil(ready, timeout=180_000)
         assert client.describe("gemma-gui")["context_length"] == 2048
+        assert client.describe("gemma-gui")["cache_type_k"] == "q8_0"
 
         # The same name again: the dialog stays open and says what to do.
         desktop_app.window.open_page("models")

@@ -45,3 +45,9 @@ class WorkerSpec:
     # Sequences a chat model decodes together (its context holds this many, each n_ctx long);
     # None means one.
     parallel: int | None = None
+    # Speculative decoding of a chat model (`engine.speculative`): "ngram" drafts from the
+    # prompt and the answer so far, "off" drafts nothing; at most draft_max tokens a step.
+    speculative: Literal["ngram", "off"] = "ngram"
+    draft_max: int = 16
+    # A small model of the same vocabulary that drafts instead of the lookup.
+    draft_model_path: str | None = None

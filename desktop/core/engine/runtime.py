@@ -16,12 +16,14 @@ from desktop.core.engine.answers import ForcedToolAnswer, PlainAnswer, ToolStrea
 from desktop.core.engine.batcher import Job
 from desktop.core.engine.protocol import WorkerSpec
 from desktop.core.engine.sampler import GrammarGate, SamplingParams
+from desktop.core.engine.speculative import OFF, SpeculationConfig
 from desktop.core.engine.templates import ResolvedTemplate, render_chat, resolve_chat_template
 from desktop.core.errors import ChatTemplateError, InvalidRequest
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
+    from desktop.core.engine.draftmodel import DraftModel
     from desktop.core.engine.textmodel import TextModel
 
 log = logging.getLogger("xindesk.engine")
@@ -34,15 +36,18 @@ class ModelRuntime:
         self.spec = spec
         self.text: TextModel | None = None
         self.llm: Llama | None = None
-        kwargs: dict[str, Any] = {"verbose": False, **spec.llama_kwargs}
+        self.draft: DraftModel | None = None
         if spec.model_type == "LLM":
             from desktop.core.engine.textmodel import TextModel
 
             self.text = TextModel(spec.model_path, spec.llama_kwargs, spec.parallel or 1)
             meta = self.text.metadata()
+            if spec.draft_model_path and spec.speculative != "off":
+                self.draft = self._load_draft(spec, self.text)
         else:
             from llama_cpp import Llama
 
+            kwargs = _vector_llama_kwargs(spec.llama_kwargs)
             if spec.model_type == "embedding":
                 from desktop.core.engine.embedding import embedding_llama_kwargs
 
@@ -107,8 +112,50 @@ class ModelRuntime:
         return self.llm
 
     def close(self) -> None:
+        if self.draft is not None:
+            self.draft.close()
         if self.text is not None:
             self.text.close()
+
+    # -- speculative decoding ---------------------------------------------------------------------
+
+    @staticmethod
+    def _load_draft(spec: WorkerSpec, text: TextModel) -> DraftModel:
+        from desktop.core.engine.draftmodel import DraftModel
+
+        assert spec.draft_model_path is not None
+        draft = DraftModel(spec.draft_model_path, spec.llama_kwargs, text.parallel)
+        if draft.n_vocab != text.n_vocab:
+            # Padding rows aside, the ids must mean the same tokens: checked at launch.
+            log.info("draft model has %d tokens, the model %d", draft.n_vocab, text.n_vocab)
+        return draft
+
+    def speculation(self) -> SpeculationConfig:
+        """How the decode loop drafts for this model (`engine.speculative`)."""
+        spec = self.spec
+        if spec.speculative == "off" or spec.draft_max <= 0 or self.text is None:
+            return OFF
+        import llama_cpp
+
+        on_gpu = int(spec.llama_kwargs.get("n_gpu_layers", 0)) != 0 and bool(
+            llama_cpp.llama_supports_gpu_offload()
+        )
+        config = GPU_SPECULATION if on_gpu else CPU_SPECULATION
+        position_cost = 0.0
+        if self.draft is not None and spec.draft_model_path:
+            # A decode step of the draft model, in tokens of this one: steps of small batches
+            # cost about what reading the weights costs, so the files' sizes compare them.
+            import os
+
+            share = os.path.getsize(spec.draft_model_path) / os.path.getsize(spec.model_path)
+            position_cost = (config.overhead + 1) * share
+        return SpeculationConfig(
+            ngram=True,
+            draft_max=spec.draft_max,
+            overhead=config.overhead,
+            split_cost=config.split_cost,
+            position_cost=position_cost,
+        )
 
     # -- text generation -------------------------------------------------------------------------
 
@@ -342,6 +389,29 @@ class ModelRuntime:
         else:
             scores, tokens = cross_encoder_scores(self._vectors(), query, documents)
         return {"scores": scores, "tokens": tokens}
+
+
+# The cost of a decode step beyond its tokens, and of one more micro-batch, in tokens
+# (`SpeculationConfig`). On a CPU every token of a batch adds compute; on a GPU a small
+# batch costs what reading the weights costs, whatever its size.
+CPU_SPECULATION = SpeculationConfig(overhead=12.0, split_cost=6.0)
+GPU_SPECULATION = SpeculationConfig(overhead=48.0, split_cost=24.0)
+
+
+def _vector_llama_kwargs(options: dict[str, Any]) -> dict[str, Any]:
+    """`llama_cpp.Llama`'s arguments for the launch options: its flash attention is on or
+    off (on where "auto" meets a quantized V cache, which needs it), and its cache types are
+    ggml's numbers."""
+    from desktop.core.engine.textmodel import ggml_type
+
+    kwargs: dict[str, Any] = {"verbose": False, **options}
+    for key in ("type_k", "type_v"):
+        if kwargs.get(key) is not None:
+            kwargs[key] = ggml_type(kwargs[key])
+    mode = kwargs.get("flash_attn", "auto")
+    quantized_v = kwargs.get("type_v") not in (None, 0, 1, 30)
+    kwargs["flash_attn"] = mode is True or mode == "on" or (mode == "auto" and quantized_v)
+    return kwargs
 
 
 def _peek_arch_and_pooling(path: str) -> tuple[str, int | None]:

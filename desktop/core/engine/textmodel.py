@@ -21,6 +21,21 @@ log = logging.getLogger("xindesk.engine")
 # llama.cpp's own cap (LLAMA_MAX_SEQ); asking for more fails context creation.
 MAX_PARALLEL = 64
 
+# ggml's numbers (ggml.h `enum ggml_type`) of the types a KV cache can hold, by llama.cpp's
+# names for them (`llama-server --cache-type-k`); llama-cpp-python's `type_k`/`type_v` take
+# the numbers.
+GGML_TYPE_IDS: dict[str, int] = {
+    "f32": 0,
+    "f16": 1,
+    "q4_0": 2,
+    "q4_1": 3,
+    "q5_0": 6,
+    "q5_1": 7,
+    "q8_0": 8,
+    "iq4_nl": 20,
+    "bf16": 30,
+}
+
 
 def load_mode(lib: Any, *, use_mmap: bool, use_mlock: bool) -> int:
     """llama.cpp's load mode for XinDesk's `use_mmap` and `use_mlock` launch options (this
@@ -32,6 +47,24 @@ def load_mode(lib: Any, *, use_mmap: bool, use_mlock: bool) -> int:
     if use_mmap:
         return int(lib.LLAMA_LOAD_MODE_MMAP)
     return int(lib.LLAMA_LOAD_MODE_NONE)
+
+
+def flash_attn_type(lib: Any, mode: object) -> int:
+    """llama.cpp's flash attention setting for the launch option: "auto" (the default: on
+    where the device that holds a layer supports it, as llama-server does), "on" or "off"
+    (a bool means on or off)."""
+    if mode is True or mode == "on":
+        return int(lib.LLAMA_FLASH_ATTN_TYPE_ENABLED)
+    if mode is False or mode == "off":
+        return int(lib.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+    return int(lib.LLAMA_FLASH_ATTN_TYPE_AUTO)
+
+
+def ggml_type(kv_type: object) -> int:
+    """ggml's number for a KV cache type named at launch (`running.engine_options`)."""
+    if isinstance(kv_type, int):
+        return kv_type
+    return GGML_TYPE_IDS[str(kv_type)]
 
 
 class TextModel:
@@ -70,20 +103,16 @@ class TextModel:
         threads = int(kwargs.get("n_threads") or max(multiprocessing.cpu_count() // 2, 1))
         cparams.n_threads = threads
         cparams.n_threads_batch = int(kwargs.get("n_threads_batch") or threads)
-        cparams.flash_attn_type = (
-            llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
-            if kwargs.get("flash_attn")
-            else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
-        )
+        cparams.flash_attn_type = flash_attn_type(llama_cpp, kwargs.get("flash_attn", "auto"))
         cparams.offload_kqv = bool(kwargs.get("offload_kqv", True))
         if kwargs.get("rope_freq_base"):
             cparams.rope_freq_base = float(kwargs["rope_freq_base"])
         if kwargs.get("rope_freq_scale"):
             cparams.rope_freq_scale = float(kwargs["rope_freq_scale"])
         if kwargs.get("type_k") is not None:
-            cparams.type_k = int(kwargs["type_k"])
+            cparams.type_k = ggml_type(kwargs["type_k"])
         if kwargs.get("type_v") is not None:
-            cparams.type_v = int(kwargs["type_v"])
+            cparams.type_v = ggml_type(kwargs["type_v"])
         # Sliding-window layers keep only the window's cells unless the launch asks for
         # `swa_full` (see fit.ENGINE_SWA_FULL). `engine.slots` checks that a reused prefix
         # still has its window.
@@ -99,10 +128,17 @@ class TextModel:
         self.memory = llama_cpp.llama_get_memory(ctx)
         self.vocab = self.model.vocab
         self.n_batch = n_batch
+        self.n_ubatch = int(cparams.n_ubatch)
         # Per sequence: llama.cpp pads the total, so ask it what each sequence really has.
         self.n_ctx_seq = min(int(llama_cpp.llama_n_ctx_seq(ctx)), n_ctx)
         self.n_vocab = self.model.n_vocab()
         self.n_swa = int(llama_cpp.llama_model_n_swa(self.model.model))
+        # Whether a sequence's last cells can be dropped (speculative decoding needs it):
+        # recurrent and hybrid models keep a state, not cells per position.
+        self.can_rewind = not (
+            llama_cpp.llama_model_is_recurrent(self.model.model)
+            or llama_cpp.llama_model_is_hybrid(self.model.model)
+        )
         self._pieces: dict[int, bytes] = {}
         self._special_pieces: dict[int, bytes] = {}
         self._eog: dict[int, bool] = {}

@@ -200,7 +200,15 @@ def _serve_text(runtime: Any, inbox: queue.Queue[tuple[Any, ...]], outbox: Outbo
     """The decode loop of a chat/completion model."""
     from desktop.core.engine.batcher import Batcher
 
-    batcher = Batcher(runtime.text, outbox.put)
+    speculation = runtime.speculation()
+    batcher = Batcher(runtime.text, outbox.put, speculation=speculation, draft_model=runtime.draft)
+    log.info(
+        "speculative decoding: %s",
+        "off"
+        if not speculation.enabled
+        else f"drafts from {'a draft model' if runtime.draft else 'the text'}, "
+        f"up to {speculation.draft_max} tokens",
+    )
     while True:
         messages: list[tuple[Any, ...]] = []
         if batcher.idle:

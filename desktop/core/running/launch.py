@@ -22,6 +22,15 @@ from desktop.core.errors import InvalidRequest, ModelFileMissing, ModelNotFound
 from desktop.core.hub.sources import hub_order
 from desktop.core.memory.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
 from desktop.core.memory.quant import quant_from_filename
+from desktop.core.running.draft import resolve_draft_model
+from desktop.core.running.engine_options import (
+    DEFAULT_DRAFT_MAX,
+    KV_KEYS,
+    check_cache_and_attention,
+    flash_attn_mode,
+    kv_cache_type,
+    speculative_mode,
+)
 from desktop.core.store import InstalledIndex, ModelStore
 from desktop.core.units import MiB
 
@@ -68,7 +77,6 @@ LLAMA_KWARGS: dict[str, type] = {
     "n_threads_batch": int,
     "n_batch": int,
     "n_ubatch": int,
-    "flash_attn": bool,
     "use_mmap": bool,
     "use_mlock": bool,
     "main_gpu": int,
@@ -76,10 +84,10 @@ LLAMA_KWARGS: dict[str, type] = {
     "rope_freq_scale": float,
     "offload_kqv": bool,
     "seed": int,
-    "type_k": int,
-    "type_v": int,
     "swa_full": bool,
 }
+# Launch options of XinDesk's chat engine itself (speculative decoding), not llama.cpp's.
+ENGINE_KEYS = frozenset({"speculative", "draft_max", "draft_model", "draft_model_path"})
 
 # Sequences a chat model decodes together when the launch does not say (`parallel`).
 DEFAULT_PARALLEL = 4
@@ -259,9 +267,18 @@ def plan_launch(
     ignored: dict[str, Any] = {}
     parallel_asked = request.get("parallel", request.get("n_parallel"))
     for key, value in request.items():
-        if key in RESERVED_KEYS or key in ("parallel", "n_parallel") or value is None:
+        if (
+            key in RESERVED_KEYS
+            or key in ENGINE_KEYS
+            or key in ("parallel", "n_parallel")
+            or value is None
+        ):
             continue
-        if key in LLAMA_KWARGS:
+        if key in KV_KEYS:
+            llama_kwargs[KV_KEYS[key]] = kv_cache_type(key, value)
+        elif key == "flash_attn":
+            llama_kwargs[key] = flash_attn_mode(value)
+        elif key in LLAMA_KWARGS:
             llama_kwargs[key] = _coerce(key, LLAMA_KWARGS[key], value)
         else:
             # Xinference passes unknown keys to llama.cpp and only logs failures; do the same
@@ -271,6 +288,8 @@ def plan_launch(
         log.info(
             "launch %s: ignoring engine options XinDesk does not use: %s", uid, sorted(ignored)
         )
+    llama_kwargs.setdefault("flash_attn", "auto")
+    check_cache_and_attention(llama_kwargs)
 
     limits = [settings.models.default_context_length]
     if gguf.context_length:
@@ -318,8 +337,14 @@ def plan_launch(
 
     parallel: int | None = None
     parallel_reason = ""
+    speculative = speculative_mode(request.get("speculative", "ngram"))
+    draft_max = _coerce("draft_max", int, request.get("draft_max", DEFAULT_DRAFT_MAX))
+    if not 0 <= draft_max <= 64:
+        raise InvalidRequest(f"draft_max must be between 0 and 64, not {draft_max}.")
+    draft_path: Path | None = None
     if model_type == "LLM":
         parallel, parallel_reason = choose_parallel(parallel_asked, model_path, gguf, llama_kwargs)
+        draft_path = resolve_draft_model(request, catalog, family, spec, store.index(), model_path)
 
     worker = WorkerSpec(
         uid=uid,
@@ -331,6 +356,9 @@ def plan_launch(
         tool_parser=family.tool_parser,
         rerank_kind=rerank_kind,
         parallel=parallel,
+        speculative=speculative,
+        draft_max=draft_max,
+        draft_model_path=str(draft_path) if draft_path is not None else None,
     )
     return LaunchPlan(
         uid=uid,
@@ -376,15 +404,22 @@ def choose_parallel(
         from desktop.core.memory.estimate import ENGINE_SWA_FULL, estimate_memory
         from desktop.core.memory.gguf_info import read_gguf_metadata
 
-        estimate = estimate_memory(
-            read_gguf_metadata(model_path, tensors=False),
-            file_size=model_path.stat().st_size,
-            n_ctx=n_ctx,
-            swa_full=bool(llama_kwargs.get("swa_full", ENGINE_SWA_FULL)),
-            n_batch=int(llama_kwargs.get("n_batch", 512)),
-            n_ubatch=int(llama_kwargs.get("n_ubatch", 512)),
-        )
-        per_sequence = max(estimate.kv_cache, 1)
+        metadata = read_gguf_metadata(model_path, tensors=False)
+        # K and V rows are the same size in the models XinDesk serves, so a cache of two
+        # types takes the mean of the two single-type caches.
+        caches = [
+            estimate_memory(
+                metadata,
+                file_size=model_path.stat().st_size,
+                n_ctx=n_ctx,
+                kv_type=str(llama_kwargs.get(key, "f16")),
+                swa_full=bool(llama_kwargs.get("swa_full", ENGINE_SWA_FULL)),
+                n_batch=int(llama_kwargs.get("n_batch", 512)),
+                n_ubatch=int(llama_kwargs.get("n_ubatch", 512)),
+            ).kv_cache
+            for key in ("type_k", "type_v")
+        ]
+        per_sequence = max(sum(caches) // 2, 1)
         budget = min(
             psutil.virtual_memory().available // _PARALLEL_RAM_SHARE,
             model_path.stat().st_size // 2,

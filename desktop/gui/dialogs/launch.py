@@ -18,7 +18,6 @@ from typing import Any
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -41,6 +40,15 @@ from desktop.gui.widgets.common import Banner, hint
 log = logging.getLogger("xindesk.gui.launch")
 
 CONTEXT_PRESETS = (2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144)
+# KV cache types offered (llama.cpp's names, sent as cache_type_k / cache_type_v) and the
+# memory each takes per value next to f16's: llama.cpp stores 32 values in 34 bytes (q8_0)
+# or 18 bytes (q4_0), against 64 for f16.
+KV_CACHE_CHOICES: tuple[tuple[str, float], ...] = (
+    ("f16", 1.0),
+    ("q8_0", 34 / 64),
+    ("q4_0", 18 / 64),
+)
+FLASH_ATTN_CHOICES = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -179,7 +187,17 @@ class LaunchDialog(QDialog):
         self.advanced_toggle.setAutoRaise(True)
         self.advanced_toggle.toggled.connect(self._show_advanced)
         self.advanced = QWidget(self)
-        self.flash_attn = QCheckBox(self.advanced)
+        self.flash_attn_label = QLabel(self.advanced)
+        self.flash_attn = QComboBox(self.advanced)
+        self.flash_attn.setObjectName("flashAttnCombo")
+        for mode in FLASH_ATTN_CHOICES:
+            self.flash_attn.addItem("", mode)
+        self.kv_label = QLabel(self.advanced)
+        self.kv_combo = QComboBox(self.advanced)
+        self.kv_combo.setObjectName("kvCacheCombo")
+        for name, _share in KV_CACHE_CHOICES:
+            self.kv_combo.addItem("", name)
+        self.kv_hint = hint(self.advanced)
         self.batch_label = QLabel(self.advanced)
         self.batch_spin = QSpinBox(self.advanced)
         self.batch_spin.setRange(0, 8192)
@@ -187,7 +205,9 @@ class LaunchDialog(QDialog):
         self.batch_spin.setValue(0)
         advanced_form = QFormLayout(self.advanced)
         advanced_form.setContentsMargins(16, 0, 0, 0)
-        advanced_form.addRow(self.flash_attn)
+        advanced_form.addRow(self.flash_attn_label, self.flash_attn)
+        advanced_form.addRow(self.kv_label, self.kv_combo)
+        advanced_form.addRow(self.kv_hint)
         advanced_form.addRow(self.batch_label, self.batch_spin)
         self.advanced.hide()
 
@@ -230,6 +250,7 @@ class LaunchDialog(QDialog):
         layout.addLayout(buttons)
 
         self.context_combo.currentIndexChanged.connect(self._show_context_hint)
+        self.kv_combo.currentIndexChanged.connect(self._show_kv_hint)
         self.gpu_layers_spin.valueChanged.connect(lambda _: self.gpu_layers_radio.setChecked(True))
         self.threads_spin.valueChanged.connect(lambda _: self.threads_set.setChecked(True))
         self.retranslate()
@@ -269,8 +290,12 @@ class LaunchDialog(QDialog):
             body["n_gpu_layers"] = self.request.gpu_layers
         if self.threads_set.isChecked():
             body["n_threads"] = self.threads_spin.value()
-        if self.flash_attn.isChecked():
-            body["flash_attn"] = True
+        flash_attn = str(self.flash_attn.currentData())
+        if flash_attn != "auto":
+            body["flash_attn"] = flash_attn
+        kv_type = str(self.kv_combo.currentData())
+        if kv_type != "f16":
+            body["cache_type_k"] = body["cache_type_v"] = kv_type
         if self.batch_spin.value():
             body["n_batch"] = self.batch_spin.value()
         return body
@@ -345,6 +370,19 @@ class LaunchDialog(QDialog):
             Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
         )
 
+    def _show_kv_hint(self) -> None:
+        share = dict(KV_CACHE_CHOICES)[str(self.kv_combo.currentData())]
+        if share >= 1.0:
+            text = self.tr(
+                "Full precision: the conversation's memory grows with the context length above."
+            )
+        else:
+            text = self.tr(
+                "The conversation takes {0}% of the memory it takes at full precision, so a "
+                "longer context or more requests at once fit; answers change very little."
+            ).format(round(share * 100))
+        self.kv_hint.setText(text)
+
     def _show_context_hint(self) -> None:
         tokens = self.context_length()
         self.context_hint.setText(
@@ -398,7 +436,25 @@ class LaunchDialog(QDialog):
         self.threads_auto.setText(self.tr("Automatic"))
         self.threads_set.setText(self.tr("Use:"))
         self.advanced_toggle.setText(self.tr("Advanced options"))
-        self.flash_attn.setText(self.tr("Flash attention (faster and leaner on many GPUs)"))
+        self.flash_attn_label.setText(self.tr("Flash attention"))
+        for index, text in enumerate(
+            (
+                self.tr("Automatic (on where the device supports it)"),
+                self.tr("On"),
+                self.tr("Off"),
+            )
+        ):
+            self.flash_attn.setItemText(index, text)
+        self.kv_label.setText(self.tr("Memory for the conversation (KV cache)"))
+        for index, text in enumerate(
+            (
+                self.tr("Full precision (f16)"),
+                self.tr("Half (q8_0)"),
+                self.tr("Quarter (q4_0)"),
+            )
+        ):
+            self.kv_combo.setItemText(index, text)
+        self._show_kv_hint()
         self.batch_label.setText(self.tr("Batch size (tokens read at once)"))
         self.batch_spin.setSpecialValueText(self.tr("Automatic"))
         self.cancel_button.setText(self.tr("Cancel"))

@@ -85,6 +85,12 @@ def _description_fields(record: RunningModel, address: str) -> dict[str, Any]:
             "n_worker": 1,
             "parallel": record.parallel,
             "parallel_reason": plan.parallel_reason,
+            "flash_attn": plan.worker.llama_kwargs.get("flash_attn", "auto"),
+            "cache_type_k": plan.worker.llama_kwargs.get("type_k", "f16"),
+            "cache_type_v": plan.worker.llama_kwargs.get("type_v", "f16"),
+            "speculative": plan.worker.speculative,
+            "draft_max": plan.worker.draft_max,
+            "draft_model_path": plan.worker.draft_model_path,
         }
     elif plan.model_type == "embedding":
         fields |= {
