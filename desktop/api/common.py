@@ -25,10 +25,12 @@ Null = Annotated[None, Field(description="Always null.")]
 
 
 class ModelState(StrEnum):
-    """Where a launched model is in its life: loading, answering, or stopped with an error."""
+    """Where a served model is in its life: loading, answering, unloaded (remembered, loaded
+    again by the next request that names it), or stopped with an error."""
 
     LOADING = "loading"
     READY = "ready"
+    UNLOADED = "unloaded"
     ERROR = "error"
 
 

@@ -31,7 +31,17 @@ class ChatMessage(_Body):
     tool_call_id: str | None = None
 
 
-class SamplingFields(_Body):
+class _KeepAlive(_Body):
+    keep_alive: float | str | None = Field(
+        None,
+        description=(
+            "How long the model stays loaded after this request (Ollama's spelling): seconds "
+            "or a duration like '10m'; negative keeps it loaded; 0 unloads it after the answer."
+        ),
+    )
+
+
+class SamplingFields(_KeepAlive):
     model: str = Field(..., description="The uid of a launched model.")
     stream: bool = False
     stream_options: dict[str, Any] | None = Field(
@@ -72,7 +82,7 @@ class CompletionRequest(SamplingFields):
     echo: bool = False
 
 
-class EmbeddingRequest(_Body):
+class EmbeddingRequest(_KeepAlive):
     model: str
     input: str | list[str] | list[int] | list[list[int]]
     encoding_format: Literal["float", "base64"] | None = Field(
@@ -82,7 +92,7 @@ class EmbeddingRequest(_Body):
     user: str | None = None
 
 
-class RerankRequest(_Body):
+class RerankRequest(_KeepAlive):
     model: str
     query: str | dict[str, Any]
     documents: list[str | dict[str, Any]]

@@ -185,6 +185,26 @@ class ModelSettings(BaseModel):
     threads: int | None = Field(
         None, ge=1, description="CPU threads per model; None picks for you."
     )
+    idle_unload_minutes: float = Field(
+        30,
+        ge=0,
+        le=7 * 24 * 60,
+        description=(
+            "Minutes a chat model may go unused before it is unloaded to free its memory (the "
+            "next request loads it again); 0 never unloads. Embedding and rerank models, which "
+            "FastGPT calls with short time limits, stay loaded unless their launch says "
+            "otherwise; pinned models always do."
+        ),
+    )
+    memory_budget_gb: float | None = Field(
+        None,
+        gt=0,
+        le=1 << 20,
+        description=(
+            "The most memory loaded models may take together, in GB; None: what the system "
+            "has available. A load that would go over unloads idle models first."
+        ),
+    )
 
 
 class DownloadSettings(BaseModel):

@@ -254,6 +254,18 @@ class _XinDeskFields(BaseModel):
     worker_pid: int | None = None
     memory_bytes: int | None = Field(None, description="Resident RAM of its worker process.")
     offload: OffloadReport | None = Field(None, description="Layer placement; None until loaded.")
+    pinned: bool = Field(False, description="Never unloaded for idleness or to make room.")
+    load_at_start: bool = Field(False, description="Loaded when the server starts.")
+    idle_minutes: float | None = Field(
+        None,
+        description="Unused this long, it is unloaded (the next request loads it); None: never.",
+    )
+    idle_seconds: float | None = Field(
+        None, description="Seconds since a request last used it; None while not loaded or busy."
+    )
+    memory_needed_bytes: int | None = Field(
+        None, description="RAM the memory estimate gives it; checked before each load."
+    )
 
 
 # The inheritance order sets the field order: common, then by type, then XinDesk's.
@@ -293,8 +305,31 @@ ListedModel = Annotated[
 ]
 
 
+class ServiceChange(BaseModel):
+    """`PATCH /v1/xindesk/models/{uid}/service`: how a served model is kept; fields left out
+    keep their values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pinned: bool | None = None
+    load_at_start: bool | None = None
+    idle_minutes: float | None = Field(
+        None, ge=0, le=7 * 24 * 60, description="0 never unloads it for idleness."
+    )
+
+
+class ServiceState(BaseModel):
+    """How a served model is kept, and where it is."""
+
+    model_uid: str
+    status: ModelState
+    pinned: bool
+    load_at_start: bool
+    idle_minutes: float | None
+
+
 class ModelList(BaseModel):
-    """`GET /v1/models`: every launched model (not those still downloading)."""
+    """`GET /v1/models`: every served model, loaded or not (not those still downloading)."""
 
     object: Literal["list"] = "list"
     data: list[ListedModel]

@@ -126,6 +126,10 @@ class ModelLoadError(XinDeskError):
     """llama.cpp failed to load a model file."""
 
 
+class NotEnoughMemory(XinDeskError):
+    """A model would not fit the memory left, even after unloading every idle model."""
+
+
 class WorkerCrashed(XinDeskError):
     """The worker process that owns a model ended unexpectedly."""
 

@@ -69,6 +69,12 @@ class AppPaths:
         return self.data_dir / "downloads"
 
     @property
+    def served_models_file(self) -> Path:
+        """The models the server serves (launched and not terminated), so a restart brings
+        them back."""
+        return self.data_dir / "served.json"
+
+    @property
     def hub_cache_dir(self) -> Path:
         """Cached hub answers (repo file listings with sizes and hashes), safe to delete."""
         return self.cache_dir / "hub"

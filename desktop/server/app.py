@@ -25,7 +25,9 @@ from desktop.core.hub.wiring import (
     follow_download_settings,
 )
 from desktop.core.paths import AppPaths, resources_dir
-from desktop.core.running.supervisor import Supervisor
+from desktop.core.running.admission import discrete_gpu_build
+from desktop.core.running.served import ServedModels
+from desktop.core.running.supervisor import Lifecycle, Supervisor
 from desktop.core.secrets import SecretStore
 from desktop.core.settings import SettingsStore, models_dir_of
 from desktop.core.store import ModelStore
@@ -119,8 +121,17 @@ def create_app(
                     path == running_path for _record, running_path in supervisor.running_files()
                 ),
             )
-            supervisor = Supervisor(catalog, settings, store, listen, downloads=downloads)
+            lifecycle = Lifecycle(
+                served=ServedModels(paths.served_models_file),
+                discrete_gpu=discrete_gpu_build(),
+            )
+            supervisor = Supervisor(
+                catalog, settings, store, listen, downloads=downloads, lifecycle=lifecycle
+            )
             settings_store.subscribe(lambda change: supervisor.use_settings(change.new))
+            # The models served before the last stop come back: loaded (embedding, rerank,
+            # "load at start") or listed unloaded until a request names them.
+            await supervisor.start()
             app.state.xd = ServerState(
                 settings_store=settings_store,
                 paths=paths,
@@ -139,6 +150,9 @@ def create_app(
             )
             log.info("XinDesk %s API ready (auth %s)", __version__, "on" if api_key else "off")
             for request in launch_on_start or []:
+                uid = str(request.get("model_uid") or request.get("model_name"))
+                if supervisor.knows(uid):
+                    continue  # remembered from the last run
                 # Not awaited: the API answers while the model loads (its state shows "loading").
                 await supervisor.launch(request, wait_ready=False)
             try:

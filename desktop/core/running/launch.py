@@ -86,6 +86,9 @@ LLAMA_KWARGS: dict[str, type] = {
     "seed": int,
     "swa_full": bool,
 }
+# Launch options that say how the supervisor keeps the model (`running.keep`), and `force`,
+# which loads it without the memory check; not llama.cpp's.
+LIFECYCLE_KEYS = frozenset({"pinned", "load_at_start", "idle_minutes", "force"})
 # Launch options of XinDesk's chat engine itself (speculative decoding), not llama.cpp's.
 ENGINE_KEYS = frozenset({"speculative", "draft_max", "draft_model", "draft_model_path"})
 
@@ -270,6 +273,7 @@ def plan_launch(
         if (
             key in RESERVED_KEYS
             or key in ENGINE_KEYS
+            or key in LIFECYCLE_KEYS
             or key in ("parallel", "n_parallel")
             or value is None
         ):

@@ -1,9 +1,14 @@
-"""Running models by uid: launch, terminate, relaunch, what is running, and inference routing.
+"""Served models by uid: launch, load and unload, terminate, what is served, and inference
+routing.
 
-Lives in the server's asyncio loop. Each model is one worker process (`engine.server_side`); when a
-worker dies the model stays listed with its error until it is relaunched or terminated, so a
-person can see what happened instead of a model that silently vanished. The records are domain
-objects; how the API shows them is `desktop.server.presenters`.
+Lives in the server's asyncio loop. Each loaded model is one worker process
+(`engine.server_side`). A served model is remembered across restarts (`served.py`), loaded by
+the first request that names it when it is not (JIT), unloaded after its idle time, and never
+loaded over the memory left (`admission.py`: idle models are unloaded first, least recently
+used). When a worker dies the model stays listed with its error, and the next request
+relaunches it, with a back-off and a limit, so a model that keeps crashing does not loop. The
+records are domain objects (`records.py`); how the API shows them is
+`desktop.server.presenters`.
 """
 
 from __future__ import annotations
@@ -11,17 +16,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
-from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop.api.common import ModelState, ModelType
+from desktop.api.common import ModelState
 from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
-from desktop.core.catalog.download import download_catalog_model
-from desktop.core.catalog.registry import parse_model_type
 from desktop.core.engine.server_side import Event, WorkerHandle
 from desktop.core.errors import (
     HubUnreachable,
@@ -31,128 +35,60 @@ from desktop.core.errors import (
     ModelFileMissing,
     ModelLoadError,
     ModelNotReady,
+    NotEnoughMemory,
     UnknownModelUID,
-    WrongModelType,
+    XinDeskError,
 )
-from desktop.core.hub.jobs import DownloadJob, JobState
 from desktop.core.hub.manager import DownloadManager
-from desktop.core.memory.quant import quant_from_filename
-from desktop.core.running.launch import LaunchPlan, plan_launch, validate_uid
+from desktop.core.memory.pressure import Pressure, memory_pressure
+from desktop.core.running import admission
+from desktop.core.running.download_first import DownloadFirst
+from desktop.core.running.keep import (
+    check_relaunch,
+    idle_limit_seconds,
+    keep_alive_seconds,
+    loads_at_start,
+    service_options,
+)
+from desktop.core.running.launch import plan_launch
+from desktop.core.running.records import (
+    DownloadState,
+    PendingDownload,
+    RunningModel,
+    UnavailableModel,
+    check_operation,
+)
+from desktop.core.running.served import ServedModel, ServedModels, ServiceOptions
 from desktop.core.store import ModelStore
+from desktop.core.units import human_bytes
+
+__all__ = [
+    "DownloadState",
+    "PendingDownload",
+    "RunningModel",
+    "Supervisor",
+    "UnavailableModel",
+]
 
 log = logging.getLogger("xindesk.supervisor")
 
 
-# What each request operation needs of a model: its type, and for chat the chat ability.
-_OPERATION_NEEDS: dict[str, ModelType] = {
-    "chat": "LLM",
-    "complete": "LLM",
-    "embed": "embedding",
-    "rerank": "rerank",
-}
-
-
-@dataclass
-class RunningModel:
-    """One launched model and what is known about it."""
-
-    plan: LaunchPlan
-    handle: WorkerHandle | None = None
-    state: ModelState = ModelState.LOADING
-    error: str | None = None
-    created_ts: int = field(default_factory=lambda: int(time.time()))
-    updated_at: float = field(default_factory=time.time)
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
-
-    @property
-    def uid(self) -> str:
-        return self.plan.uid
-
-    @property
-    def info(self) -> dict[str, Any]:
-        """What the worker reported once loaded (n_ctx, parallel, offload...); empty before."""
-        return self.handle.info if self.handle is not None else {}
-
-    @property
-    def pid(self) -> int | None:
-        return self.handle.pid if self.handle is not None else None
-
-    @property
-    def quantization(self) -> str:
-        """The catalog spec's level, else the request's, else the one the file name says."""
-        plan = self.plan
-        if plan.spec is not None:
-            return plan.spec.quantization
-        asked = plan.request.get("quantization")
-        return str(asked or quant_from_filename(plan.model_path.name) or "unknown")
-
-    @property
-    def size_in_billions(self) -> int | float | str | None:
-        if self.plan.spec is not None:
-            return self.plan.spec.model_size_in_billions
-        asked = self.plan.request.get("model_size_in_billions")
-        return asked if isinstance(asked, int | float | str) else None
-
-    @property
-    def context_length(self) -> int:
-        """The context the model was loaded with (the plan's until the worker says)."""
-        return int(self.info.get("n_ctx") or self.plan.n_ctx)
-
-    @property
-    def parallel(self) -> int:
-        """Requests decoded together, each with the whole context."""
-        return int(self.info.get("parallel") or self.plan.worker.parallel or 1)
-
-    @property
-    def dimensions(self) -> int:
-        """An embedding model's vector length (0 when nothing says)."""
-        plan = self.plan
-        return int(
-            self.info.get("n_embd") or plan.family.dimensions or plan.gguf.embedding_length or 0
-        )
-
-    def resident_bytes(self) -> int | None:
-        """Resident (RAM) memory of the worker process, or None without a live process.
-        Memory the model holds on a GPU is not counted."""
-        handle = self.handle
-        if handle is None or not handle.alive or handle.pid is None:
-            return None
-        import psutil
-
-        try:
-            return int(psutil.Process(handle.pid).memory_info().rss)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return None
-
-
-@dataclass
-class PendingDownload:
-    """A catalog model launched before it was on disk: downloading, then it launches."""
-
-    uid: str
-    request: dict[str, Any]
-    job_id: str
-    model_name: str
-    model_ability: list[str]
-    created_ts: int = field(default_factory=lambda: int(time.time()))
-    task: asyncio.Task[str] | None = None
-    error: str | None = None
-
-
 @dataclass(frozen=True)
-class DownloadState:
-    """A pending launch's download as it stands: the job, its figures (bytes done, speed...,
-    `DownloadManager.progress`) and the bytes of each file on disk (None until it is whole)."""
+class Lifecycle:
+    """How the supervisor keeps models: the remembered-models file, how often it looks for
+    idle models, and how it reads free memory (state passed in, so tests can set them)."""
 
-    pending: PendingDownload
-    job: DownloadJob
-    figures: dict[str, Any]
-    on_disk: list[int | None]
+    served: ServedModels | None = None
+    tick_s: float = 1.0
+    available_ram: Callable[[], int] = admission.available_ram
+    discrete_gpu: bool = False
+    #: The system's memory pressure (macOS, Linux); at "warning" idle models are unloaded.
+    pressure: Callable[[], Pressure | None] = memory_pressure
+    pressure_every_s: float = 5.0
 
 
 class Supervisor:
-    """All running models of one server."""
+    """All served models of one server."""
 
     def __init__(
         self,
@@ -161,30 +97,83 @@ class Supervisor:
         store: ModelStore,
         address: str,
         downloads: DownloadManager | None = None,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
         self.catalog = catalog
         self.settings = settings
         self.store = store
         self.address = address
         self.downloads = downloads
+        self.lifecycle = lifecycle or Lifecycle()
         self._models: dict[str, RunningModel] = {}
-        self._pending: dict[str, PendingDownload] = {}
+        self._first = DownloadFirst(self)
+        self._unavailable: dict[str, UnavailableModel] = {}
+        # One load at a time: each is admitted against the memory the others left.
+        self._load_lock = asyncio.Lock()
+        self._watcher: asyncio.Task[None] | None = None
 
     def use_settings(self, settings: Settings) -> None:
-        """Take changed settings (a listener of the settings store): later launches use them.
-        The models folder is the store's, which moves it."""
+        """Take changed settings (a listener of the settings store): later launches, idle
+        times and the memory budget use them. The models folder is the store's."""
         self.settings = settings
+
+    # -- start and stop --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bring back the remembered models and start watching for idle ones."""
+        served = self.lifecycle.served
+        for entry in await asyncio.to_thread(served.load) if served is not None else []:
+            await self._restore(entry)
+        self._watcher = asyncio.create_task(self._watch(), name="idle-watch")
+
+    async def _restore(self, entry: ServedModel) -> None:
+        request = {**entry.request, "model_uid": entry.uid, "model_path": entry.model_path}
+        try:
+            plan = await asyncio.to_thread(
+                plan_launch, request, self.catalog, self.settings, self.store
+            )
+        except XinDeskError as exc:
+            message = f"Cannot be brought back: {exc}"
+            self._unavailable[entry.uid] = UnavailableModel(
+                uid=entry.uid,
+                model_type=entry.model_type,
+                model_name=str(entry.request.get("model_name") or entry.uid),
+                model_path=entry.model_path,
+                error=message,
+            )
+            log.error("served model %s: %s", entry.uid, message)
+            return
+        record = RunningModel(plan=plan, service=entry.service, state=ModelState.UNLOADED)
+        record.ready.set()
+        self._models[plan.uid] = record
+        if loads_at_start(entry.service, plan.model_type):
+            log.info("loading %s (load at start)", plan.uid)
+            self._start_load(record)
+        else:
+            log.info("served model %s listed unloaded; the first request loads it", plan.uid)
+
+    async def shutdown(self) -> None:
+        """Stop every worker; the served models stay remembered for the next start."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        self._first.cancel_all()
+        records = list(self._models.values())
+        self._models.clear()
+        await asyncio.gather(*(self._discard(r) for r in records), return_exceptions=True)
 
     # -- launch / terminate ---------------------------------------------------------------------
 
     async def launch(self, request: dict[str, Any], *, wait_ready: bool = True) -> str:
-        """Start a model; with `wait_ready` return only once it answers (or failed).
+        """Start serving a model; with `wait_ready` return only once it answers (or failed).
 
         A catalog model that is not on disk yet is downloaded first (stage "downloading").
         """
         uid_asked = request.get("model_uid") or request.get("model_name")
-        if isinstance(uid_asked, str) and uid_asked in self._pending:
+        if isinstance(uid_asked, str) and uid_asked in self._first.pending:
             raise ModelAlreadyRunning(f"Model is already being downloaded, uid: {uid_asked}")
+        service = service_options(request)
         try:
             plan = await asyncio.to_thread(
                 plan_launch, request, self.catalog, self.settings, self.store
@@ -193,7 +182,7 @@ class Supervisor:
             if self.downloads is None or request.get("model_path"):
                 raise
             try:
-                return await self._download_then_launch(request, wait_ready=wait_ready)
+                return await self._first.launch(request, wait_ready=wait_ready)
             except HubUnreachable as exc:
                 # Offline: say both what is missing (and how to fetch it later) and why not now.
                 raise HubUnreachable(f"{missing} Downloading it now failed: {exc}") from exc
@@ -203,77 +192,89 @@ class Supervisor:
                 raise ModelAlreadyRunning(f"Model is already in the model list, uid: {plan.uid}")
             # A model that stopped with an error may be launched again under its uid.
             await self._discard(existing)
-        record = RunningModel(plan=plan)
+        self._unavailable.pop(plan.uid, None)
+        record = RunningModel(plan=plan, service=service, state=ModelState.UNLOADED)
         self._models[plan.uid] = record
-        record.task = asyncio.create_task(self._load(record), name=f"load-{plan.uid}")
+        self._start_load(record, force=_forced(request), remember=True)
         if wait_ready:
             await self._wait_loaded(record)
         return plan.uid
 
-    async def _download_then_launch(self, request: dict[str, Any], *, wait_ready: bool) -> str:
-        manager = self.downloads
-        assert manager is not None
-        name = str(request.get("model_name") or "").strip()
-        uid = validate_uid(str(request.get("model_uid") or name))
-        if uid in self._models and self._models[uid].state is not ModelState.ERROR:
-            raise ModelAlreadyRunning(f"Model is already in the model list, uid: {uid}")
-        model_type = parse_model_type(request.get("model_type"))
-        job, _spec = await asyncio.to_thread(
-            download_catalog_model,
-            manager,
-            self.catalog,
-            self.store.models_dir,
-            model_type=model_type,
-            name=name,
-            size=request.get("model_size_in_billions"),
-            quantization=request.get("quantization"),
-            source=request.get("download_hub") or self.settings.downloads.source,
-        )
-        family = self.catalog.find(model_type, name)
-        pending = PendingDownload(
-            uid=uid,
-            request=dict(request),
-            job_id=job.id,
-            model_name=name,
-            model_ability=list(family.model_ability) if family else [],
-        )
-        self._pending[uid] = pending
-        log.info("model %s is not downloaded yet; downloading (job %s)", uid, job.id)
-        pending.task = asyncio.create_task(self._finish_download(pending), name=f"dl-{uid}")
-        if not wait_ready:
-            return uid
-        return await asyncio.shield(pending.task)
-
-    async def _finish_download(self, pending: PendingDownload) -> str:
-        manager = self.downloads
-        assert manager is not None
-        try:
-            while True:
-                job = await asyncio.to_thread(manager.wait, pending.job_id, 1.0)
-                if job.state is JobState.COMPLETED:
-                    break
-                if job.state is JobState.CANCELLED:
-                    raise LaunchCancelled("Launch cancelled")
-                if job.state is JobState.FAILED:
-                    raise ModelLoadError(f"Download failed: {job.error}")
-        except BaseException as exc:
-            pending.error = str(exc)
-            self._pending.pop(pending.uid, None)
-            raise
-        self._pending.pop(pending.uid, None)
-        # Launch the very file that was downloaded: the repository's names may differ from the
-        # catalog's template, and a by-name lookup must never start the download again.
-        request = {**pending.request, "model_path": str(job.destinations[0])}
-        return await self.launch(request, wait_ready=True)
-
     async def _wait_loaded(self, record: RunningModel) -> None:
         await record.ready.wait()
-        if record.state is ModelState.ERROR:
-            if record.error == "Launch cancelled":
-                raise LaunchCancelled("Launch cancelled")
-            raise ModelLoadError(record.error or "The model failed to load.")
+        if record.state is ModelState.READY:
+            return
+        if record.load_error is not None:
+            raise record.load_error
+        if record.error == "Launch cancelled":
+            raise LaunchCancelled("Launch cancelled")
+        raise ModelLoadError(record.error or "The model failed to load.")
 
-    async def _load(self, record: RunningModel) -> None:
+    def _start_load(
+        self, record: RunningModel, *, force: bool = False, remember: bool = False
+    ) -> None:
+        """Load `record` in the background unless a load of it is under way."""
+        if record.task is not None and not record.task.done():
+            return
+        record.state = ModelState.LOADING
+        record.load_error = None
+        record.updated_at = time.time()
+        record.ready.clear()
+        record.task = asyncio.create_task(
+            self._load(record, force=force, remember=remember), name=f"load-{record.uid}"
+        )
+
+    async def _load(self, record: RunningModel, *, force: bool, remember: bool) -> None:
+        try:
+            async with self._load_lock:
+                if not force:
+                    await self._admit(record)
+                await self._start_worker(record)
+            if record.state is ModelState.READY and remember:
+                self._remember(record)
+        except NotEnoughMemory as exc:
+            # Not loaded, nothing broken: it stays served, unloaded, and says why.
+            record.state = ModelState.UNLOADED
+            record.load_error = exc
+            record.error = str(exc)
+            log.warning("model %s not loaded: %s", record.uid, exc)
+            if remember:
+                self._remember(record)
+        finally:
+            record.ready.set()
+
+    async def _admit(self, record: RunningModel) -> None:
+        """Make room for `record`: unload idle models, least recently used first."""
+        record.needs = await asyncio.to_thread(
+            admission.ram_needed, record.plan, discrete_gpu=self.lifecycle.discrete_gpu
+        )
+        now = time.monotonic()
+        loaded = [
+            admission.Loaded(
+                uid=other.uid,
+                needs=other.needs,
+                last_used=other.last_used,
+                evictable=self._evictable(other, now),
+            )
+            for other in self._models.values()
+            if other is not record and other.state in (ModelState.READY, ModelState.LOADING)
+        ]
+        evict = admission.plan_evictions(
+            record.needs, self.settings, loaded, self.lifecycle.available_ram
+        )
+        for uid in evict:
+            await self._unload(self._models[uid], f"to make room for {record.uid}")
+
+    def _evictable(self, record: RunningModel, now: float) -> bool:
+        return (
+            record.state is ModelState.READY
+            and record.handle is not None
+            and not record.service.pinned
+            and record.in_flight == 0
+            and record.keep_until <= now
+        )
+
+    async def _start_worker(self, record: RunningModel) -> None:
         handle = WorkerHandle(record.plan.worker, on_exit=self._on_worker_exit)
         record.handle = handle
         started = time.monotonic()
@@ -289,10 +290,10 @@ class Supervisor:
             raise
         else:
             record.state = ModelState.READY
+            record.error = None
             record.updated_at = time.time()
+            record.last_used = time.monotonic()
             log.info("model %s ready in %.2fs (%s)", record.uid, time.monotonic() - started, info)
-        finally:
-            record.ready.set()
 
     def _fail(self, record: RunningModel, message: str) -> None:
         record.state = ModelState.ERROR
@@ -304,20 +305,41 @@ class Supervisor:
     def _on_worker_exit(self, handle: WorkerHandle, reason: str) -> None:
         for record in self._models.values():
             if record.handle is handle and record.state is ModelState.READY:
-                self._fail(record, reason + " Relaunch the model to use it again.")
+                record.crashes.append(time.monotonic())
+                self._fail(record, reason + " The next request relaunches it.")
+
+    def _remember(self, record: RunningModel) -> None:
+        served = self.lifecycle.served
+        if served is None:
+            return
+        served.remember(
+            ServedModel(
+                uid=record.uid,
+                model_type=record.plan.model_type,
+                request={k: v for k, v in record.plan.request.items() if k != "force"},
+                model_path=str(record.plan.model_path),
+                service=record.service,
+            )
+        )
 
     async def relaunch(self, uid: str, *, wait_ready: bool = True) -> str:
         """Launch a model again with the request that launched it (after an error, say)."""
         record = self.get(uid)
-        request = dict(record.plan.request)
+        request = {**record.plan.request, **record.service.model_dump(exclude_none=True)}
         await self._discard(record)
         self._models.pop(uid, None)
         return await self.launch(request, wait_ready=wait_ready)
 
     async def terminate(self, uid: str) -> None:
-        record = self.get(uid)
-        self._models.pop(uid, None)
-        await self._discard(record)
+        """Stop serving `uid` and forget it."""
+        unavailable = self._unavailable.pop(uid, None)
+        record = self._models.pop(uid, None)
+        if record is None and unavailable is None:
+            raise UnknownModelUID(uid, self.uids())
+        if self.lifecycle.served is not None:
+            await asyncio.to_thread(self.lifecycle.served.forget, uid)
+        if record is not None:
+            await self._discard(record)
 
     async def _discard(self, record: RunningModel) -> None:
         if record.task is not None and not record.task.done():
@@ -328,7 +350,7 @@ class Supervisor:
             await record.handle.stop()
 
     async def cancel_launch(self, uid: str) -> None:
-        pending = self._pending.get(uid)
+        pending = self._first.pending.get(uid)
         if pending is not None and self.downloads is not None:
             # The partial files stay: launching the same model again resumes the download.
             await asyncio.to_thread(self.downloads.cancel, pending.job_id, delete_files=False)
@@ -342,80 +364,236 @@ class Supervisor:
                 await record.task
         self._fail(record, "Launch cancelled")
 
-    async def shutdown(self) -> None:
-        for pending in list(self._pending.values()):
-            if pending.task is not None:
-                pending.task.cancel()
-        self._pending.clear()
-        records = list(self._models.values())
-        self._models.clear()
-        await asyncio.gather(*(self._discard(r) for r in records), return_exceptions=True)
+    # -- load / unload / keep -------------------------------------------------------------------
+
+    async def load(self, uid: str, *, force: bool = False) -> None:
+        """Load a served model now (unloaded, or stopped with an error) and wait for it."""
+        record = self.get(uid)
+        if record.state is ModelState.READY:
+            return
+        self._start_load(record, force=force)
+        await self._wait_loaded(record)
+
+    async def unload(self, uid: str) -> None:
+        """Stop the worker of a loaded model and free its memory; it stays served."""
+        record = self.get(uid)
+        if record.state is ModelState.LOADING:
+            raise InvalidRequest(f"Model {uid} is loading; cancel the launch instead.")
+        if record.state is ModelState.READY:
+            await self._unload(record, "asked to")
+
+    async def _unload(self, record: RunningModel, why: str) -> None:
+        freed = record.resident_bytes()
+        handle = record.handle
+        # No request takes the worker from here on; "unloaded" is said once it is gone.
+        record.handle = None
+        if handle is not None:
+            await handle.stop()
+        record.state = ModelState.UNLOADED
+        record.updated_at = time.time()
+        log.info("unloaded %s %s; freed %s", record.uid, why, human_bytes(freed or record.needs))
+
+    def set_service(self, uid: str, changes: dict[str, Any]) -> ServiceOptions:
+        """Change how a served model is kept (pinned, load at start, idle minutes)."""
+        record = self.get(uid)
+        merged = {**record.service.model_dump(), **changes}
+        record.service = service_options(merged)
+        if record.state is ModelState.READY or self.lifecycle.served is not None:
+            self._remember(record)
+        return record.service
+
+    def idle_limit(self, record: RunningModel) -> float | None:
+        """Seconds unused after which `record` is unloaded; None when never."""
+        return idle_limit_seconds(record.service, record.plan.model_type, self.settings)
+
+    async def _watch(self) -> None:
+        """Unload models past their idle time, every tick, and idle models while the system
+        says memory is short."""
+        last_pressure_check = time.monotonic()
+        while True:
+            await asyncio.sleep(self.lifecycle.tick_s)
+            try:
+                await self._unload_idle()
+                if time.monotonic() - last_pressure_check >= self.lifecycle.pressure_every_s:
+                    last_pressure_check = time.monotonic()
+                    await self._relieve_pressure()
+            except Exception:
+                log.exception("the idle-model check failed; it runs again")
+
+    async def _relieve_pressure(self) -> None:
+        """Under memory pressure, unload the least recently used idle model (one per check,
+        so the system can say whether that was enough)."""
+        level = await asyncio.to_thread(self.lifecycle.pressure)
+        if level is None or level < Pressure.WARNING:
+            return
+        now = time.monotonic()
+        idle = [r for r in self._models.values() if self._evictable(r, now)]
+        if idle:
+            oldest = min(idle, key=lambda r: r.last_used)
+            await self._unload(oldest, f"under memory pressure ({level.name.lower()})")
+
+    async def _unload_idle(self) -> None:
+        now = time.monotonic()
+        for record in list(self._models.values()):
+            if not self._evictable(record, now):
+                continue
+            if record.unload_when_idle:
+                record.unload_when_idle = False
+                await self._unload(record, "after its answer (keep_alive 0)")
+                continue
+            limit = self.idle_limit(record)
+            idle = now - record.last_used
+            if limit is not None and idle >= limit:
+                spent = f"{idle / 60:.0f} min" if idle >= 60 else f"{idle:.0f} s"
+                await self._unload(record, f"after {spent} idle")
 
     # -- queries ---------------------------------------------------------------------------------
 
     def get(self, uid: str) -> RunningModel:
-        """The launched model `uid` (raises UnknownModelUID)."""
+        """The served model `uid` (raises UnknownModelUID)."""
         record = self._models.get(uid)
         if record is None:
-            raise UnknownModelUID(uid, sorted(self._models))
+            raise UnknownModelUID(uid, self.uids())
         return record
 
+    def find(self, uid: str) -> RunningModel | UnavailableModel:
+        """The served model `uid`, or the remembered one that could not be brought back."""
+        unavailable = self._unavailable.get(uid)
+        return unavailable if unavailable is not None else self.get(uid)
+
     def uids(self) -> list[str]:
-        return list(self._models)
+        return sorted([*self._models, *self._unavailable])
+
+    def is_active(self, uid: str) -> bool:
+        """Whether `uid` is served in a state that a new launch may not replace (not failed)."""
+        record = self._models.get(uid)
+        return record is not None and record.state is not ModelState.ERROR
+
+    def knows(self, uid: str) -> bool:
+        """Whether `uid` is served, downloading or remembered."""
+        return uid in self._models or uid in self._first.pending or uid in self._unavailable
 
     def models(self) -> list[RunningModel]:
-        """Every launched model, in launch order (not those still downloading)."""
+        """Every served model, in launch order (not those still downloading)."""
         return list(self._models.values())
+
+    def unavailable(self) -> list[UnavailableModel]:
+        """Remembered models that could not be brought back, with why."""
+        return list(self._unavailable.values())
 
     def pending_downloads(self) -> list[PendingDownload]:
         """Launches waiting for their files to download."""
-        return list(self._pending.values())
+        return list(self._first.pending.values())
 
     def launch_state(self, uid: str) -> DownloadState | RunningModel | None:
         """Where the launch of `uid` is: downloading, launched (loading, ready or failed), or
         None when nothing by that uid is known."""
-        pending = self._pending.get(uid)
-        if pending is not None and self.downloads is not None:
-            job = self.downloads.get(pending.job_id)
-            return DownloadState(
-                pending=pending,
-                job=job,
-                figures=self.downloads.progress(pending.job_id),
-                on_disk=[
-                    dest.stat().st_size if dest.is_file() else None for dest in job.destinations
-                ],
-            )
-        return self._models.get(uid)
+        downloading = self._first.state(uid)
+        return downloading if downloading is not None else self._models.get(uid)
 
     def running_files(self) -> list[tuple[RunningModel, Path]]:
         return [(r, r.plan.model_path) for r in self._models.values()]
 
-    # -- inference -------------------------------------------------------------------------------
-
-    def _for_route(self, uid: str, op: str) -> WorkerHandle:
+    def needs_load(self, uid: str, op: str) -> bool:
+        """Whether a request `op` for `uid` would wait for a load (unloaded, loading, crashed);
+        raises at once when the model cannot take such a request at all."""
         record = self._models.get(uid)
         if record is None:
-            raise UnknownModelUID(uid, sorted(self._models))
-        plan = record.plan
-        needed = _OPERATION_NEEDS[op]
-        if plan.model_type != needed:
-            raise WrongModelType(uid, plan.model_type, needed, model_name=plan.family.model_name)
-        if op == "chat" and "chat" not in plan.family.model_ability:
-            raise WrongModelType(
-                uid, plan.model_type, needed, model_name=plan.family.model_name, lacks="chat"
-            )
-        if record.state is ModelState.LOADING:
-            raise ModelNotReady(f"Model is loading, please retry later: {uid}", retry_after=30)
-        if record.state is ModelState.ERROR or record.handle is None:
+            return False
+        check_operation(record, op)
+        return record.state in (ModelState.UNLOADED, ModelState.LOADING) or record.crashed
+
+    async def ready_for(self, uid: str, op: str) -> None:
+        """Wait until `uid` is loaded for a request `op` (loading it if it must)."""
+        await self._serving(uid, op)
+
+    # -- inference -------------------------------------------------------------------------------
+
+    async def _serving(self, uid: str, op: str) -> RunningModel:
+        """The model `uid`, loaded: a model that is unloaded, loading or crashed is loaded
+        first, and every request waiting for it waits for the same load."""
+        record = self._models.get(uid)
+        if record is None:
+            unavailable = self._unavailable.get(uid)
+            if unavailable is not None:
+                raise ModelNotReady(f"Model {uid}: {unavailable.error}")
+            raise UnknownModelUID(uid, self.uids())
+        check_operation(record, op)
+        while True:
+            if record.state is ModelState.READY:
+                if record.handle is not None:
+                    return record
+                # Being unloaded: wait for its worker to go, then load it again.
+                await asyncio.sleep(0.05)
+                continue
+            if record.state is ModelState.LOADING:
+                # Returns once it is ready; raises why not otherwise.
+                await self._wait_loaded(record)
+                continue
+            if record.state is ModelState.UNLOADED:
+                log.info("loading %s for a request", uid)
+                self._start_load(record)
+                continue
+            if record.crashed:
+                check_relaunch(record, time.monotonic())
+                log.info("relaunching %s after its worker stopped", uid)
+                self._start_load(record)
+                continue
             raise ModelNotReady(
                 f"Model {uid} is stopped: {record.error} Relaunch it (POST /v1/models with the "
                 f"same model_uid, or `xindesk launch`)."
             )
-        return record.handle
 
-    def stream(self, uid: str, op: str, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
-        """Events of a chat or completion request (raises before the first one if impossible)."""
-        return self._for_route(uid, op).stream(op, params)
+    def _begin(self, record: RunningModel, keep_alive: object) -> None:
+        record.in_flight += 1
+        record.last_used = time.monotonic()
+        if keep_alive is not None:
+            seconds = keep_alive_seconds(keep_alive)
+            if seconds is None:
+                record.keep_until = math.inf
+            elif seconds == 0:
+                record.unload_when_idle = True
+            else:
+                record.keep_until = max(record.keep_until, time.monotonic() + seconds)
 
-    async def call(self, uid: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
-        return await self._for_route(uid, op).call(op, params)
+    def _end(self, record: RunningModel) -> None:
+        record.in_flight -= 1
+        record.last_used = time.monotonic()
+
+    async def stream(
+        self, uid: str, op: str, params: dict[str, Any], *, keep_alive: object = None
+    ) -> AsyncGenerator[Event, None]:
+        """Events of a chat or completion request, loading the model first if it must."""
+        if keep_alive is not None:
+            keep_alive_seconds(keep_alive)
+        record = await self._serving(uid, op)
+        handle = record.handle
+        assert handle is not None
+        self._begin(record, keep_alive)
+        try:
+            async for event in handle.stream(op, params):
+                yield event
+        finally:
+            self._end(record)
+
+    async def call(
+        self, uid: str, op: str, params: dict[str, Any], *, keep_alive: object = None
+    ) -> dict[str, Any]:
+        if keep_alive is not None:
+            keep_alive_seconds(keep_alive)
+        record = await self._serving(uid, op)
+        handle = record.handle
+        assert handle is not None
+        self._begin(record, keep_alive)
+        try:
+            return await handle.call(op, params)
+        finally:
+            self._end(record)
+
+
+def _forced(request: dict[str, Any]) -> bool:
+    """`force: true` loads without the memory check."""
+    value = request.get("force", False)
+    if not isinstance(value, bool):
+        raise InvalidRequest(f"force must be true or false, not {value!r}.")
+    return value

@@ -25,20 +25,34 @@ from desktop.api.xinference import (
     ReplicaProgress,
     ReplicaStatus,
     RerankDescription,
+    ServiceState,
     WorkerInfo,
 )
 from desktop.core.catalog.families import ENGINE_NAME, GGUF_FORMAT
-from desktop.core.running.supervisor import DownloadState, PendingDownload, RunningModel
+from desktop.core.running.keep import loads_at_start
+from desktop.core.running.supervisor import (
+    DownloadState,
+    PendingDownload,
+    RunningModel,
+    Supervisor,
+    UnavailableModel,
+)
 
 # Xinference's InstanceInfo statuses for each state.
 _INSTANCE_STATUS: dict[ModelState, InstanceStatus] = {
     ModelState.LOADING: "LOADING",
     ModelState.READY: "READY",
+    # Unloaded models answer: the first request loads them.
+    ModelState.UNLOADED: "READY",
     ModelState.ERROR: "ERROR",
 }
 
 # A launch's progress line for each state.
-_STATE_INFO = {ModelState.LOADING: "Loading model", ModelState.READY: "Ready"}
+_STATE_INFO = {
+    ModelState.LOADING: "Loading model",
+    ModelState.READY: "Ready",
+    ModelState.UNLOADED: "Unloaded; the next request loads it",
+}
 
 # Downloading is most of a launch's wait; loading takes the last few percent.
 _DOWNLOAD_SHARE = 0.95
@@ -52,8 +66,9 @@ def accelerators(offload: object) -> list[str]:
     return [name[len(name.rstrip("0123456789")) :] or name for name in names]
 
 
-def _description_fields(record: RunningModel, address: str) -> dict[str, Any]:
+def _description_fields(record: RunningModel, supervisor: Supervisor) -> dict[str, Any]:
     """Every field of the model's description, in the wire's order."""
+    address = supervisor.address
     plan = record.plan
     family = plan.family
     spec = plan.spec
@@ -115,38 +130,88 @@ def _description_fields(record: RunningModel, address: str) -> dict[str, Any]:
         "worker_pid": record.pid,
         "memory_bytes": record.resident_bytes(),
         "offload": OffloadReport.model_validate(offload) if offload is not None else None,
-    }
+    } | _keeping(record, supervisor)
     return fields
 
 
-def description(record: RunningModel, address: str) -> ModelDescription:
+def _keeping(record: RunningModel, supervisor: Supervisor) -> dict[str, Any]:
+    """How the model is kept: pinned, loaded at start, its idle time, how long it has idled."""
+    limit = supervisor.idle_limit(record)
+    idle = (
+        round(time.monotonic() - record.last_used, 1)
+        if record.state is ModelState.READY and record.in_flight == 0
+        else None
+    )
+    return {
+        "pinned": record.service.pinned,
+        "load_at_start": loads_at_start(record.service, record.plan.model_type),
+        "idle_minutes": round(limit / 60, 2) if limit is not None else None,
+        "idle_seconds": idle,
+        "memory_needed_bytes": record.needs or None,
+    }
+
+
+def _unavailable_fields(model: UnavailableModel, address: str) -> dict[str, Any]:
+    """A remembered model that could not be brought back: what is known, and why."""
+    return {
+        "model_type": model.model_type,
+        "address": address,
+        "model_name": model.model_name,
+        "status": ModelState.ERROR,
+        "error": model.error,
+        "model_path": model.model_path,
+    }
+
+
+def _fields_of(model: RunningModel | UnavailableModel, supervisor: Supervisor) -> dict[str, Any]:
+    if isinstance(model, UnavailableModel):
+        return _unavailable_fields(model, supervisor.address)
+    return _description_fields(model, supervisor)
+
+
+def description(model: RunningModel | UnavailableModel, supervisor: Supervisor) -> ModelDescription:
     """`GET /v1/models/{uid}`."""
-    fields = _description_fields(record, address)
-    if record.plan.model_type == "LLM":
+    fields = _fields_of(model, supervisor)
+    if fields["model_type"] == "LLM":
         return LLMDescription(**fields)
-    if record.plan.model_type == "embedding":
+    if fields["model_type"] == "embedding":
         return EmbeddingDescription(**fields)
     return RerankDescription(**fields)
 
 
-def listed(record: RunningModel, address: str) -> ListedModel:
+def listed(model: RunningModel | UnavailableModel, supervisor: Supervisor) -> ListedModel:
     """One item of `GET /v1/models`: OpenAI's listing fields, then the description."""
     fields = {
-        "id": record.uid,
+        "id": model.uid,
         "object": "model",
         "created": 0,
         "owned_by": "xinference",
-        **_description_fields(record, address),
+        **_fields_of(model, supervisor),
     }
-    if record.plan.model_type == "LLM":
+    if fields["model_type"] == "LLM":
         return ListedLLM(**fields)
-    if record.plan.model_type == "embedding":
+    if fields["model_type"] == "embedding":
         return ListedEmbedding(**fields)
     return ListedRerank(**fields)
 
 
-def model_list(records: Iterable[RunningModel], address: str) -> ModelList:
-    return ModelList(object="list", data=[listed(record, address) for record in records])
+def model_list(supervisor: Supervisor) -> ModelList:
+    """Every served model, loaded or not, then the remembered ones that could not be brought
+    back (with why)."""
+    served: list[RunningModel | UnavailableModel] = [*supervisor.models()]
+    served += supervisor.unavailable()
+    return ModelList(object="list", data=[listed(model, supervisor) for model in served])
+
+
+def service_state(record: RunningModel, supervisor: Supervisor) -> ServiceState:
+    keeping = _keeping(record, supervisor)
+    return ServiceState(
+        model_uid=record.uid,
+        status=record.state,
+        pinned=keeping["pinned"],
+        load_at_start=keeping["load_at_start"],
+        idle_minutes=keeping["idle_minutes"],
+    )
 
 
 def worker(record: RunningModel) -> WorkerInfo:

@@ -44,7 +44,7 @@ async def fastgpt(
     supervisor = state.supervisor
     result = export_for_target(
         fmt,
-        running.model_list(supervisor.models(), supervisor.address).data,
+        running.model_list(supervisor).data,
         target=target,
         port=state.port,
         listen_host=state.host,

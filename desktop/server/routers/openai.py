@@ -8,13 +8,14 @@ is sent in-band as `data: {"error": "..."}` (the status line is already 200 by t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import struct
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -51,6 +52,7 @@ from desktop.api.openai import (
     Usage,
 )
 from desktop.core.errors import InvalidRequest, XinDeskError
+from desktop.core.running.supervisor import Supervisor
 from desktop.server.deps import SupervisorDep, require_api_key
 from desktop.server.openapi import streamed
 
@@ -60,7 +62,21 @@ router = APIRouter(dependencies=[Depends(require_api_key)], tags=["openai"])
 
 _SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 # Fields of the request body that are routing, not generation parameters.
-_NOT_PARAMS = {"model", "stream", "stream_options", "messages", "prompt", "user", "n", "echo"}
+_NOT_PARAMS = {
+    "model",
+    "stream",
+    "stream_options",
+    "messages",
+    "prompt",
+    "user",
+    "n",
+    "echo",
+    "keep_alive",
+}
+
+#: While a model loads for a streamed request, a comment line this often keeps proxies and
+#: FastGPT's client from giving up on a quiet connection.
+LOAD_KEEPALIVE_S = 5.0
 
 
 def _event(payload: BaseModel) -> dict[str, str]:
@@ -168,6 +184,35 @@ async def _started(events: AsyncGenerator[tuple[str, dict[str, Any]], None]) -> 
     return replay()
 
 
+def _sse(items: AsyncIterator[dict[str, str]]) -> EventSourceResponse:
+    return EventSourceResponse(items, headers=_SSE_HEADERS, ping=600, sep="\r\n")
+
+
+async def _after_load(
+    supervisor: Supervisor,
+    uid: str,
+    op: str,
+    answer: Callable[[], Awaitable[AsyncIterator[dict[str, str]]]],
+) -> AsyncIterator[dict[str, str]]:
+    """A stream whose model loads first: SSE comments while it loads (the status line is
+    sent at once, so FastGPT and proxies see a live answer), then the answer's events; a load
+    that fails ends the stream with the error."""
+    load = asyncio.ensure_future(supervisor.ready_for(uid, op))
+    try:
+        while not load.done():
+            await asyncio.wait({load}, timeout=LOAD_KEEPALIVE_S)
+            if not load.done():
+                yield {"comment": "loading the model"}
+        load.result()
+        async for item in await answer():
+            yield item
+    except XinDeskError as exc:
+        log.warning("stream for %s ended with an error: %s", uid, exc)
+        yield _event(StreamError(error=str(exc)))
+    finally:
+        load.cancel()
+
+
 @router.post(
     "/v1/chat/completions",
     response_model=None,
@@ -175,17 +220,23 @@ async def _started(events: AsyncGenerator[tuple[str, dict[str, Any]], None]) -> 
 )
 async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
     params = _chat_params(body)
-    events = await _started(supervisor.stream(body.model, "chat", params))
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
-    if body.stream:
-        include_usage = bool((body.stream_options or {}).get("include_usage"))
-        return EventSourceResponse(
-            _chat_stream(events, cid, created, body.model, include_usage),
-            headers=_SSE_HEADERS,
-            ping=600,
-            sep="\r\n",
+    include_usage = bool((body.stream_options or {}).get("include_usage"))
+
+    async def answer() -> AsyncIterator[dict[str, str]]:
+        events = await _started(
+            supervisor.stream(body.model, "chat", params, keep_alive=body.keep_alive)
         )
+        return _chat_stream(events, cid, created, body.model, include_usage)
+
+    if body.stream and supervisor.needs_load(body.model, "chat"):
+        return _sse(_after_load(supervisor, body.model, "chat", answer))
+    events = await _started(
+        supervisor.stream(body.model, "chat", params, keep_alive=body.keep_alive)
+    )
+    if body.stream:
+        return _sse(_chat_stream(events, cid, created, body.model, include_usage))
     text, calls, done = "", [], {}
     async for kind, payload in events:
         if kind == "delta":
@@ -268,7 +319,6 @@ async def _chat_stream(
 )
 async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any:
     params = _sampling_params(body)
-    events = await _started(supervisor.stream(body.model, "complete", params))
     cid = f"cmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
@@ -284,26 +334,34 @@ async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any
             answer.usage = usage
         return answer
 
-    if body.stream:
-
-        async def stream() -> AsyncIterator[dict[str, str]]:
-            try:
-                async for kind, payload in events:
-                    if kind == "delta":
-                        yield _event(completion(payload["text"], None, None))
-                    elif kind == "done":
-                        usage = payload.get("usage")
-                        yield _event(
-                            completion(
-                                "",
-                                payload.get("finish_reason", "stop"),
-                                Usage.model_validate(usage) if usage is not None else None,
-                            )
+    async def stream(events: Events) -> AsyncIterator[dict[str, str]]:
+        try:
+            async for kind, payload in events:
+                if kind == "delta":
+                    yield _event(completion(payload["text"], None, None))
+                elif kind == "done":
+                    usage = payload.get("usage")
+                    yield _event(
+                        completion(
+                            "",
+                            payload.get("finish_reason", "stop"),
+                            Usage.model_validate(usage) if usage is not None else None,
                         )
-            except XinDeskError as exc:
-                yield _event(StreamError(error=str(exc)))
+                    )
+        except XinDeskError as exc:
+            yield _event(StreamError(error=str(exc)))
 
-        return EventSourceResponse(stream(), headers=_SSE_HEADERS, ping=600, sep="\r\n")
+    async def answer() -> AsyncIterator[dict[str, str]]:
+        return stream(await _started(started()))
+
+    def started() -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
+        return supervisor.stream(body.model, "complete", params, keep_alive=body.keep_alive)
+
+    if body.stream and supervisor.needs_load(body.model, "complete"):
+        return _sse(_after_load(supervisor, body.model, "complete", answer))
+    events = await _started(started())
+    if body.stream:
+        return _sse(stream(events))
     text, done = "", {}
     async for kind, payload in events:
         if kind == "delta":
@@ -325,7 +383,9 @@ async def embeddings(body: EmbeddingRequest, supervisor: SupervisorDep) -> Embed
         raise InvalidRequest(
             "This embedding model has a fixed size; leave `dimensions` out of the request."
         )
-    result = await supervisor.call(body.model, "embed", {"input": body.input})
+    result = await supervisor.call(
+        body.model, "embed", {"input": body.input}, keep_alive=body.keep_alive
+    )
     data = []
     for index, vector in enumerate(result["embeddings"]):
         value: list[float] | str = vector
@@ -358,7 +418,12 @@ def _doc_text(document: str | dict[str, Any], what: str) -> str:
 async def rerank(body: RerankRequest, supervisor: SupervisorDep) -> RerankAnswer:
     query = _doc_text(body.query, "query")
     documents = [_doc_text(d, "document") for d in body.documents]
-    result = await supervisor.call(body.model, "rerank", {"query": query, "documents": documents})
+    result = await supervisor.call(
+        body.model,
+        "rerank",
+        {"query": query, "documents": documents},
+        keep_alive=body.keep_alive,
+    )
     scores: list[float] = result["scores"]
     order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
     if body.top_n is not None:

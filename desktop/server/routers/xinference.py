@@ -125,7 +125,7 @@ async def workers(supervisor: SupervisorDep) -> list[WorkerNode]:
 
 @router.get("/v1/models")
 async def list_models(supervisor: SupervisorDep) -> ModelList:
-    return running.model_list(supervisor.models(), supervisor.address)
+    return running.model_list(supervisor)
 
 
 # The body is read as it comes so that the launch planner words every error itself (a missing
@@ -180,7 +180,7 @@ async def vllm_supported() -> VllmSupported:
 
 @router.get("/v1/models/{model_uid}")
 async def describe_model(model_uid: str, supervisor: SupervisorDep) -> ModelDescription:
-    return running.description(supervisor.get(model_uid), supervisor.address)
+    return running.description(supervisor.find(model_uid), supervisor)
 
 
 @router.delete("/v1/models/{model_uid}", response_model=Null)
