@@ -8,6 +8,7 @@ extra `--key value` pairs on `launch` become engine options, as in Xinference.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -71,6 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from desktop.core.secrets import MIN_LAN_KEY_LENGTH
     from desktop.core.settings import load_settings, models_dir_of
     from desktop.server.app import create_app
+    from desktop.server.listeners import serve_with_ollama_port
 
     api_key = _resolve_api_key(args)
     paths = AppPaths.from_environment()
@@ -98,7 +100,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings, paths, api_key=api_key, address=f"{host}:{port}", launch_on_start=launches
     )
     log.info("serving on http://%s:%d (models in %s)", host, port, models_dir_of(settings, paths))
-    uvicorn.run(app, host=host, port=port, log_level=args.log_level.lower(), access_log=False)
+    ollama_port = settings.server.ollama_port
+    if ollama_port is None:
+        uvicorn.run(app, host=host, port=port, log_level=args.log_level.lower(), access_log=False)
+        return 0
+    if ollama_port == port:
+        raise ConfigError(f"server.ollama_port ({ollama_port}) must differ from the port.")
+    asyncio.run(serve_with_ollama_port(app, host, port, ollama_port, args.log_level.lower()))
     return 0
 
 

@@ -144,6 +144,15 @@ class ServerSettings(BaseModel):
     lan_access: bool = Field(
         False, description="Listen on all interfaces so other machines can connect (needs a key)."
     )
+    ollama_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description=(
+            "Also answer on this port (Ollama's is 11434), for apps that only know Ollama's "
+            "address; the same API, key and protections. None: off."
+        ),
+    )
     cors_origins: list[Origin] = Field(
         default_factory=list,
         description=(

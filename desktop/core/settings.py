@@ -32,7 +32,7 @@ from desktop.core.paths import AppPaths
 log = logging.getLogger("xindesk.settings")
 
 # Fields read once when the server starts: a change waits for a restart.
-RESTART_FIELDS = ("server.host", "server.port", "server.lan_access")
+RESTART_FIELDS = ("server.host", "server.port", "server.lan_access", "server.ollama_port")
 
 # Fields whose values are checked more strictly than older versions of XinDesk checked them. A
 # value the file holds from then that fails the check is dropped with a warning (the field, or

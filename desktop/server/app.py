@@ -36,7 +36,7 @@ from desktop.server.errors import install_error_handlers
 from desktop.server.guards import BrowserGuard
 from desktop.server.logbuffer import LogBuffer
 from desktop.server.openapi import XinDeskAPI
-from desktop.server.routers import admin, library, openai, xindesk, xinference
+from desktop.server.routers import admin, library, ollama, openai, xindesk, xinference
 from desktop.server.routers import downloads as downloads_routes
 from desktop.server.routers import export as export_routes
 
@@ -181,6 +181,7 @@ def create_app(
     app.include_router(xinference.public)
     app.include_router(xinference.router)
     app.include_router(openai.router)
+    app.include_router(ollama.router)
     app.include_router(xindesk.router)
     app.include_router(downloads_routes.router)
     app.include_router(library.router)

@@ -37,6 +37,8 @@ from desktop.core.errors import (
 log = logging.getLogger("xindesk.server")
 
 INFERENCE_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank")
+#: Routes whose clients read the error from an `error` field (Ollama's API).
+_ERROR_FIELD_PREFIX = "/api/"
 # The kind of model each inference route needs, in words.
 _ROUTE_NEEDS = {
     "/v1/chat/completions": "a chat (LLM)",
@@ -65,8 +67,9 @@ _STATUS: list[tuple[type[XinDeskError], int]] = [
 
 def status_for(exc: XinDeskError, path: str) -> int:
     if isinstance(exc, UnknownModelUID):
-        # Xinference 4 answers an unknown uid with 404 on inference routes, 400 elsewhere.
-        return 404 if path in INFERENCE_PATHS else 400
+        # Xinference 4 answers an unknown uid with 404 on inference routes, 400 elsewhere;
+        # Ollama with 404.
+        return 404 if path in INFERENCE_PATHS or path.startswith(_ERROR_FIELD_PREFIX) else 400
     for kind, status in _STATUS:
         if isinstance(exc, kind):
             return status
@@ -110,6 +113,13 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
     return 422, "Invalid request: " + "; ".join(parts)
 
 
+def error_body(path: str, message: str) -> dict[str, str]:
+    """`{"detail": message}`; Ollama's routes add `error`, which Ollama's clients show."""
+    if path.startswith(_ERROR_FIELD_PREFIX):
+        return {"detail": message, "error": message}
+    return {"detail": message}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(XinDeskError)
     async def _core_error(request: Request, exc: XinDeskError) -> JSONResponse:
@@ -120,13 +130,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.error("%s %s -> %d: %s", request.method, request.url.path, status, exc)
         return JSONResponse(
-            {"detail": message_for(exc, request.url.path)}, status_code=status, headers=headers
+            error_body(request.url.path, message_for(exc, request.url.path)),
+            status_code=status,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         status, message = _validation_message(exc)
-        return JSONResponse({"detail": message}, status_code=status)
+        return JSONResponse(error_body(request.url.path, message), status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -135,7 +147,11 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"No such route: {request.method} {request.url.path}"
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
-        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            error_body(request.url.path, str(detail)),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

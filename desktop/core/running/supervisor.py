@@ -322,6 +322,22 @@ class Supervisor:
             )
         )
 
+    async def serve_unloaded(self, request: dict[str, Any]) -> str:
+        """Serve a model without loading it (a pulled model): listed unloaded and remembered,
+        the first request loads it. Serving an uid that is served already changes nothing."""
+        plan = await asyncio.to_thread(
+            plan_launch, request, self.catalog, self.settings, self.store
+        )
+        if plan.uid not in self._models:
+            record = RunningModel(
+                plan=plan, service=service_options(request), state=ModelState.UNLOADED
+            )
+            record.ready.set()
+            self._models[plan.uid] = record
+            self._unavailable.pop(plan.uid, None)
+            self._remember(record)
+        return plan.uid
+
     async def relaunch(self, uid: str, *, wait_ready: bool = True) -> str:
         """Launch a model again with the request that launched it (after an error, say)."""
         record = self.get(uid)

@@ -162,7 +162,7 @@ def _stream_tool_calls(calls: list[dict[str, str]]) -> list[StreamToolCall]:
 Events = AsyncIterator[tuple[str, dict[str, Any]]]
 
 
-async def _started(events: AsyncGenerator[tuple[str, dict[str, Any]], None]) -> Events:
+async def started_events(events: AsyncGenerator[tuple[str, dict[str, Any]], None]) -> Events:
     """Pull the first event before answering, so errors found up front (a prompt too long, an
     unknown tool) get a real HTTP status; return all the events, that one included."""
     try:
@@ -225,14 +225,14 @@ async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
     include_usage = bool((body.stream_options or {}).get("include_usage"))
 
     async def answer() -> AsyncIterator[dict[str, str]]:
-        events = await _started(
+        events = await started_events(
             supervisor.stream(body.model, "chat", params, keep_alive=body.keep_alive)
         )
         return _chat_stream(events, cid, created, body.model, include_usage)
 
     if body.stream and supervisor.needs_load(body.model, "chat"):
         return _sse(_after_load(supervisor, body.model, "chat", answer))
-    events = await _started(
+    events = await started_events(
         supervisor.stream(body.model, "chat", params, keep_alive=body.keep_alive)
     )
     if body.stream:
@@ -352,14 +352,14 @@ async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any
             yield _event(StreamError(error=str(exc)))
 
     async def answer() -> AsyncIterator[dict[str, str]]:
-        return stream(await _started(started()))
+        return stream(await started_events(started()))
 
     def started() -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         return supervisor.stream(body.model, "complete", params, keep_alive=body.keep_alive)
 
     if body.stream and supervisor.needs_load(body.model, "complete"):
         return _sse(_after_load(supervisor, body.model, "complete", answer))
-    events = await _started(started())
+    events = await started_events(started())
     if body.stream:
         return _sse(stream(events))
     text, done = "", {}
