@@ -36,7 +36,15 @@ from desktop.server.errors import install_error_handlers
 from desktop.server.guards import BrowserGuard
 from desktop.server.logbuffer import LogBuffer
 from desktop.server.openapi import XinDeskAPI
-from desktop.server.routers import admin, library, ollama, openai, xindesk, xinference
+from desktop.server.routers import (
+    admin,
+    anthropic,
+    library,
+    ollama,
+    openai,
+    xindesk,
+    xinference,
+)
 from desktop.server.routers import downloads as downloads_routes
 from desktop.server.routers import export as export_routes
 
@@ -182,6 +190,7 @@ def create_app(
     app.include_router(xinference.router)
     app.include_router(openai.router)
     app.include_router(ollama.router)
+    app.include_router(anthropic.router)
     app.include_router(xindesk.router)
     app.include_router(downloads_routes.router)
     app.include_router(library.router)

@@ -7,6 +7,7 @@ here every error has a status that says whose fault it is and words a person can
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,6 +40,16 @@ log = logging.getLogger("xindesk.server")
 INFERENCE_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank")
 #: Routes whose clients read the error from an `error` field (Ollama's API).
 _ERROR_FIELD_PREFIX = "/api/"
+#: Anthropic's Messages routes, whose clients read `{"type": "error", "error": {...}}`.
+_ANTHROPIC_PATHS = ("/v1/messages", "/anthropic/")
+_ANTHROPIC_ERRORS = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+}
 # The kind of model each inference route needs, in words.
 _ROUTE_NEEDS = {
     "/v1/chat/completions": "a chat (LLM)",
@@ -68,8 +79,9 @@ _STATUS: list[tuple[type[XinDeskError], int]] = [
 def status_for(exc: XinDeskError, path: str) -> int:
     if isinstance(exc, UnknownModelUID):
         # Xinference 4 answers an unknown uid with 404 on inference routes, 400 elsewhere;
-        # Ollama with 404.
-        return 404 if path in INFERENCE_PATHS or path.startswith(_ERROR_FIELD_PREFIX) else 400
+        # Ollama and Anthropic with 404.
+        other_apis = (_ERROR_FIELD_PREFIX, *_ANTHROPIC_PATHS)
+        return 404 if path in INFERENCE_PATHS or path.startswith(other_apis) else 400
     for kind, status in _STATUS:
         if isinstance(exc, kind):
             return status
@@ -113,10 +125,16 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
     return 422, "Invalid request: " + "; ".join(parts)
 
 
-def error_body(path: str, message: str) -> dict[str, str]:
-    """`{"detail": message}`; Ollama's routes add `error`, which Ollama's clients show."""
+def error_body(path: str, message: str, status: int) -> dict[str, Any]:
+    """`{"detail": message}`, with what other APIs' clients read beside it: Ollama's `error`
+    string, Anthropic's `error` object."""
     if path.startswith(_ERROR_FIELD_PREFIX):
         return {"detail": message, "error": message}
+    if path.startswith(_ANTHROPIC_PATHS):
+        kind = _ANTHROPIC_ERRORS.get(
+            status, "api_error" if status >= 500 else "invalid_request_error"
+        )
+        return {"type": "error", "error": {"type": kind, "message": message}, "detail": message}
     return {"detail": message}
 
 
@@ -130,7 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.error("%s %s -> %d: %s", request.method, request.url.path, status, exc)
         return JSONResponse(
-            error_body(request.url.path, message_for(exc, request.url.path)),
+            error_body(request.url.path, message_for(exc, request.url.path), status),
             status_code=status,
             headers=headers,
         )
@@ -138,7 +156,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         status, message = _validation_message(exc)
-        return JSONResponse(error_body(request.url.path, message), status_code=status)
+        return JSONResponse(error_body(request.url.path, message, status), status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -148,7 +166,7 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
         return JSONResponse(
-            error_body(request.url.path, str(detail)),
+            error_body(request.url.path, str(detail), exc.status_code),
             status_code=exc.status_code,
             headers=exc.headers,
         )
