@@ -42,6 +42,7 @@ from desktop.server.routers import (
     library,
     ollama,
     openai,
+    responses,
     xindesk,
     xinference,
 )
@@ -191,6 +192,7 @@ def create_app(
     app.include_router(openai.router)
     app.include_router(ollama.router)
     app.include_router(anthropic.router)
+    app.include_router(responses.router)
     app.include_router(xindesk.router)
     app.include_router(downloads_routes.router)
     app.include_router(library.router)

@@ -19,6 +19,7 @@ from desktop.core.running.supervisor import Supervisor
 from desktop.core.secrets import SecretStore
 from desktop.core.settings import SettingsStore
 from desktop.core.store import ModelStore
+from desktop.server.conversations import Conversations
 from desktop.server.logbuffer import LogBuffer
 from desktop.server.throttle import WrongKeyThrottle
 
@@ -45,6 +46,8 @@ class ServerState:
     started_settings: Settings
     # Different wrong API keys per client address (see `require_api_key`).
     key_throttle: WrongKeyThrottle = field(default_factory=WrongKeyThrottle)
+    # Responses that a later request may continue (`previous_response_id`).
+    conversations: Conversations = field(default_factory=Conversations)
 
     @property
     def settings(self) -> Settings:

@@ -40,6 +40,8 @@ log = logging.getLogger("xindesk.server")
 INFERENCE_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank")
 #: Routes whose clients read the error from an `error` field (Ollama's API).
 _ERROR_FIELD_PREFIX = "/api/"
+#: Routes only OpenAI's SDKs call, which read OpenAI's `{"error": {"message", ...}}`.
+_OPENAI_ONLY_PATHS = ("/v1/responses",)
 #: Anthropic's Messages routes, whose clients read `{"type": "error", "error": {...}}`.
 _ANTHROPIC_PATHS = ("/v1/messages", "/anthropic/")
 _ANTHROPIC_ERRORS = {
@@ -135,6 +137,9 @@ def error_body(path: str, message: str, status: int) -> dict[str, Any]:
             status, "api_error" if status >= 500 else "invalid_request_error"
         )
         return {"type": "error", "error": {"type": kind, "message": message}, "detail": message}
+    if path.startswith(_OPENAI_ONLY_PATHS):
+        kind = "server_error" if status >= 500 else "invalid_request_error"
+        return {"detail": message, "error": {"message": message, "type": kind, "code": None}}
     return {"detail": message}
 
 
