@@ -7,10 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from desktop.api.xinference import ListedModel
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
 from desktop.gui.pages.chat import AnswerStats, ChatPage, is_chat_model, parse_stops
@@ -31,9 +33,14 @@ def client(gui_server: ServerProcess) -> Iterator[XinDeskClient]:
 @pytest.fixture
 def chat_gemma(gui_server: ServerProcess, gemma_gguf: Path, client: XinDeskClient) -> str:
     """Gemma running as `chat-gemma` (launched again if a test terminated it)."""
-    if not any(model["id"] == UID for model in client.list_models()):
+    if not any(model.id == UID for model in client.list_models()):
         gui_server.launch_gguf(gemma_gguf, UID)
     return UID
+
+
+def listed(fields: dict[str, object]) -> ListedModel:
+    """A running model as `GET /v1/models` lists it, with these fields."""
+    return TypeAdapter(ListedModel).validate_python({"id": "m", "model_name": "m", **fields})
 
 
 def open_chat(desktop: DesktopApp, qtbot: QtBot, uid: str) -> ChatPage:
@@ -73,9 +80,9 @@ def test_stop_sequences_are_read_by_line_and_by_comma() -> None:
 
 
 def test_only_running_llms_with_a_chat_template_are_offered() -> None:
-    assert is_chat_model({"model_type": "LLM", "model_ability": ["generate", "chat"]})
-    assert not is_chat_model({"model_type": "LLM", "model_ability": ["generate"]})
-    assert not is_chat_model({"model_type": "embedding", "model_ability": None})
+    assert is_chat_model(listed({"model_type": "LLM", "model_ability": ["generate", "chat"]}))
+    assert not is_chat_model(listed({"model_type": "LLM", "model_ability": ["generate"]}))
+    assert not is_chat_model(listed({"model_type": "embedding", "model_ability": None}))
 
 
 def test_the_rate_counts_the_tokens_after_the_first() -> None:
@@ -117,7 +124,7 @@ def test_without_a_chat_model_the_page_says_so_and_opens_models(
     tiny_models: dict[str, Path],
 ) -> None:
     for model in client.list_models():
-        client.terminate(model["id"])
+        client.terminate(model.id)
     # A running embedding model is no chat model: the page still has nothing to offer.
     gui_server.launch_gguf(
         tiny_models["embedding"], "chat-test-embed", model_name="tiny-embed", model_type="embedding"

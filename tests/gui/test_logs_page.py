@@ -15,6 +15,7 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from desktop import __version__
+from desktop.api.admin import LogRecord
 from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
@@ -38,8 +39,8 @@ def shown(page: LogsPage) -> list[LogRow]:
 
 
 def row(message: str, level: str = "INFO", logger: str = "xindesk.test") -> LogRow:
-    return LogRow.from_record(
-        {"seq": 1, "time": 1_700_000_000.25, "level": level, "logger": logger, "message": message}
+    return LogRow.from_api(
+        LogRecord(seq=1, time=1_700_000_000.25, level=level, logger=logger, message=message)
     )
 
 
@@ -105,7 +106,7 @@ def test_the_servers_log_appears_and_filters_by_level_and_text(
     # A model whose process dies is logged as an error by the server.
     uid = gui_server.launch_gguf(gemma_gguf, "logs-gemma")
     with XinDeskClient(gui_server.url) as client:
-        pid = client.describe(uid)["worker_pid"]
+        pid = client.describe(uid).worker_pid
         os.kill(pid, signal.SIGKILL)
         qtbot.waitUntil(
             lambda: any(

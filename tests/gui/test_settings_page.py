@@ -121,9 +121,7 @@ def test_choosing_chinese_applies_at_once_and_is_saved_then_english_again(
     page.language.setCurrentIndex(page.language.findData("zh_CN"))
     assert desktop.ctx.translations.language == "zh_CN"
     assert desktop.ctx.settings.ui.language == "zh_CN"
-    qtbot.waitUntil(
-        lambda: server_client.get_settings()["ui"]["language"] == "zh_CN", timeout=10_000
-    )
+    qtbot.waitUntil(lambda: server_client.get_settings().ui.language == "zh_CN", timeout=10_000)
     assert (translations_dir() / "xindesk_zh_CN.qm").exists()
     # Qt posts LanguageChange to the widgets: the texts change once the event loop runs.
     qtbot.waitUntil(lambda: page.heading.text() == "设置", timeout=5_000)
@@ -134,7 +132,7 @@ def test_choosing_chinese_applies_at_once_and_is_saved_then_english_again(
     qtbot.waitUntil(lambda: page.heading.text() == "Settings", timeout=5_000)
     assert desktop.window.sidebar.item(settings_row).text() == "Settings"
     assert page.heading.text() == "Settings"
-    qtbot.waitUntil(lambda: server_client.get_settings()["ui"]["language"] == "en", timeout=10_000)
+    qtbot.waitUntil(lambda: server_client.get_settings().ui.language == "en", timeout=10_000)
 
 
 def test_download_settings_are_saved_on_the_server(
@@ -151,13 +149,13 @@ def test_download_settings_are_saved_on_the_server(
     qtbot.mouseClick(page.downloads_save, Qt.MouseButton.LeftButton)
 
     def saved() -> bool:
-        downloads = server_client.get_settings()["downloads"]
+        downloads = server_client.get_settings().downloads
         return bool(
-            downloads["source"] == "modelscope"
-            and downloads["hf_endpoint"] == HF_MIRROR
-            and downloads["modelscope_endpoint"] == "https://modelscope.example.org"
-            and downloads["proxy"] == "http://127.0.0.1:7890"
-            and downloads["max_parallel"] == 3
+            downloads.source == "modelscope"
+            and downloads.hf_endpoint == HF_MIRROR
+            and downloads.modelscope_endpoint == "https://modelscope.example.org"
+            and downloads.proxy == "http://127.0.0.1:7890"
+            and downloads.max_parallel == 3
         )
 
     qtbot.waitUntil(saved, timeout=10_000)
@@ -167,16 +165,16 @@ def test_download_settings_are_saved_on_the_server(
 def test_an_invalid_mirror_address_is_explained_and_nothing_is_saved(
     page: SettingsPage, server_client: XinDeskClient, qtbot: QtBot
 ) -> None:
-    before = server_client.get_settings()["downloads"]
+    before = server_client.get_settings().downloads
     page.hf_endpoint.clear()
     qtbot.keyClicks(page.hf_endpoint, "hf-mirror.com")
-    page.max_parallel.setValue(1 if before["max_parallel"] != 1 else 2)
+    page.max_parallel.setValue(1 if before.max_parallel != 1 else 2)
     qtbot.mouseClick(page.downloads_save, Qt.MouseButton.LeftButton)
     assert page.banner.isVisible()
     assert "must be a web address starting with http://" in page.banner.label.text()
     qtbot.wait(200)
     assert page.ctx.tasks.running == 0
-    assert server_client.get_settings()["downloads"] == before
+    assert server_client.get_settings().downloads == before
 
 
 def test_a_hub_token_is_saved_and_never_shown_again(
@@ -187,15 +185,15 @@ def test_a_hub_token_is_saved_and_never_shown_again(
     qtbot.keyClicks(page.token_fields["huggingface"], token)
     qtbot.mouseClick(page.token_save["huggingface"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.token_states["huggingface"].text() == "Saved", timeout=10_000)
-    assert server_client.hub_tokens()["huggingface"]["set"] is True
-    assert server_client.hub_tokens()["modelscope"]["set"] is False
+    assert server_client.hub_tokens().huggingface.set is True
+    assert server_client.hub_tokens().modelscope.set is False
     shown = [edit.text() for edit in desktop.window.findChildren(QLineEdit)]
     shown += [label.text() for label in desktop.window.findChildren(QLabel)]
     assert not any(token in text for text in shown)
 
     qtbot.mouseClick(page.token_remove["huggingface"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.token_states["huggingface"].text() == "Not set", timeout=10_000)
-    assert server_client.hub_tokens()["huggingface"]["set"] is False
+    assert server_client.hub_tokens().huggingface.set is False
 
 
 def test_connecting_to_another_server_tests_it_first_and_back_to_this_computer(
@@ -237,8 +235,8 @@ def test_connecting_to_another_server_tests_it_first_and_back_to_this_computer(
     assert desktop.ctx.settings.ui.connection == "remote"
     assert SecretStore().get(REMOTE_API_KEY) == "sk-remote-test-key"
     # Saved through the server this window used until then (the one on "this computer").
-    saved = server_client.get_settings()["ui"]
-    assert (saved["connection"], saved["remote_url"]) == ("remote", remote)
+    saved = server_client.get_settings().ui
+    assert (saved.connection, saved.remote_url) == ("remote", remote)
     assert remote in page.remote_hint.text()
 
     # Back to this computer: a server answers on the local port, so the window uses it.
@@ -260,7 +258,7 @@ def test_moving_the_models_folder_asks_then_moves(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     answer_yes(monkeypatch)
-    old = Path(server_client.server_info()["models_dir"])
+    old = Path(server_client.server_info().models_dir)
     assert page.folder_path.text() == str(old)
     (old / "someone").mkdir(parents=True, exist_ok=True)
     (old / "someone" / "model-Q4_K_M.gguf").write_bytes(b"GGUF" + b"\0" * 64)
@@ -270,7 +268,7 @@ def test_moving_the_models_folder_asks_then_moves(
     assert page.folder_busy.isVisible()
     qtbot.waitUntil(lambda: page.folder_path.text() == str(new), timeout=30_000)
     assert not page.folder_busy.isVisible()
-    assert server_client.server_info()["models_dir"] == str(new)
+    assert server_client.server_info().models_dir == str(new)
     assert (new / "someone" / "model-Q4_K_M.gguf").is_file()
     assert not (old / "someone" / "model-Q4_K_M.gguf").exists()
 
@@ -292,14 +290,10 @@ def test_window_options_are_saved_and_start_at_login_writes_the_entry(
     page.start_at_login.click()
     assert entry.is_file()
     assert "Exec=/opt/xindesk/xindesk" in entry.read_text(encoding="utf-8")
-    qtbot.waitUntil(
-        lambda: server_client.get_settings()["ui"]["start_at_login"] is True, timeout=10_000
-    )
+    qtbot.waitUntil(lambda: server_client.get_settings().ui.start_at_login is True, timeout=10_000)
     page.start_at_login.click()
     assert not entry.exists()
-    qtbot.waitUntil(
-        lambda: server_client.get_settings()["ui"]["start_at_login"] is False, timeout=10_000
-    )
+    qtbot.waitUntil(lambda: server_client.get_settings().ui.start_at_login is False, timeout=10_000)
 
     # Offscreen there is no tray area, so the box is disabled; the saving behind it is the same.
     assert page.keep_in_tray.isEnabled() is QSystemTrayIcon.isSystemTrayAvailable()
@@ -307,6 +301,6 @@ def test_window_options_are_saved_and_start_at_login_writes_the_entry(
     page.keep_in_tray.setChecked(not keep)
     assert desktop.ctx.settings.ui.keep_running_in_tray is (not keep)
     qtbot.waitUntil(
-        lambda: server_client.get_settings()["ui"]["keep_running_in_tray"] is (not keep),
+        lambda: server_client.get_settings().ui.keep_running_in_tray is (not keep),
         timeout=10_000,
     )

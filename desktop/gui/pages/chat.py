@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal, TypedDict
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence
@@ -32,6 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.api.common import ModelState
+from desktop.api.openai import ChatCompletionChunk, ChatMessage, ChatRequest
+from desktop.api.xinference import ListedLLM, ListedModel
 from desktop.client import XinDeskClient
 from desktop.gui.context import GuiContext
 from desktop.gui.pages.base import Page
@@ -48,9 +51,16 @@ SETTINGS_WIDTH = 290
 USER_STOPPED = "user"
 
 
-def is_chat_model(model: dict[str, Any]) -> bool:
+class Turn(TypedDict):
+    """One message of the conversation shown."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+def is_chat_model(model: ListedModel) -> bool:
     """True for a running LLM that answers `/v1/chat/completions` (a chat template)."""
-    return model.get("model_type") == "LLM" and "chat" in (model.get("model_ability") or [])
+    return isinstance(model, ListedLLM) and "chat" in model.model_ability
 
 
 def parse_stops(text: str) -> list[str]:
@@ -97,8 +107,8 @@ class ChatPage(Page):
 
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._history: list[dict[str, str]] = []
-        self._models: list[dict[str, Any]] = []
+        self._history: list[Turn] = []
+        self._models: list[ListedModel] = []
         self._wanted_uid: str | None = None
         self._loading_models = False
         self._reload_again = False
@@ -392,7 +402,7 @@ class ChatPage(Page):
         self.refresh_button.setEnabled(False)
         self.ctx.tasks.run(self.ctx.session.client.list_models, self._models_loaded, self._failed)
 
-    def _models_loaded(self, models: list[dict[str, Any]]) -> None:
+    def _models_loaded(self, models: list[ListedModel]) -> None:
         self._loading_models = False
         self.refresh_button.setEnabled(True)
         if self._list_failed:
@@ -402,18 +412,17 @@ class ChatPage(Page):
             self._reload_again = False
             self.reload_models()
         self._models = sorted(
-            (model for model in models if is_chat_model(model)), key=lambda m: str(m.get("id"))
+            (model for model in models if is_chat_model(model)), key=lambda m: m.id
         )
         current = self._wanted_uid or self.current_uid()
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         for model in self._models:
-            uid, name = str(model.get("id")), str(model.get("model_name") or "")
+            uid, name = model.id, model.model_name
             label = uid if name in ("", uid) else f"{uid} · {name}"
-            status = model.get("status")
-            if status == "loading":
+            if model.status is ModelState.LOADING:
                 label = self.tr("{0} (loading)").format(label)
-            elif status == "error":
+            elif model.status is ModelState.ERROR:
                 label = self.tr("{0} (stopped)").format(label)
             self.model_combo.addItem(label, uid)
         self.model_combo.blockSignals(False)
@@ -459,26 +468,28 @@ class ChatPage(Page):
     def streaming(self) -> bool:
         return self._worker is not None
 
-    def request_body(self, uid: str) -> dict[str, Any]:
+    def request_body(self, uid: str) -> ChatRequest:
         """The chat request for the conversation so far, with the settings panel's values."""
-        messages: list[dict[str, str]] = []
+        messages: list[ChatMessage] = []
         system = self.system_edit.toPlainText().strip()
         if system:
-            messages.append({"role": "system", "content": system})
-        messages += self._history
-        body: dict[str, Any] = {
-            "model": uid,
-            "messages": messages,
-            "temperature": round(self.temperature.value(), 2),
-            "top_p": round(self.top_p.value(), 2),
+            messages.append(ChatMessage(role="system", content=system))
+        messages += [
+            ChatMessage(role=turn["role"], content=turn["content"]) for turn in self._history
+        ]
+        body = ChatRequest(
+            model=uid,
+            messages=messages,
+            temperature=round(self.temperature.value(), 2),
+            top_p=round(self.top_p.value(), 2),
             # The usage chunk gives the exact token count for the figures line.
-            "stream_options": {"include_usage": True},
-        }
+            stream_options={"include_usage": True},
+        )
         if self.max_tokens.value() > 0:
-            body["max_tokens"] = self.max_tokens.value()
+            body.max_tokens = self.max_tokens.value()
         stops = parse_stops(self.stop_edit.toPlainText())
         if stops:
-            body["stop"] = stops
+            body.stop = stops
         return body
 
     def send(self) -> None:
@@ -499,7 +510,7 @@ class ChatPage(Page):
         self.view.start_answer(uid)
         body = self.request_body(uid)
         client = self.ctx.session.slow_client
-        log.info("chat with %s: %d messages", uid, len(body["messages"]))
+        log.info("chat with %s: %d messages", uid, len(body.messages))
         self._worker = self.ctx.tasks.stream(
             _stream_generator(client, body),
             self._on_chunk,
@@ -519,18 +530,17 @@ class ChatPage(Page):
         self._show_stats()
         self._update_buttons()
 
-    def _on_chunk(self, chunk: dict[str, Any]) -> None:
+    def _on_chunk(self, chunk: ChatCompletionChunk) -> None:
         if self._stop_requested:
             return
-        usage = chunk.get("usage")
-        if isinstance(usage, dict):
-            if usage.get("completion_tokens") is not None:
-                self._stats.completion_tokens = int(usage["completion_tokens"])
-            if usage.get("prompt_tokens") is not None:
-                self._stats.prompt_tokens = int(usage["prompt_tokens"])
-        for choice in chunk.get("choices") or []:
-            delta = choice.get("delta") or {}
-            content = delta.get("content")
+        usage = chunk.usage
+        if usage is not None:
+            if usage.completion_tokens is not None:
+                self._stats.completion_tokens = usage.completion_tokens
+            if usage.prompt_tokens is not None:
+                self._stats.prompt_tokens = usage.prompt_tokens
+        for choice in chunk.choices:
+            content = choice.delta.content
             if content:
                 now = time.perf_counter()
                 if self._stats.first_token is None:
@@ -539,8 +549,8 @@ class ChatPage(Page):
                 self._stats.chunks += 1
                 self._answer += content
                 self.view.append_answer(content)
-            if choice.get("finish_reason"):
-                self._stats.finish_reason = str(choice["finish_reason"])
+            if choice.finish_reason:
+                self._stats.finish_reason = choice.finish_reason
 
     def _on_error(self, message: str) -> None:
         self._error = message
@@ -684,13 +694,13 @@ class ChatPage(Page):
 
 
 def _stream_generator(
-    client: XinDeskClient, body: dict[str, Any]
-) -> Callable[[], Generator[dict[str, Any], None, None]]:
+    client: XinDeskClient, body: ChatRequest
+) -> Callable[[], Generator[ChatCompletionChunk, None, None]]:
     """The stream for `Tasks.stream`. When the worker stops it (the Stop button) it closes this
     generator, which closes the HTTP response: the server sees the client go and stops
     generating at once."""
 
-    def generate() -> Generator[dict[str, Any], None, None]:
+    def generate() -> Generator[ChatCompletionChunk, None, None]:
         yield from client.chat_stream(body)
 
     return generate

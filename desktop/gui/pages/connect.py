@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.api.admin import ApiKeyCreated, ApiKeyDeleted, SettingsUpdate
+from desktop.api.xinference import ListedModel
 from desktop.client import ClientError, XinDeskClient
 from desktop.core.netaddr import is_loopback_url
 from desktop.core.secrets import API_KEY_ENV
@@ -56,12 +58,12 @@ class ServerView:
     model_uid: str | None = None
 
 
-def first_chat_model(models: list[dict[str, object]]) -> str | None:
+def first_chat_model(models: list[ListedModel]) -> str | None:
     """The uid of a running chat model (else any running model) for the test command."""
     for model in models:
-        if model.get("model_type") == "LLM":
-            return str(model["id"])
-    return str(models[0]["id"]) if models else None
+        if model.model_type == "LLM":
+            return model.id
+    return models[0].id if models else None
 
 
 def read_server_view(client: XinDeskClient) -> ServerView:
@@ -80,17 +82,16 @@ def read_server_view(client: XinDeskClient) -> ServerView:
         )
     key_info = client.api_key_info()
     settings = client.get_settings()
-    keyring = key_info.get("keyring") or {}
     return ServerView(
         endpoint=client.endpoint,
         xindesk=True,
-        port=int(info["port"]),
-        lan_access=bool(info["lan_access"]),
-        lan_saved=bool(settings["server"]["lan_access"]),
-        lan_addresses=[str(address) for address in info.get("lan_addresses") or []],
-        auth=bool(key_info["enabled"]),
-        keyring_available=bool(keyring.get("available", True)),
-        keyring_message=keyring.get("message"),
+        port=info.port,
+        lan_access=info.lan_access,
+        lan_saved=settings.server.lan_access,
+        lan_addresses=list(info.lan_addresses),
+        auth=key_info.enabled,
+        keyring_available=key_info.keyring.available,
+        keyring_message=key_info.keyring.message,
         model_uid=first_chat_model(client.list_models()),
     )
 
@@ -481,21 +482,20 @@ class ConnectPage(Page):
             lambda: client.create_api_key(use=False), self._key_created, self._key_failed
         )
 
-    def _key_created(self, result: dict[str, object]) -> None:
+    def _key_created(self, created: ApiKeyCreated) -> None:
         self._busy = False
         # The server switched to the new key at once: every later call must send it.
-        key = str(result["api_key"])
+        key = created.api_key
         self.ctx.session.connect_to(self.ctx.session.endpoint, key)
         server = self.ctx.server
         if server is not None and self._owns_server():
             # Without a keychain the server forgets the key when it stops; the window hands
             # it over at each restart it does, so the key lasts as long as the app runs.
-            server.set_api_key(None if result.get("stored") else key)
-        message = str(result.get("message") or "")
-        if result.get("stored"):
-            self.banner.show_info(message)
+            server.set_api_key(None if created.stored else key)
+        if created.stored:
+            self.banner.show_info(created.message)
         else:
-            self.banner.show_error(message)
+            self.banner.show_error(created.message)
         self.reload()
 
     def _key_failed(self, message: str) -> None:
@@ -522,10 +522,10 @@ class ConnectPage(Page):
         client = self.ctx.session.client
         self.ctx.tasks.run(client.delete_api_key, self._key_deleted, self._key_failed)
 
-    def _key_deleted(self, result: dict[str, object]) -> None:
+    def _key_deleted(self, deleted: ApiKeyDeleted) -> None:
         self._busy = False
         self.ctx.session.connect_to(self.ctx.session.endpoint, None)
-        self.banner.show_info(str(result.get("message") or ""))
+        self.banner.show_info(deleted.message)
         self.reload()
 
     # -- LAN access ---------------------------------------------------------------------------
@@ -579,10 +579,9 @@ class ConnectPage(Page):
             self.banner.action.show()
         self._render()
 
-    def _lan_saved(self, result: dict[str, object]) -> None:
+    def _lan_saved(self, update: SettingsUpdate) -> None:
         self._busy = False
-        restart = result.get("restart_required")
-        if isinstance(restart, list) and "server.lan_access" in restart:
+        if "server.lan_access" in update.restart_required:
             self._offer_restart()
         self.reload()
 

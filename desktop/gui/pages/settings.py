@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -36,7 +35,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.api.hubs import DOWNLOAD_SOURCES, HUB_NAMES
+from desktop.api.admin import HubTokens, HubTokenSet, SettingsPatch, SettingsUpdate, TokenState
+from desktop.api.hubs import DOWNLOAD_SOURCES, HUB_NAMES, HubName
+from desktop.api.library import ModelsFolderMoved
+from desktop.api.settings import Settings
 from desktop.client import ClientError, XinDeskClient
 from desktop.core.paths import AppPaths
 from desktop.core.settings import SettingsStore
@@ -65,9 +67,9 @@ class ServerSnapshot:
 
     xindesk: bool
     """False for a server without XinDesk's routes (a real Xinference)."""
-    settings: dict[str, Any] | None = None
+    settings: Settings | None = None
     models_dir: str | None = None
-    tokens: dict[str, Any] | None = None
+    tokens: HubTokens | None = None
 
 
 def read_snapshot(client: XinDeskClient) -> ServerSnapshot:
@@ -81,7 +83,7 @@ def read_snapshot(client: XinDeskClient) -> ServerSnapshot:
     return ServerSnapshot(
         xindesk=True,
         settings=settings,
-        models_dir=str(info["models_dir"]),
+        models_dir=info.models_dir,
         tokens=client.hub_tokens(),
     )
 
@@ -103,7 +105,7 @@ def probe_server(url: str, key: str | None) -> Probe:
         with XinDeskClient(url, key, timeout=PROBE_TIMEOUT_S) as client:
             client.list_models()
             try:
-                version = client.server_info()["version"]
+                version = client.server_info().version
             except ClientError as exc:
                 if exc.status != 404:
                     raise
@@ -142,7 +144,11 @@ def probe_ok(probe: Probe) -> bool:
     return probe.reachable and probe.status < 400
 
 
-def save_local_ui(paths: AppPaths, patch: dict[str, Any]) -> None:
+def token_state(tokens: HubTokens, hub: HubName) -> TokenState:
+    return tokens.huggingface if hub == "huggingface" else tokens.modelscope
+
+
+def save_local_ui(paths: AppPaths, patch: SettingsPatch) -> None:
     """Write window preferences into this computer's settings file, through the settings'
     one writer, when no server of this computer is in use (one elsewhere is)."""
     SettingsStore(paths).update({"ui": patch})
@@ -191,7 +197,7 @@ class SettingsPage(Page):
         super().__init__(ctx, parent)
         self.autostart: autostart.Autostart = autostart.for_this_system()
         self._snapshot: ServerSnapshot | None = None
-        self._tokens: dict[str, Any] = {}
+        self._tokens: HubTokens | None = None
         self._fill_downloads = True
         self._load_error = False
 
@@ -341,11 +347,11 @@ class SettingsPage(Page):
         layout.addWidget(self.tokens_hint)
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
-        self.token_labels: dict[str, QLabel] = {}
-        self.token_fields: dict[str, QLineEdit] = {}
-        self.token_states: dict[str, QLabel] = {}
-        self.token_save: dict[str, QPushButton] = {}
-        self.token_remove: dict[str, QPushButton] = {}
+        self.token_labels: dict[HubName, QLabel] = {}
+        self.token_fields: dict[HubName, QLineEdit] = {}
+        self.token_states: dict[HubName, QLabel] = {}
+        self.token_save: dict[HubName, QPushButton] = {}
+        self.token_remove: dict[HubName, QPushButton] = {}
         for row, hub in enumerate(HUB_NAMES):
             label = QLabel(box)
             token = QLineEdit(box)
@@ -499,13 +505,13 @@ class SettingsPage(Page):
         # token must not undo download settings typed but not saved yet.
         if snapshot.settings is not None and self._fill_downloads:
             self._fill_downloads = False
-            downloads = snapshot.settings["downloads"]
-            self.source.setCurrentIndex(max(0, self.source.findData(downloads["source"])))
-            self.hf_endpoint.setText(downloads.get("hf_endpoint") or "")
-            self.modelscope_endpoint.setText(downloads.get("modelscope_endpoint") or "")
-            self.proxy.setText(downloads.get("proxy") or "")
-            self.max_parallel.setValue(int(downloads["max_parallel"]))
-        self._tokens = snapshot.tokens or {}
+            downloads = snapshot.settings.downloads
+            self.source.setCurrentIndex(max(0, self.source.findData(downloads.source)))
+            self.hf_endpoint.setText(downloads.hf_endpoint or "")
+            self.modelscope_endpoint.setText(downloads.modelscope_endpoint or "")
+            self.proxy.setText(downloads.proxy or "")
+            self.max_parallel.setValue(downloads.max_parallel)
+        self._tokens = snapshot.tokens
         if not snapshot.xindesk:
             self.build_card.show_not_xindesk()
         self._render()
@@ -553,19 +559,19 @@ class SettingsPage(Page):
         self.folder_button.setEnabled(not remote and not self.folder_busy.isVisible())
 
         for hub in HUB_NAMES:
-            state = self._tokens.get(hub) or {}
-            if state.get("set"):
+            state = token_state(self._tokens, hub) if self._tokens is not None else None
+            if state is not None and state.set:
                 text = self.tr("Saved")
-            elif state.get("environment"):
+            elif state is not None and state.environment:
                 text = self.tr("From the server's environment")
             else:
                 text = self.tr("Not set")
             self.token_states[hub].setText(text)
-            self.token_remove[hub].setEnabled(bool(state.get("set")))
+            self.token_remove[hub].setEnabled(state is not None and state.set)
 
     # -- saving the window's preferences ------------------------------------------------------
 
-    def _save_ui(self, patch: dict[str, Any]) -> None:
+    def _save_ui(self, patch: SettingsPatch) -> None:
         """Save window preferences where this window reads them at its next start."""
         save_ui = self._ui_saver()
         self.ctx.tasks.run(lambda: save_ui(patch), None, self._save_failed)
@@ -729,7 +735,7 @@ class SettingsPage(Page):
         self._connection_busy(False)
         self.banner.show_error(message)
 
-    def _ui_saver(self) -> Callable[[dict[str, Any]], object]:
+    def _ui_saver(self) -> Callable[[SettingsPatch], object]:
         """A function saving `ui` fields where they belong, callable off the GUI thread: the
         server on this computer owns the settings file; with another server, the window
         writes its own preferences into the file itself."""
@@ -772,9 +778,9 @@ class SettingsPage(Page):
             self._folder_failed,
         )
 
-    def _folder_moved(self, result: dict[str, Any]) -> None:
+    def _folder_moved(self, moved: ModelsFolderMoved) -> None:
         self.folder_busy.hide()
-        self.banner.show_info(self.tr("Models folder is now {0}.").format(result["models_dir"]))
+        self.banner.show_info(self.tr("Models folder is now {0}.").format(moved.models_dir))
         self.ctx.navigator.downloads_changed.emit()
         self.reload()
 
@@ -815,7 +821,7 @@ class SettingsPage(Page):
         if problems:
             self.banner.show_error("\n".join(problems))
             return
-        patch = {
+        patch: SettingsPatch = {
             "downloads": {
                 "source": str(self.source.currentData()),
                 "hf_endpoint": hf or None,
@@ -831,7 +837,7 @@ class SettingsPage(Page):
             lambda: client.update_settings(patch), self._downloads_saved, self._downloads_failed
         )
 
-    def _downloads_saved(self, _result: dict[str, Any]) -> None:
+    def _downloads_saved(self, _update: SettingsUpdate) -> None:
         self.downloads_save.setEnabled(True)
         self.banner.show_info(self.tr("Download settings saved."))
         self._fill_downloads = True
@@ -843,7 +849,7 @@ class SettingsPage(Page):
 
     # -- hub tokens ---------------------------------------------------------------------------
 
-    def save_token(self, hub: str) -> None:
+    def save_token(self, hub: HubName) -> None:
         field = self.token_fields[hub]
         token = field.text().strip()
         if not token:
@@ -857,14 +863,14 @@ class SettingsPage(Page):
             lambda: client.set_hub_token(hub, token), self._token_saved, self._token_failed
         )
 
-    def remove_token(self, hub: str) -> None:
+    def remove_token(self, hub: HubName) -> None:
         self.banner.clear()
         client = self.ctx.session.client
         self.ctx.tasks.run(
             lambda: client.delete_hub_token(hub), self._token_saved, self._token_failed
         )
 
-    def _token_saved(self, _result: dict[str, Any]) -> None:
+    def _token_saved(self, _result: HubTokenSet) -> None:
         self.reload()
 
     def _token_failed(self, message: str) -> None:

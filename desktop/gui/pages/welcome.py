@@ -11,9 +11,8 @@ Models page.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,10 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.api.common import MODEL_TYPES, JobState, ModelType
+from desktop.api.library import HardwareView
+from desktop.api.xinference import DetailedRegistration, InstanceInfo
 from desktop.client import XinDeskClient
 from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
-from desktop.gui.models.catalog_model import MODEL_TYPES, CatalogEntry, size_label
+from desktop.gui.models.catalog_model import CatalogEntry, size_label
 from desktop.gui.models.quant_model import verdict_badge_name, verdict_text
 from desktop.gui.models.starters import Machine, StarterPick, checked_pick, rough_pick
 from desktop.gui.pages.base import Page
@@ -50,7 +52,26 @@ FAILED = "error"
 IN_FLIGHT = frozenset({STARTING, DOWNLOADING, LOADING})
 
 
-def launch_state(client: XinDeskClient, uid: str, job_id: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LaunchState:
+    """Where a starter's launch stands, with its download's figures while it downloads.
+
+    Attributes:
+        state: IDLE, STARTING, DOWNLOADING, LOADING, READY or FAILED.
+        message: Why it failed.
+        fraction: 0-1 of the download; None while unknown.
+        job_id: The download job, once the server named it.
+    """
+
+    state: str = IDLE
+    message: str = ""
+    fraction: float | None = None
+    done: int | None = None
+    total: int | None = None
+    job_id: str | None = None
+
+
+def launch_state(client: XinDeskClient, uid: str, job_id: str | None) -> LaunchState:
     """Where the launch of `uid` stands: downloading (with figures), loading, ready or error.
 
     Blocking; runs off the GUI thread. A launch whose download failed leaves no instance
@@ -58,27 +79,38 @@ def launch_state(client: XinDeskClient, uid: str, job_id: str | None) -> dict[st
     """
     found = client.instances(uid)
     if found:
-        status = str(found[0].get("status"))
+        status = found[0].status
         if status == "CREATING":
-            download = client.progress(uid).get("download") or {}
-            return {
-                "state": DOWNLOADING,
-                "fraction": download.get("progress"),
-                "done": download.get("downloaded_bytes"),
-                "total": download.get("total_bytes"),
-                "job_id": download.get("job_id"),
-            }
+            download = client.progress(uid).download
+            if download is None:
+                return LaunchState(DOWNLOADING)
+            return LaunchState(
+                DOWNLOADING,
+                fraction=download.progress,
+                done=download.downloaded_bytes,
+                total=download.total_bytes,
+                job_id=download.job_id,
+            )
         if status == "READY":
-            return {"state": READY}
+            return LaunchState(READY)
         if status == "ERROR":
-            replicas = found[0].get("replica_statuses") or [{}]
-            return {"state": FAILED, "message": replicas[0].get("error_message") or ""}
-        return {"state": LOADING}
+            replicas = found[0].replica_statuses
+            return LaunchState(FAILED, (replicas[0].error_message if replicas else None) or "")
+        return LaunchState(LOADING)
     if job_id:
         job = client.download(job_id)
-        if job.get("state") in ("failed", "cancelled"):
-            return {"state": FAILED, "message": job.get("error") or str(job.get("state"))}
-    return {"state": STARTING}
+        if job.state in (JobState.FAILED, JobState.CANCELLED):
+            return LaunchState(FAILED, job.error or job.state.value)
+    return LaunchState(STARTING)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the page reads from the server when it opens."""
+
+    hardware: HardwareView
+    instances: list[InstanceInfo]
+    catalog: dict[ModelType, list[DetailedRegistration]]
 
 
 class StarterCard(QFrame):
@@ -100,16 +132,14 @@ class StarterCard(QFrame):
     open_requested = Signal(str, str)
     others_requested = Signal(str)
 
-    def __init__(self, model_type: str, parent: QWidget | None = None) -> None:
+    def __init__(self, model_type: ModelType, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
         self.model_type = model_type
         self.pick: StarterPick | None = None
         self.checking = False
-        self.state = IDLE
-        self.message = ""
+        self.launch = LaunchState()
         self.job_id: str | None = None
-        self._figures: dict[str, Any] = {}
 
         self.role = QLabel(self)
         self.role.setObjectName("subheading")
@@ -168,6 +198,10 @@ class StarterCard(QFrame):
     def uid(self) -> str | None:
         return self.pick.candidate.name if self.pick is not None else None
 
+    @property
+    def state(self) -> str:
+        return self.launch.state
+
     def set_pick(self, pick: StarterPick | None, *, checking: bool = False) -> None:
         self.pick = pick
         self.checking = checking
@@ -193,22 +227,17 @@ class StarterCard(QFrame):
     def start_failed(self, message: str) -> None:
         self.launch_failed.emit(message)
 
-    def set_state(
-        self, state: str, message: str = "", figures: dict[str, Any] | None = None
-    ) -> None:
-        self.state = state
-        self.message = message
-        figures = figures or {}
-        if figures.get("job_id"):
-            self.job_id = str(figures["job_id"])
-        fraction = figures.get("fraction")
+    def set_state(self, launch: LaunchState) -> None:
+        self.launch = launch
+        if launch.job_id:
+            self.job_id = launch.job_id
+        state, fraction = launch.state, launch.fraction
         if state == DOWNLOADING and fraction is not None:
             self.progress.setRange(0, 1000)
-            self.progress.setValue(int(float(fraction) * 1000))
+            self.progress.setValue(int(fraction * 1000))
         elif state in (STARTING, LOADING) or (state == DOWNLOADING and fraction is None):
             self.progress.setRange(0, 0)
         self.progress.setVisible(state in IN_FLIGHT)
-        self._figures = figures
         self.retranslate()
 
     def _clicked(self) -> None:
@@ -277,7 +306,7 @@ class StarterCard(QFrame):
                 badge = self.tr("{0} (estimate)").format(badge)
             self.badge.setObjectName(verdict_badge_name(pick.verdict))
         self.badge.setText(badge)
-        tooltip = str((pick.fit or {}).get("message") or "")
+        tooltip = pick.fit.message if pick.fit is not None else ""
         if pick.problem:
             tooltip = self.tr(
                 "Could not check the exact files and memory with the hub, so the size and fit "
@@ -290,7 +319,7 @@ class StarterCard(QFrame):
         self._show_state()
 
     def _show_state(self) -> None:
-        figures = self._figures
+        launch = self.launch
         uid = self.uid or ""
         self.get_button.setEnabled(self.state not in IN_FLIGHT and self.pick is not None)
         if self.state == IDLE:
@@ -301,10 +330,10 @@ class StarterCard(QFrame):
             self.status.setText(self.tr("Asking the server to get it…"))
         elif self.state == DOWNLOADING:
             self.get_button.setText(self.tr("Downloading…"))
-            if figures.get("total"):
+            if launch.total:
                 self.status.setText(
                     self.tr("Downloading: {0} of {1}").format(
-                        human_bytes(figures.get("done") or 0), human_bytes(figures["total"])
+                        human_bytes(launch.done or 0), human_bytes(launch.total)
                     )
                 )
             else:
@@ -319,7 +348,7 @@ class StarterCard(QFrame):
             self.status.setText(self.tr("Running. Apps call it “{0}”.").format(uid))
         else:
             self.get_button.setText(self.tr("Try again"))
-            self.status.setText(self.tr("Did not work: {0}").format(self.message))
+            self.status.setText(self.tr("Did not work: {0}").format(launch.message))
         kind = {READY: "ready", FAILED: "error"}.get(self.state, "")
         if self.status.property("kind") != kind:
             # The style sheet colours the line by its "kind"; re-polish to apply it.
@@ -338,7 +367,7 @@ class WelcomePage(Page):
         super().__init__(ctx, parent)
         self._loaded = False
         self._loading = False
-        self._hardware: dict[str, Any] = {}
+        self._hardware: HardwareView | None = None
         self._watch: tuple[tuple[str, str | None], ...] = ()
 
         content = QWidget(self)
@@ -384,7 +413,7 @@ class WelcomePage(Page):
         self.starters_hint = QLabel(content)
         self.starters_hint.setObjectName("hint")
         self.starters_hint.setWordWrap(True)
-        self.cards: dict[str, StarterCard] = {}
+        self.cards: dict[ModelType, StarterCard] = {}
         cards_row = QHBoxLayout()
         cards_row.setSpacing(12)
         for model_type in MODEL_TYPES:
@@ -432,7 +461,7 @@ class WelcomePage(Page):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
 
-        self.poller: Poller[dict[str, dict[str, Any]]] = Poller(
+        self.poller: Poller[dict[str, LaunchState]] = Poller(
             ctx.tasks, self._fetch_states, self._apply_states, self._poll_failed, 1000, self
         )
         ctx.session.changed.connect(self._session_changed)
@@ -471,31 +500,32 @@ class WelcomePage(Page):
                 card.set_pick(None, checking=True)
         client = self.ctx.session.client
 
-        def fetch() -> dict[str, Any]:
-            result: dict[str, Any] = {
-                "hardware": client.hardware(),
-                "instances": client.instances(),
-            }
-            for model_type in MODEL_TYPES:
-                result[model_type] = client.registrations(model_type, detailed=True)
-            return result
+        def fetch() -> Overview:
+            return Overview(
+                hardware=client.hardware(),
+                instances=client.instances(),
+                catalog={
+                    model_type: client.registrations(model_type, detailed=True)
+                    for model_type in MODEL_TYPES
+                },
+            )
 
         self.ctx.tasks.run(fetch, self._overview_loaded, self._load_failed)
 
-    def _overview_loaded(self, result: dict[str, Any]) -> None:
+    def _overview_loaded(self, overview: Overview) -> None:
         self._loading = False
         self._loaded = True
-        self._hardware = result["hardware"]
+        self._hardware = overview.hardware
         self._show_hardware()
-        machine = Machine.from_hardware(self._hardware)
-        running = {str(i.get("model_uid")): str(i.get("status")) for i in result["instances"]}
+        machine = Machine.from_api(overview.hardware)
+        running = {instance.model_uid for instance in overview.instances}
         client = self.ctx.session.client
         context = self.ctx.settings.models.default_context_length
         for model_type, card in self.cards.items():
             catalog = {
                 entry.name: entry
                 for entry in (
-                    CatalogEntry.from_registration(model_type, item) for item in result[model_type]
+                    CatalogEntry.from_api(model_type, item) for item in overview.catalog[model_type]
                 )
             }
             found = rough_pick(model_type, catalog, machine)
@@ -520,7 +550,7 @@ class WelcomePage(Page):
 
     def _show_hardware(self) -> None:
         hw = self._hardware
-        if not hw:
+        if hw is None:
             return
         backends = {
             "CUDA": self.tr("NVIDIA GPU (CUDA)"),
@@ -529,11 +559,10 @@ class WelcomePage(Page):
             "Vulkan": self.tr("GPU (Vulkan)"),
             "CPU": self.tr("The processor only (CPU)"),
         }
-        backend = str(hw.get("backend") or "CPU")
+        backend = hw.backend or "CPU"
         self.backend_value.setText(backends.get(backend, backend))
-        cores = hw.get("cpu_physical_cores")
-        threads = hw.get("cpu_logical_cores")
-        cpu = str(hw.get("cpu_name") or self.tr("Unknown processor"))
+        cores, threads = hw.cpu_physical_cores, hw.cpu_logical_cores
+        cpu = hw.cpu_name or self.tr("Unknown processor")
         if cores and threads and threads != cores:
             cpu = self.tr("{0} · {1} cores, {2} threads").format(cpu, cores, threads)
         elif cores or threads:
@@ -541,27 +570,26 @@ class WelcomePage(Page):
         self.cpu_value.setText(cpu)
         self.ram_value.setText(
             self.tr("{0} free of {1}").format(
-                human_bytes(hw.get("ram_available_bytes")), human_bytes(hw.get("ram_total_bytes"))
+                human_bytes(hw.ram_available_bytes), human_bytes(hw.ram_total_bytes)
             )
         )
-        gpus = hw.get("gpus") or []
-        if gpus:
+        if hw.gpus:
             lines = []
-            for gpu in gpus:
-                if gpu.get("total_bytes"):
+            for gpu in hw.gpus:
+                if gpu.total_bytes:
                     memory = self.tr("{0} free of {1} video memory (VRAM)").format(
-                        human_bytes(gpu.get("free_bytes")), human_bytes(gpu.get("total_bytes"))
+                        human_bytes(gpu.free_bytes), human_bytes(gpu.total_bytes)
                     )
                 else:
                     memory = self.tr("video memory unknown")
-                if gpu.get("unified_memory"):
+                if gpu.unified_memory:
                     memory = self.tr("shares the computer's RAM")
-                lines.append(self.tr("{0}: {1}").format(gpu.get("name", "GPU"), memory))
+                lines.append(self.tr("{0}: {1}").format(gpu.name, memory))
             self.gpu_value.setText("\n".join(lines))
         else:
             self.gpu_value.setText(self.tr("None that XinDesk can use"))
-        notes = [str(note) for note in hw.get("notes") or []]
-        if backend == "CPU" or not hw.get("gpu_offload"):
+        notes = list(hw.notes)
+        if backend == "CPU" or not hw.gpu_offload:
             notes.insert(
                 0,
                 self.tr(
@@ -579,14 +607,14 @@ class WelcomePage(Page):
         if isinstance(card, StarterCard):
             self.get(card.model_type)
 
-    def get(self, model_type: str) -> None:
+    def get(self, model_type: ModelType) -> None:
         """Launch the suggestion of one kind (downloading it first when needed)."""
         card = self.cards[model_type]
         pick = card.pick
         if pick is None or card.state in IN_FLIGHT:
             return
         self.mark_done()
-        card.set_state(STARTING)
+        card.set_state(LaunchState(STARTING))
         body = pick.launch_body()
         session = self.ctx.session
         log.info("getting the starter %s", body)
@@ -619,35 +647,35 @@ class WelcomePage(Page):
             # Launched before (another window, or by hand): show how that one is doing.
             self._follow(card, uid)
             return
-        card.set_state(FAILED, message)
+        card.set_state(LaunchState(FAILED, message))
 
     def _follow(self, card: StarterCard, uid: str) -> None:
         if card.state not in IN_FLIGHT:
-            card.set_state(STARTING)
+            card.set_state(LaunchState(STARTING))
         self._watch = (*[w for w in self._watch if w[0] != uid], (uid, card.job_id))
         if self.isVisible():
             self.poller.start()
         else:
             self.poller.poll_now()
 
-    def _fetch_states(self) -> dict[str, dict[str, Any]]:
+    def _fetch_states(self) -> dict[str, LaunchState]:
         watch = self._watch
         client = self.ctx.session.client
         return {uid: launch_state(client, uid, job_id) for uid, job_id in watch}
 
-    def _apply_states(self, states: dict[str, dict[str, Any]]) -> None:
+    def _apply_states(self, states: dict[str, LaunchState]) -> None:
         for card in self.cards.values():
             state = states.get(card.uid or "")
             if state is not None:
-                card.set_state(str(state["state"]), str(state.get("message") or ""), state)
+                card.set_state(state)
         still: list[tuple[str, str | None]] = []
         for uid, job_id in self._watch:
-            if uid in states and states[uid].get("state") not in IN_FLIGHT:
+            if uid in states and states[uid].state not in IN_FLIGHT:
                 continue
             owner = self._card_for(uid)
             still.append((uid, owner.job_id if owner is not None and owner.job_id else job_id))
         self._watch = tuple(still)
-        finished = [uid for uid, s in states.items() if s.get("state") in (READY, FAILED)]
+        finished = [uid for uid, s in states.items() if s.state in (READY, FAILED)]
         if finished:
             self.ctx.navigator.running_changed.emit()
         if not self._watch:
@@ -715,7 +743,7 @@ class WelcomePage(Page):
         self.cpu_label.setText(self.tr("Processor"))
         self.ram_label.setText(self.tr("Memory (RAM)"))
         self.gpu_label.setText(self.tr("Graphics (GPU)"))
-        if not self._hardware:
+        if self._hardware is None:
             for value in (self.backend_value, self.cpu_value, self.ram_value, self.gpu_value):
                 value.setText(self.tr("Checking…"))
             self.machine_note.hide()
