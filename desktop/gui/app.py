@@ -18,7 +18,7 @@ from desktop.core.paths import AppPaths, resources_dir
 from desktop.core.settings import load_settings
 from desktop.gui.context import GuiContext, Navigator
 from desktop.gui.i18n import Translations
-from desktop.gui.local_server import LocalServer, ServerState
+from desktop.gui.local_server import LocalServer, LocalServerStatus
 from desktop.gui.main_window import MainWindow
 from desktop.gui.session import ApiSession
 from desktop.gui.tasks import Tasks
@@ -187,9 +187,9 @@ def install_startup_probe(desktop: DesktopApp, probe: str, started: float) -> No
     def server_state() -> None:
         server = desktop.ctx.server
         assert server is not None
-        if server.state in (ServerState.RUNNING, ServerState.ATTACHED):
+        if server.state in (LocalServerStatus.RUNNING, LocalServerStatus.ATTACHED):
             say(f"server-{server.state.value} {server.url}")
-        elif server.state is ServerState.FAILED:
+        elif server.state is LocalServerStatus.FAILED:
             say(f"server-failed {server.error or 'no reason given'}")
         else:
             return

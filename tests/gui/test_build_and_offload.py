@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 from desktop.api.xinference import LaunchRequest, ListedModel
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
-from desktop.gui.local_server import ServerState
+from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.models.running_model import RunningColumn, RunningModelsModel, RunningRow
 from desktop.gui.pages.running import RunningPage
 from desktop.gui.pages.settings import SettingsPage
@@ -158,7 +158,7 @@ def test_a_gpu_build_without_its_driver_says_what_is_missing(
     app = make_app(server_environment={"LLAMA_CPP_LIB_PATH": str(broken)})
     server = app.ctx.server
     assert server is not None
-    qtbot.waitUntil(lambda: server.state is ServerState.RUNNING, timeout=60_000)
+    qtbot.waitUntil(lambda: server.state is LocalServerStatus.RUNNING, timeout=60_000)
 
     card = open_settings(app).build_card
     qtbot.waitUntil(lambda: MISSING in card.backend_value.text(), timeout=15_000)

@@ -245,7 +245,7 @@ def test_turning_lan_on_restarts_the_server_this_window_started(
 ) -> None:
     import os
 
-    from desktop.gui.local_server import ServerState
+    from desktop.gui.local_server import LocalServerStatus
 
     key = "sk-owned-server-key"
     # The window and the server child it starts both take the key from the environment.
@@ -258,7 +258,7 @@ def test_turning_lan_on_restarts_the_server_this_window_started(
     desktop = make_app()
     server = desktop.ctx.server
     assert server is not None
-    qtbot.waitUntil(lambda: server.state is ServerState.RUNNING, timeout=60_000)
+    qtbot.waitUntil(lambda: server.state is LocalServerStatus.RUNNING, timeout=60_000)
     assert server.owned
     desktop.window.open_page("connect")
     page = desktop.window.pages["connect"]
@@ -268,7 +268,7 @@ def test_turning_lan_on_restarts_the_server_this_window_started(
 
     page.lan_switch.click()
     qtbot.waitUntil(lambda: asked == ["Restart the server now? Running models will stop."])
-    qtbot.waitUntil(lambda: server.state is ServerState.RUNNING, timeout=60_000)
+    qtbot.waitUntil(lambda: server.state is LocalServerStatus.RUNNING, timeout=60_000)
     qtbot.waitUntil(lambda: page._view is not None and page._view.lan_access, timeout=10_000)
     assert page.lan_switch.isChecked()
     assert not page.lan_pending.isVisible()

@@ -19,7 +19,7 @@ from desktop.api.admin import LogRecord
 from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
-from desktop.gui.local_server import ServerState
+from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.models.log_model import LogFilter, LogModel, LogRow, parse_console_line
 from desktop.gui.pages.logs import CONSOLE_SOURCE, LogsPage
 from tests.fixtures.server import ServerProcess, free_port, run_server
@@ -220,7 +220,7 @@ def test_a_server_started_by_the_window_also_shows_its_console(
     desktop = make_app()
     server = desktop.ctx.server
     assert server is not None
-    qtbot.waitUntil(lambda: server.state is ServerState.RUNNING, timeout=60_000)
+    qtbot.waitUntil(lambda: server.state is LocalServerStatus.RUNNING, timeout=60_000)
     page = open_logs(desktop)
     qtbot.waitUntil(lambda: page.server_model.rowCount() > 0, timeout=10_000)
     page.source_combo.setCurrentIndex(page.source_combo.findData(CONSOLE_SOURCE))

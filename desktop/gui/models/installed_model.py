@@ -38,7 +38,7 @@ class LocalColumn(IntEnum):
     STATE = 4
 
 
-class InstalledModel(RecordTableModel[InstalledModelView]):
+class InstalledTableModel(RecordTableModel[InstalledModelView]):
     """The usable models first, then those with a problem (which say what is wrong)."""
 
     column_count = len(LocalColumn)

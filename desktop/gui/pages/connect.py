@@ -31,7 +31,7 @@ from desktop.client import ClientError, XinDeskClient
 from desktop.core.netaddr import is_loopback_url
 from desktop.core.secrets import API_KEY_ENV
 from desktop.gui.context import GuiContext
-from desktop.gui.local_server import ServerState
+from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.pages.base import Page
 from desktop.gui.widgets.common import Banner, CopyField, heading, hint, scrolling_column, section
 from desktop.gui.widgets.export_panel import ExportPanel
@@ -311,7 +311,7 @@ class ConnectPage(Page):
             self.reload()
 
     def _server_state_changed(self, state: object) -> None:
-        if self._active and state in (ServerState.RUNNING, ServerState.ATTACHED):
+        if self._active and state in (LocalServerStatus.RUNNING, LocalServerStatus.ATTACHED):
             self.reload()
 
     def _loaded(self, view: ServerView) -> None:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from desktop import __version__
 from desktop.api.admin import Diagnostics, LogPage
 from desktop.gui.context import GuiContext
-from desktop.gui.local_server import ServerState
+from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.models.log_model import LogFilter, LogModel, LogRow
 from desktop.gui.pages.base import Page
 from desktop.gui.polling import Poller
@@ -49,11 +49,13 @@ CONSOLE_SOURCE = "console"
 # The bundle's own lines are English on purpose: whoever reads a bug report may not read the
 # reporter's language. The server's part is English too.
 _CONNECTION_MODES = {
-    ServerState.RUNNING: "local server started by this window",
-    ServerState.ATTACHED: "local server that was already running (not started by this window)",
-    ServerState.STARTING: "local server, starting",
-    ServerState.STOPPED: "local server, stopped",
-    ServerState.FAILED: "local server, failed to start",
+    LocalServerStatus.RUNNING: "local server started by this window",
+    LocalServerStatus.ATTACHED: (
+        "local server that was already running (not started by this window)"
+    ),
+    LocalServerStatus.STARTING: "local server, starting",
+    LocalServerStatus.STOPPED: "local server, stopped",
+    LocalServerStatus.FAILED: "local server, failed to start",
 }
 
 

@@ -39,7 +39,7 @@ from desktop.gui.models.catalog_model import (
     CatalogModel,
 )
 from desktop.gui.models.installed_model import (
-    InstalledModel,
+    InstalledTableModel,
     LocalColumn,
     file_name,
     launch_name,
@@ -165,7 +165,7 @@ class ModelsPage(Page):
             self.tabs.addTab(view, "")
             self._tab_keys.append(model_type)
 
-        self.installed = InstalledModel(self)
+        self.installed = InstalledTableModel(self)
         self.installed_filter = QSortFilterProxyModel(self)
         self.installed_filter.setSourceModel(self.installed)
         self.installed_filter.setFilterKeyColumn(-1)

@@ -44,7 +44,7 @@ from desktop.core.paths import AppPaths
 from desktop.core.settings import SettingsStore
 from desktop.gui import autostart
 from desktop.gui.context import GuiContext
-from desktop.gui.local_server import ServerState, answers_status
+from desktop.gui.local_server import LocalServerStatus, answers_status
 from desktop.gui.pages.base import Page
 from desktop.gui.pages.settings_build import BuildCard
 from desktop.gui.widgets.common import Banner, heading, hint, scrolling_column, section
@@ -723,7 +723,10 @@ class SettingsPage(Page):
             return
         self.ctx.session.connect_to(switch.url, switch.key)
         server = self.ctx.server
-        if server is not None and server.state in (ServerState.STOPPED, ServerState.FAILED):
+        if server is not None and server.state in (
+            LocalServerStatus.STOPPED,
+            LocalServerStatus.FAILED,
+        ):
             server.start()
         self.banner.show_info(self.tr("Now using the server on this computer."))
 
