@@ -976,7 +976,7 @@ Saved in: {3}</source>
     </message>
 </context>
 <context>
-    <name>InstalledModel</name>
+    <name>InstalledTableModel</name>
     <message>
         <source>File</source>
         <translation>文件</translation>
