@@ -177,7 +177,7 @@ def test_copy_diagnostics_gives_the_endpoint_and_versions_never_the_key(
 ) -> None:
     server, key = keyed_server
     desktop = make_app(server.url, settings=Settings.model_validate({"ui": {"welcome_done": True}}))
-    desktop.session.connect_to(server.url, key)
+    desktop.ctx.session.connect_to(server.url, key)
     desktop.window.show()
     page = open_logs(desktop)
     # With the key, the log is readable (the server answers 401 without it).

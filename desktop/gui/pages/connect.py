@@ -485,13 +485,7 @@ class ConnectPage(Page):
     def _key_created(self, created: ApiKeyCreated) -> None:
         self._busy = False
         # The server switched to the new key at once: every later call must send it.
-        key = created.api_key
-        self.ctx.session.connect_to(self.ctx.session.endpoint, key)
-        server = self.ctx.server
-        if server is not None and self._owns_server():
-            # Without a keychain the server forgets the key when it stops; the window hands
-            # it over at each restart it does, so the key lasts as long as the app runs.
-            server.set_api_key(None if created.stored else key)
+        self.ctx.connection.use_key(created.api_key, kept=created.stored)
         if created.stored:
             self.banner.show_info(created.message)
         else:
@@ -524,7 +518,7 @@ class ConnectPage(Page):
 
     def _key_deleted(self, deleted: ApiKeyDeleted) -> None:
         self._busy = False
-        self.ctx.session.connect_to(self.ctx.session.endpoint, None)
+        self.ctx.connection.use_key(None)
         self.banner.show_info(deleted.message)
         self.reload()
 
@@ -550,7 +544,7 @@ class ConnectPage(Page):
             and not os.environ.get(API_KEY_ENV)
             and not (server is not None and server.has_restart_key)
         )
-        if enabled and keyless_restart and self._owns_server():
+        if enabled and keyless_restart and self.ctx.connection.owns_server:
             # The restarted server reads its key from the keychain; with none it would
             # refuse to listen on the network, and the window would lose its server.
             self.banner.show_error(
@@ -585,14 +579,9 @@ class ConnectPage(Page):
             self._offer_restart()
         self.reload()
 
-    def _owns_server(self) -> bool:
-        """Whether the window talks to the local server it started (and so can restart it)."""
-        server = self.ctx.server
-        return server is not None and server.owned and server.url == self.ctx.session.endpoint
-
     def _offer_restart(self) -> None:
         server = self.ctx.server
-        if server is None or not self._owns_server():
+        if server is None or not self.ctx.connection.owns_server:
             self.banner.show_info(
                 self.tr(
                     "Saved. Restart the server for this to take effect (stop `xindesk serve` "

@@ -2,19 +2,16 @@
 the window behaves, and what the server was built for (`settings_build.BuildCard`).
 
 Server settings go through the server (PATCH /v1/xindesk/settings), which owns the settings
-file. The window's own preferences (`ui.*`) go there too while the window uses the server on
-this computer; while it uses another server they are written to this computer's settings file
-directly, since that server's settings are not this window's.
+file. The window's own preferences (`ui.*`) and which server it uses are the connection's
+(`desktop.gui.connection`): this page only asks it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -40,11 +37,9 @@ from desktop.api.hubs import DOWNLOAD_SOURCES, HUB_NAMES, HubName
 from desktop.api.library import ModelsFolderMoved
 from desktop.api.settings import Settings
 from desktop.client import ClientError, XinDeskClient
-from desktop.core.paths import AppPaths
-from desktop.core.settings import SettingsStore
 from desktop.gui import autostart
+from desktop.gui.connection import LocalSwitch, Probe, RemoteSwitch
 from desktop.gui.context import GuiContext
-from desktop.gui.local_server import LocalServerStatus, answers_status
 from desktop.gui.pages.base import Page
 from desktop.gui.pages.settings_build import BuildCard
 from desktop.gui.widgets.common import Banner, heading, hint, scrolling_column, section
@@ -55,7 +50,6 @@ HF_MIRROR = "https://hf-mirror.com"
 LANGUAGE_CHOICES = ("en", "zh_CN", "system")
 URL_SCHEMES = ("http", "https")
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
-PROBE_TIMEOUT_S = 10
 
 
 # -- work done off the GUI thread -------------------------------------------------------------
@@ -72,6 +66,10 @@ class ServerSnapshot:
     tokens: HubTokens | None = None
 
 
+def token_state(tokens: HubTokens, hub: HubName) -> TokenState:
+    return tokens.huggingface if hub == "huggingface" else tokens.modelscope
+
+
 def read_snapshot(client: XinDeskClient) -> ServerSnapshot:
     try:
         settings = client.get_settings()
@@ -86,93 +84,6 @@ def read_snapshot(client: XinDeskClient) -> ServerSnapshot:
         models_dir=info.models_dir,
         tokens=client.hub_tokens(),
     )
-
-
-@dataclass(frozen=True)
-class Probe:
-    """How a server answered a connection test."""
-
-    reachable: bool
-    status: int = 200
-    detail: str = ""
-    server: str = ""
-    """"XinDesk <version>" or "Xinference"."""
-
-
-def probe_server(url: str, key: str | None) -> Probe:
-    """Ask `url` for its models (which needs the key where one is set) and what it is."""
-    try:
-        with XinDeskClient(url, key, timeout=PROBE_TIMEOUT_S) as client:
-            client.list_models()
-            try:
-                version = client.server_info().version
-            except ClientError as exc:
-                if exc.status != 404:
-                    raise
-                return Probe(reachable=True, server="Xinference")
-            return Probe(reachable=True, server=f"XinDesk {version}")
-    except ClientError as exc:
-        if exc.status == 0:
-            # Refused: the page says so in its own words; the client's adds nothing.
-            return Probe(reachable=False, status=0)
-        return Probe(reachable=True, status=exc.status, detail=exc.detail)
-    except (httpx.HTTPError, ValueError) as exc:
-        # Timeouts, refused TLS, an address httpx cannot even parse: all "cannot reach".
-        return Probe(reachable=False, status=0, detail=str(exc))
-
-
-@dataclass(frozen=True)
-class RemoteSwitch:
-    """The outcome of switching to another server."""
-
-    url: str
-    key: str | None
-    probe: Probe
-    keyring_problem: str | None = None
-
-
-@dataclass(frozen=True)
-class LocalSwitch:
-    """The outcome of switching back to this computer's server."""
-
-    url: str
-    running: bool
-    key: str | None
-
-
-def probe_ok(probe: Probe) -> bool:
-    return probe.reachable and probe.status < 400
-
-
-def token_state(tokens: HubTokens, hub: HubName) -> TokenState:
-    return tokens.huggingface if hub == "huggingface" else tokens.modelscope
-
-
-def save_local_ui(paths: AppPaths, patch: SettingsPatch) -> None:
-    """Write window preferences into this computer's settings file, through the settings'
-    one writer, when no server of this computer is in use (one elsewhere is)."""
-    SettingsStore(paths).update({"ui": patch})
-
-
-def store_remote_key(key: str | None) -> str | None:
-    """Keep the remote server's key in the keychain; returns why not, when it cannot."""
-    from desktop.core.secrets import REMOTE_API_KEY, SecretStore, SecretStoreUnavailable
-
-    try:
-        if key:
-            SecretStore().set(REMOTE_API_KEY, key)
-        else:
-            SecretStore().delete(REMOTE_API_KEY)
-    except SecretStoreUnavailable as exc:
-        return str(exc)
-    return None
-
-
-def read_local_key() -> str | None:
-    # Imported here: the app module builds the window, which imports this page.
-    from desktop.gui.app import local_api_key
-
-    return local_api_key()
 
 
 def url_problem(value: str, schemes: tuple[str, ...]) -> bool:
@@ -573,8 +484,7 @@ class SettingsPage(Page):
 
     def _save_ui(self, patch: SettingsPatch) -> None:
         """Save window preferences where this window reads them at its next start."""
-        save_ui = self._ui_saver()
-        self.ctx.tasks.run(lambda: save_ui(patch), None, self._save_failed)
+        self.ctx.connection.save_ui(patch, self._save_failed)
 
     def _save_failed(self, message: str) -> None:
         self.banner.show_error(self.tr("Could not save the setting: {0}").format(message))
@@ -584,7 +494,6 @@ class SettingsPage(Page):
     def _language_chosen(self, index: int) -> None:
         choice = str(self.language.itemData(index))
         self.ctx.translations.apply(choice)
-        self.ctx.settings.ui.language = choice  # type: ignore[assignment]
         self._save_ui({"language": choice})
 
     # -- server connection --------------------------------------------------------------------
@@ -615,12 +524,11 @@ class SettingsPage(Page):
             return
         url, key = given
         self._connection_busy(True)
-        self.ctx.tasks.run(
-            lambda: (url, probe_server(url, key)), self._tested, self._connection_failed
+        self.ctx.connection.test(
+            url, key, lambda probe: self._tested(url, probe), self._connection_failed
         )
 
-    def _tested(self, result: tuple[str, Probe]) -> None:
-        url, probe = result
+    def _tested(self, url: str, probe: Probe) -> None:
         self._connection_busy(False)
         message = self._probe_problem(url, probe)
         if message:
@@ -660,18 +568,10 @@ class SettingsPage(Page):
         if given is None:
             return
         url, key = given
-        save_ui = self._ui_saver()
-
-        def work() -> RemoteSwitch:
-            probe = probe_server(url, key)
-            if not probe_ok(probe):
-                return RemoteSwitch(url, key, probe)
-            keyring_problem = store_remote_key(key)
-            save_ui({"connection": "remote", "remote_url": url})
-            return RemoteSwitch(url, key, probe, keyring_problem)
-
         self._connection_busy(True)
-        self.ctx.tasks.run(work, self._switched_remote, self._connection_failed)
+        self.ctx.connection.switch_to_remote(
+            url, key, self._switched_remote, self._connection_failed
+        )
 
     def _switched_remote(self, switch: RemoteSwitch) -> None:
         self._connection_busy(False)
@@ -679,9 +579,6 @@ class SettingsPage(Page):
         if message:
             self.banner.show_error(message)
             return
-        self.ctx.settings.ui.connection = "remote"
-        self.ctx.settings.ui.remote_url = switch.url
-        self.ctx.session.connect_to(switch.url, switch.key)
         if switch.keyring_problem:
             self.banner.show_error(
                 self.tr(
@@ -695,23 +592,11 @@ class SettingsPage(Page):
             )
 
     def _switch_to_local(self) -> None:
-        server = self.ctx.server
-        port = self.ctx.settings.server.port
-        url = server.url if server is not None else f"http://127.0.0.1:{port}"
-        save_ui = self._ui_saver()
-
-        def work() -> LocalSwitch:
-            save_ui({"connection": "local"})
-            # Without a LocalServer this window cannot start one; it can use one that runs.
-            running = server is not None or answers_status(url)
-            return LocalSwitch(url, running, read_local_key() if running else None)
-
         self._connection_busy(True)
-        self.ctx.tasks.run(work, self._switched_local, self._connection_failed)
+        self.ctx.connection.switch_to_local(self._switched_local, self._connection_failed)
 
     def _switched_local(self, switch: LocalSwitch) -> None:
         self._connection_busy(False)
-        self.ctx.settings.ui.connection = "local"
         if not switch.running:
             self.banner.show_info(
                 self.tr(
@@ -721,13 +606,6 @@ class SettingsPage(Page):
             )
             self._render()
             return
-        self.ctx.session.connect_to(switch.url, switch.key)
-        server = self.ctx.server
-        if server is not None and server.state in (
-            LocalServerStatus.STOPPED,
-            LocalServerStatus.FAILED,
-        ):
-            server.start()
         self.banner.show_info(self.tr("Now using the server on this computer."))
 
     def _connection_busy(self, busy: bool) -> None:
@@ -737,16 +615,6 @@ class SettingsPage(Page):
     def _connection_failed(self, message: str) -> None:
         self._connection_busy(False)
         self.banner.show_error(message)
-
-    def _ui_saver(self) -> Callable[[SettingsPatch], object]:
-        """A function saving `ui` fields where they belong, callable off the GUI thread: the
-        server on this computer owns the settings file; with another server, the window
-        writes its own preferences into the file itself."""
-        if self.ctx.settings.ui.connection == "local":
-            client = self.ctx.session.client
-            return lambda patch: client.update_settings({"ui": patch})
-        paths = self.ctx.paths
-        return lambda patch: save_local_ui(paths, patch)
 
     # -- models folder ------------------------------------------------------------------------
 
@@ -882,7 +750,6 @@ class SettingsPage(Page):
     # -- window -------------------------------------------------------------------------------
 
     def _keep_in_tray_changed(self, keep: bool) -> None:
-        self.ctx.settings.ui.keep_running_in_tray = keep
         self._save_ui({"keep_running_in_tray": keep})
 
     def _autostart_enabled(self) -> bool:
@@ -906,5 +773,4 @@ class SettingsPage(Page):
             self.start_at_login.setChecked(not start)
             self.start_at_login.blockSignals(False)
             return
-        self.ctx.settings.ui.start_at_login = start
         self._save_ui({"start_at_login": start})

@@ -4,8 +4,8 @@ A knowledge base (FastGPT, Dify) needs a chat model, an embedding model and a re
 page suggests one of each that runs well here (see `desktop.gui.models.starters`), each with a
 "Get it" button that launches it: the server downloads a catalog model that is not on disk
 first, so one click ends with a running model. Progress shows on the card. Skipping, or getting
-anything, marks the welcome as done (PATCH /v1/xindesk/settings), so the next start opens the
-Models page.
+anything, marks the welcome as done (a window preference, saved by the connection), so the next
+start opens the Models page.
 """
 
 from __future__ import annotations
@@ -694,13 +694,7 @@ class WelcomePage(Page):
         """Remember that the welcome was seen: the next start opens the Models page."""
         if self.ctx.settings.ui.welcome_done:
             return
-        self.ctx.settings.ui.welcome_done = True
-        client = self.ctx.session.client
-        self.ctx.tasks.run(
-            lambda: client.update_settings({"ui": {"welcome_done": True}}),
-            None,
-            self._save_failed,
-        )
+        self.ctx.connection.save_ui({"welcome_done": True}, self._save_failed)
 
     def _save_failed(self, message: str) -> None:
         log.warning("could not save welcome_done: %s", message)
