@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from desktop.api.admin import SettingsPatch
 from desktop.api.settings import Settings, UiSettings
@@ -147,7 +147,13 @@ class Connection(QObject):
     `session` is the link pages call through; `server` the local server child (None while the
     window uses a server elsewhere, or one it was given); `settings` the settings as read at
     start, with the window's own preferences as changed since.
+
+    Signals:
+        preferences_changed(): a window preference changed (which server it uses, its
+            language ...); the session's `changed` says when the server link did.
     """
+
+    preferences_changed = Signal()
 
     def __init__(
         self,
@@ -205,6 +211,7 @@ class Connection(QObject):
     def _remember_ui(self, patch: SettingsPatch) -> None:
         ui = UiSettings.model_validate({**self._settings.ui.model_dump(), **patch})
         self._settings = self._settings.model_copy(update={"ui": ui})
+        self.preferences_changed.emit()
 
     def _ui_writer(self) -> UiWriter:
         """Where preferences are saved, chosen now (on the GUI thread) for a call later."""
