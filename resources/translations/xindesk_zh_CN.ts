@@ -238,62 +238,6 @@
         <translation>以文本形式复制整段对话</translation>
     </message>
     <message>
-        <source>Settings</source>
-        <translation>参数设置</translation>
-    </message>
-    <message>
-        <source>System prompt</source>
-        <translation>系统提示词</translation>
-    </message>
-    <message>
-        <source>For example: You are a helpful assistant.</source>
-        <translation>例如：你是一个乐于助人的助手。</translation>
-    </message>
-    <message>
-        <source>Instructions the model follows for the whole conversation.</source>
-        <translation>模型在整段对话中都会遵循的指令。</translation>
-    </message>
-    <message>
-        <source>Temperature</source>
-        <translation>温度（Temperature）</translation>
-    </message>
-    <message>
-        <source>Higher gives more varied answers, lower more focused and repeatable ones.</source>
-        <translation>越高回答越多样，越低回答越集中、越稳定。</translation>
-    </message>
-    <message>
-        <source>Top P</source>
-        <translation>Top P</translation>
-    </message>
-    <message>
-        <source>Only the likeliest words, up to this share of probability, are considered.</source>
-        <translation>只考虑累计概率不超过该比例的最可能的词。</translation>
-    </message>
-    <message>
-        <source>Max tokens</source>
-        <translation>最大 token 数</translation>
-    </message>
-    <message>
-        <source>No limit</source>
-        <translation>不限</translation>
-    </message>
-    <message>
-        <source>The answer stops after this many tokens (a token is about ¾ of a word).</source>
-        <translation>回答达到这么多 token 后停止（1 个 token 约为 ¾ 个英文单词，或 1 个左右汉字）。</translation>
-    </message>
-    <message>
-        <source>Stop sequences</source>
-        <translation>停止词</translation>
-    </message>
-    <message>
-        <source>One per line, or separated by commas</source>
-        <translation>每行一个，或用英文逗号分隔</translation>
-    </message>
-    <message>
-        <source>The answer ends where the model writes one of these. Write \n for a line break.</source>
-        <translation>模型输出其中任意一个时，回答即结束。换行请写作 \n。</translation>
-    </message>
-    <message>
         <source>Hello! In one sentence, what can you help me with?</source>
         <translation>你好！请用一句话介绍一下你能帮我做什么？</translation>
     </message>
@@ -376,6 +320,65 @@
     <message>
         <source>Copied</source>
         <translation>已复制</translation>
+    </message>
+</context>
+<context>
+    <name>ChatSettings</name>
+    <message>
+        <source>Settings</source>
+        <translation>参数设置</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>For example: You are a helpful assistant.</source>
+        <translation>例如：你是一个乐于助人的助手。</translation>
+    </message>
+    <message>
+        <source>Instructions the model follows for the whole conversation.</source>
+        <translation>模型在整段对话中都会遵循的指令。</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度（Temperature）</translation>
+    </message>
+    <message>
+        <source>Higher gives more varied answers, lower more focused and repeatable ones.</source>
+        <translation>越高回答越多样，越低回答越集中、越稳定。</translation>
+    </message>
+    <message>
+        <source>Top P</source>
+        <translation>Top P</translation>
+    </message>
+    <message>
+        <source>Only the likeliest words, up to this share of probability, are considered.</source>
+        <translation>只考虑累计概率不超过该比例的最可能的词。</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>最大 token 数</translation>
+    </message>
+    <message>
+        <source>No limit</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <source>The answer stops after this many tokens (a token is about ¾ of a word).</source>
+        <translation>回答达到这么多 token 后停止（1 个 token 约为 ¾ 个英文单词，或 1 个左右汉字）。</translation>
+    </message>
+    <message>
+        <source>Stop sequences</source>
+        <translation>停止词</translation>
+    </message>
+    <message>
+        <source>One per line, or separated by commas</source>
+        <translation>每行一个，或用英文逗号分隔</translation>
+    </message>
+    <message>
+        <source>The answer ends where the model writes one of these. Write \n for a line break.</source>
+        <translation>模型输出其中任意一个时，回答即结束。换行请写作 \n。</translation>
     </message>
 </context>
 <context>
@@ -1386,46 +1389,6 @@ Saved in: {3}</source>
         <translation>{0} token（{1}）</translation>
     </message>
     <message>
-        <source>{0} model from the XinDesk catalog</source>
-        <translation>XinDesk 模型库中的{0}模型</translation>
-    </message>
-    <message>
-        <source>{0} model you added</source>
-        <translation>你添加的{0}模型</translation>
-    </message>
-    <message>
-        <source>Reads up to {0} tokens ({1})</source>
-        <translation>最多可读取 {0} 个 token（{1}）</translation>
-    </message>
-    <message>
-        <source>Languages: {0}</source>
-        <translation>语言：{0}</translation>
-    </message>
-    <message>
-        <source>Can do: {0}</source>
-        <translation>能力：{0}</translation>
-    </message>
-    <message>
-        <source>Size: {0} parameters</source>
-        <translation>规模：{0} 参数</translation>
-    </message>
-    <message>
-        <source>Vectors of {0} numbers</source>
-        <translation>向量维度：{0}</translation>
-    </message>
-    <message>
-        <source>Repository on {0}</source>
-        <translation>{0} 上的仓库</translation>
-    </message>
-    <message>
-        <source>Repository on a model hub</source>
-        <translation>模型社区上的仓库</translation>
-    </message>
-    <message>
-        <source>Found by search. Pick a quality / size level to download it, or add it to your models so apps can launch it by name.</source>
-        <translation>通过搜索找到。选择一个质量 / 体积档位即可下载，或把它添加到“我的模型”，这样应用就能按名称启动它。</translation>
-    </message>
-    <message>
         <source>There are no downloadable GGUF files for this model right now.</source>
         <translation>这个模型目前没有可下载的 GGUF 文件。</translation>
     </message>
@@ -1508,14 +1471,6 @@ Saved in: {3}</source>
     <message>
         <source>Checking the files and the memory each needs…</source>
         <translation>正在检查文件以及各自所需的内存…</translation>
-    </message>
-    <message>
-        <source>Add to my models as</source>
-        <translation>添加到我的模型，名称为</translation>
-    </message>
-    <message>
-        <source>Add</source>
-        <translation>添加</translation>
     </message>
     <message>
         <source>Launch…</source>
@@ -1682,6 +1637,50 @@ Saved in: {3}</source>
     <message>
         <source>{0} and {1} more</source>
         <translation>{0} 及另外 {1} 种</translation>
+    </message>
+</context>
+<context>
+    <name>ModelSummary</name>
+    <message>
+        <source>{0} model from the XinDesk catalog</source>
+        <extracomment>What a model&apos;s page shows: a catalog family, or a repository found on a hub.</extracomment>
+        <translation>XinDesk 模型库中的{0}模型</translation>
+    </message>
+    <message>
+        <source>{0} model you added</source>
+        <translation>你添加的{0}模型</translation>
+    </message>
+    <message>
+        <source>Reads up to {0} tokens ({1})</source>
+        <translation>最多可读取 {0} 个 token（{1}）</translation>
+    </message>
+    <message>
+        <source>Languages: {0}</source>
+        <translation>语言：{0}</translation>
+    </message>
+    <message>
+        <source>Can do: {0}</source>
+        <translation>能力：{0}</translation>
+    </message>
+    <message>
+        <source>Size: {0} parameters</source>
+        <translation>规模：{0} 参数</translation>
+    </message>
+    <message>
+        <source>Vectors of {0} numbers</source>
+        <translation>向量维度：{0}</translation>
+    </message>
+    <message>
+        <source>Repository on {0}</source>
+        <translation>{0} 上的仓库</translation>
+    </message>
+    <message>
+        <source>Repository on a model hub</source>
+        <translation>模型社区上的仓库</translation>
+    </message>
+    <message>
+        <source>Found by search. Pick a quality / size level to download it, or add it to your models so apps can launch it by name.</source>
+        <translation>通过搜索找到。选择一个质量 / 体积档位即可下载，或把它添加到“我的模型”，这样应用就能按名称启动它。</translation>
     </message>
 </context>
 <context>
@@ -1916,6 +1915,17 @@ Saved in: {3}</source>
     <message>
         <source>✓ Downloaded</source>
         <translation>✓ 已下载</translation>
+    </message>
+</context>
+<context>
+    <name>RegisterRow</name>
+    <message>
+        <source>Add to my models as</source>
+        <translation>添加到我的模型，名称为</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
     </message>
 </context>
 <context>

@@ -147,9 +147,9 @@ def test_online_search_finds_the_hub_repositories_and_adds_one(
     assert selected is not None
     assert selected.quantization == suggested.recommended
 
-    detail.register_name.clear()
-    qtbot.keyClicks(detail.register_name, "tiny-gemma")
-    qtbot.mouseClick(detail.register_button, Qt.MouseButton.LeftButton)
+    detail.register_row.name.clear()
+    qtbot.keyClicks(detail.register_row.name, "tiny-gemma")
+    qtbot.mouseClick(detail.register_row.button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "tiny-gemma" in detail.banner.label.text(), timeout=30_000)
     assert "tiny-gemma" in [r.model_name for r in client.registrations("LLM")]
     qtbot.mouseClick(detail.back_button, Qt.MouseButton.LeftButton)
@@ -165,7 +165,7 @@ def test_the_catalog_gemma_page_has_a_quantization_table_with_a_recommendation(
     page = _open_models(desktop_app, qtbot)
     _open_gemma(page, qtbot)
     detail = page.detail
-    assert detail.title.text() == GEMMA
+    assert detail.summary.title.text() == GEMMA
     assert detail.context_length() == desktop_app.ctx.settings.models.default_context_length
     assert not detail.size_combo.isVisible()  # one size only
     model = detail.quants
@@ -191,7 +191,7 @@ def test_the_catalog_gemma_page_has_a_quantization_table_with_a_recommendation(
     # A language switch sets every text again, from what is loaded.
     page.retranslate()
     detail.retranslate()
-    assert detail.title.text() == GEMMA
+    assert detail.summary.title.text() == GEMMA
     assert model.index(0, QuantColumn.FIT).data() == verdict_text(q4.verdict)
 
     # Another context length asks the server again for the fit at that context; the rows
@@ -319,8 +319,8 @@ def test_a_searched_repository_launches_by_name(
     page.open_repo(CATALOG_REPO, "huggingface")
     detail = page.detail
     qtbot.waitUntil(lambda: not detail.loading and detail.quants.rowCount() > 0, timeout=60_000)
-    detail.register_name.clear()
-    qtbot.keyClicks(detail.register_name, "my-gemma")
+    detail.register_row.name.clear()
+    qtbot.keyClicks(detail.register_row.name, "my-gemma")
     qtbot.mouseClick(detail.launch_button, Qt.MouseButton.LeftButton)
     dialog = detail.launch_dialog
     assert dialog is not None

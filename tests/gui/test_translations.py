@@ -226,7 +226,7 @@ class Walk:
 
     def chat_answer(self, chat: ChatPage) -> None:
         """A short answer: the figures under it are words too."""
-        chat.max_tokens.setValue(4)
+        chat.sampling.max_tokens.setValue(4)
         self.qtbot.keyClicks(chat.prompt, "Hi")
         self.qtbot.mouseClick(chat.send_button, Qt.MouseButton.LeftButton)
         self.qtbot.waitUntil(lambda: chat._history and not chat.streaming, timeout=WAIT_MS)

@@ -20,7 +20,8 @@ from desktop.gui.app import DesktopApp
 from desktop.gui.models.catalog_model import CatalogEntry
 from desktop.gui.models.starters import Machine, StarterPick, rough_pick
 from desktop.gui.pages.models import ModelsPage
-from desktop.gui.pages.welcome import DOWNLOADING, READY, WelcomePage
+from desktop.gui.pages.welcome import WelcomePage
+from desktop.gui.widgets.starter_card import DOWNLOADING, READY
 from tests.fixtures.hub_server import TestHub
 from tests.fixtures.server import ServerProcess
 from tests.gui.conftest import CATALOG_REPO

@@ -130,7 +130,7 @@ def test_first_run_to_a_fastgpt_snippet(
         assert isinstance(chat, ChatPage)
         qtbot.waitUntil(lambda: chat.current_uid() == GEMMA, timeout=30_000)
         # A short answer: this test is about the path, and a busy machine decodes slowly.
-        chat.max_tokens.setValue(48)
+        chat.sampling.max_tokens.setValue(48)
         qtbot.keyClicks(chat.prompt, "Name three colours.")
         qtbot.mouseClick(chat.send_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: chat.streaming, timeout=10_000)

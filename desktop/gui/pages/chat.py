@@ -17,17 +17,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
-    QSpinBox,
     QStackedWidget,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -39,15 +34,12 @@ from desktop.client import XinDeskClient
 from desktop.gui.context import GuiContext
 from desktop.gui.pages.base import Page
 from desktop.gui.tasks import Worker
+from desktop.gui.widgets.chat_settings import ChatSettings
 from desktop.gui.widgets.chat_view import ChatView, PromptEdit
 from desktop.gui.widgets.common import Banner, heading, hint
 
 log = logging.getLogger("xindesk.gui.chat")
 
-DEFAULT_TEMPERATURE = 0.7
-DEFAULT_TOP_P = 0.95
-DEFAULT_MAX_TOKENS = 1024
-SETTINGS_WIDTH = 290
 USER_STOPPED = "user"
 
 
@@ -61,18 +53,6 @@ class Turn(TypedDict):
 def is_chat_model(model: ListedModel) -> bool:
     """True for a running LLM that answers `/v1/chat/completions` (a chat template)."""
     return isinstance(model, ListedLLM) and "chat" in model.model_ability
-
-
-def parse_stops(text: str) -> list[str]:
-    """Stop sequences from the box: one per line or separated by commas; `\\n` is a line
-    break (so a blank line can be a stop)."""
-    stops = []
-    for line in text.splitlines():
-        for part in line.split(","):
-            stop = part.strip().replace("\\n", "\n")
-            if stop and stop not in stops:
-                stops.append(stop)
-    return stops
 
 
 @dataclass
@@ -227,80 +207,9 @@ class ChatPage(Page):
         row = QHBoxLayout(page)
         row.setContentsMargins(0, 0, 0, 0)
         row.addLayout(conversation, 1)
-        row.addWidget(self._build_settings(page))
+        self.sampling = ChatSettings(page)
+        row.addWidget(self.sampling)
         return page
-
-    def _build_settings(self, parent: QWidget) -> QWidget:
-        panel = QFrame()
-        panel.setObjectName("chatSettings")
-        self.settings_title = QLabel(panel)
-        self.settings_title.setObjectName("subheading")
-        self.system_edit = QPlainTextEdit(panel)
-        self.system_edit.setFixedHeight(self.system_edit.fontMetrics().lineSpacing() * 4 + 14)
-        self.temperature = QDoubleSpinBox(panel)
-        self.temperature.setRange(0.0, 2.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setDecimals(2)
-        self.temperature.setValue(DEFAULT_TEMPERATURE)
-        self.top_p = QDoubleSpinBox(panel)
-        self.top_p.setRange(0.0, 1.0)
-        self.top_p.setSingleStep(0.05)
-        self.top_p.setDecimals(2)
-        self.top_p.setValue(DEFAULT_TOP_P)
-        self.max_tokens = QSpinBox(panel)
-        self.max_tokens.setRange(0, 131_072)
-        self.max_tokens.setSingleStep(256)
-        self.max_tokens.setValue(DEFAULT_MAX_TOKENS)
-        self.stop_edit = QPlainTextEdit(panel)
-        self.stop_edit.setFixedHeight(self.stop_edit.fontMetrics().lineSpacing() * 3 + 14)
-
-        self.system_label = QLabel(panel)
-        self.temperature_label = QLabel(panel)
-        self.top_p_label = QLabel(panel)
-        self.max_tokens_label = QLabel(panel)
-        self.stop_label = QLabel(panel)
-        self.temperature_hint = hint(panel)
-        self.top_p_hint = hint(panel)
-        self.max_tokens_hint = hint(panel)
-        self.stop_hint = hint(panel)
-        self.system_hint = hint(panel)
-
-        form = QVBoxLayout(panel)
-        form.setContentsMargins(12, 4, 4, 4)
-        form.addWidget(self.settings_title)
-        form.addWidget(self.system_label)
-        form.addWidget(self.system_edit)
-        form.addWidget(self.system_hint)
-        # Label and field on one line, the hint under them (a form layout cuts off wrapped
-        # rows that span both columns).
-        for label, number, explanation in (
-            (self.temperature_label, self.temperature, self.temperature_hint),
-            (self.top_p_label, self.top_p, self.top_p_hint),
-            (self.max_tokens_label, self.max_tokens, self.max_tokens_hint),
-        ):
-            line = QHBoxLayout()
-            line.addWidget(label, 1)
-            number.setMinimumWidth(110)
-            line.addWidget(number)
-            form.addLayout(line)
-            form.addWidget(explanation)
-        form.addWidget(self.stop_label)
-        form.addWidget(self.stop_edit)
-        form.addWidget(self.stop_hint)
-        form.addStretch(1)
-
-        scroll = QScrollArea(parent)
-        scroll.setWidget(panel)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(SETTINGS_WIDTH)
-        # Room for the scroll bar a short window needs: with wrapped hints (height for width)
-        # the scroll area would not narrow the panel for it, and the fields' right edge would
-        # be cut off.
-        bar = scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        panel.setFixedWidth(SETTINGS_WIDTH - bar - 2)
-        return scroll
 
     # -- Page ---------------------------------------------------------------------------------
 
@@ -339,32 +248,6 @@ class ChatPage(Page):
         self.copy_answer_button.setToolTip(self.tr("Copy the last answer to the clipboard"))
         self.copy_chat_button.setText(self.tr("Copy chat"))
         self.copy_chat_button.setToolTip(self.tr("Copy the whole conversation as text"))
-        self.settings_title.setText(self.tr("Settings"))
-        self.system_label.setText(self.tr("System prompt"))
-        self.system_edit.setPlaceholderText(self.tr("For example: You are a helpful assistant."))
-        self.system_hint.setText(
-            self.tr("Instructions the model follows for the whole conversation.")
-        )
-        self.temperature_label.setText(self.tr("Temperature"))
-        self.temperature_hint.setText(
-            self.tr("Higher gives more varied answers, lower more focused and repeatable ones.")
-        )
-        self.top_p_label.setText(self.tr("Top P"))
-        self.top_p_hint.setText(
-            self.tr("Only the likeliest words, up to this share of probability, are considered.")
-        )
-        self.max_tokens_label.setText(self.tr("Max tokens"))
-        self.max_tokens.setSpecialValueText(self.tr("No limit"))
-        self.max_tokens_hint.setText(
-            self.tr("The answer stops after this many tokens (a token is about ¾ of a word).")
-        )
-        self.stop_label.setText(self.tr("Stop sequences"))
-        self.stop_edit.setPlaceholderText(self.tr("One per line, or separated by commas"))
-        self.stop_hint.setText(
-            self.tr(
-                "The answer ends where the model writes one of these. Write \\n for a line break."
-            )
-        )
         self._show_stats()
 
     def activate(self, argument: object = None) -> None:
@@ -470,27 +353,10 @@ class ChatPage(Page):
 
     def request_body(self, uid: str) -> ChatRequest:
         """The chat request for the conversation so far, with the settings panel's values."""
-        messages: list[ChatMessage] = []
-        system = self.system_edit.toPlainText().strip()
-        if system:
-            messages.append(ChatMessage(role="system", content=system))
-        messages += [
+        conversation = [
             ChatMessage(role=turn["role"], content=turn["content"]) for turn in self._history
         ]
-        body = ChatRequest(
-            model=uid,
-            messages=messages,
-            temperature=round(self.temperature.value(), 2),
-            top_p=round(self.top_p.value(), 2),
-            # The usage chunk gives the exact token count for the figures line.
-            stream_options={"include_usage": True},
-        )
-        if self.max_tokens.value() > 0:
-            body.max_tokens = self.max_tokens.value()
-        stops = parse_stops(self.stop_edit.toPlainText())
-        if stops:
-            body.stop = stops
-        return body
+        return self.sampling.request(uid, conversation)
 
     def send(self) -> None:
         """Send the typed message with the conversation so far and stream the answer."""
@@ -658,7 +524,7 @@ class ChatPage(Page):
     def transcript_text(self) -> str:
         """The conversation as plain text, system prompt first."""
         parts = []
-        system = self.system_edit.toPlainText().strip()
+        system = self.sampling.system_prompt()
         if system:
             parts.append(self.tr("System:") + "\n" + system)
         for message in self._history:

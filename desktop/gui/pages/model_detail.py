@@ -12,7 +12,6 @@ name like a catalog model.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -21,21 +20,19 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.api.common import MODEL_TYPES, Verdict
+from desktop.api.common import Verdict
 from desktop.api.downloads import DownloadJobView, StartDownload
 from desktop.api.hubs import HubName
 from desktop.api.library import (
     CatalogModelFiles,
     HardwareView,
     InstalledModelView,
-    RegisterRepo,
     RepoFiles,
 )
 from desktop.api.xinference import LaunchRequest, Registration
@@ -44,39 +41,18 @@ from desktop.gui.context import GuiContext
 from desktop.gui.dialogs.launch import LaunchDialog, LaunchTarget, context_choices
 from desktop.gui.models.catalog_model import (
     CatalogEntry,
-    ability_name,
-    as_model_type,
     context_label,
-    language_name,
     size_label,
     type_name,
     words_label,
 )
 from desktop.gui.models.quant_model import QuantColumn, QuantModel, QuantRow, rows_from_catalog
 from desktop.gui.models.quant_model import rows_from_repo as quant_rows_from_repo
-from desktop.gui.models.search_model import guess_model_type, hub_name
-from desktop.gui.widgets.common import Banner, fit_columns, heading, table_view
+from desktop.gui.widgets.common import Banner, fit_columns, table_view
+from desktop.gui.widgets.model_summary import ModelSummary, RepoRef, Subject
+from desktop.gui.widgets.register_row import RegisterRow
 
 log = logging.getLogger("xindesk.gui.models")
-
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def default_model_name(repo_id: str) -> str:
-    """The name a registered repository launches by: the repository's own name, with only the
-    characters model names allow (the server picks the same default)."""
-    return _UNSAFE_NAME.sub("-", repo_id.split("/")[-1]).strip("-") or "model"
-
-
-@dataclass(frozen=True)
-class RepoRef:
-    """A repository found on a hub."""
-
-    repo_id: str
-    hub: HubName | None = None
-
-
-Subject = CatalogEntry | RepoRef
 
 
 @dataclass(frozen=True)
@@ -119,18 +95,7 @@ class ModelDetail(QWidget):
         self.back_button.setObjectName("backButton")
         self.back_button.setFlat(True)
         self.back_button.clicked.connect(self.back_requested)
-        self.title = heading(self)
-        # The model's or repository's name: data, not words to translate.
-        self.title.setProperty("xindesk_data", True)
-        self.title.setWordWrap(True)
-        self.source_label = QLabel(self)
-        self.source_label.setObjectName("hint")
-        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.description = QLabel(self)
-        self.description.setWordWrap(True)
-        self.facts = QLabel(self)
-        self.facts.setObjectName("hint")
-        self.facts.setWordWrap(True)
+        self.summary = ModelSummary(self)
 
         self.size_label = QLabel(self)
         self.size_combo = QComboBox(self)
@@ -177,22 +142,8 @@ class ModelDetail(QWidget):
         self.fit_note.setWordWrap(True)
 
         # A searched repository can be kept as one of "my models".
-        self.register_row = QWidget(self)
-        self.register_label = QLabel(self.register_row)
-        self.register_name = QLineEdit(self.register_row)
-        self.register_name.setObjectName("registerName")
-        self.register_type = QComboBox(self.register_row)
-        for model_type in MODEL_TYPES:
-            self.register_type.addItem("", model_type)
-        self.register_button = QPushButton(self.register_row)
-        self.register_button.setObjectName("registerButton")
-        self.register_button.clicked.connect(self.register)
-        register_layout = QHBoxLayout(self.register_row)
-        register_layout.setContentsMargins(0, 0, 0, 0)
-        register_layout.addWidget(self.register_label)
-        register_layout.addWidget(self.register_name, 1)
-        register_layout.addWidget(self.register_type)
-        register_layout.addWidget(self.register_button)
+        self.register_row = RegisterRow(self)
+        self.register_row.button.clicked.connect(self.register)
         self.register_row.hide()
 
         self.selection_label = QLabel(self)
@@ -211,10 +162,7 @@ class ModelDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.title)
-        layout.addWidget(self.source_label)
-        layout.addWidget(self.description)
-        layout.addWidget(self.facts)
+        layout.addWidget(self.summary)
         layout.addLayout(choices)
         layout.addWidget(self.banner)
         layout.addLayout(table_head)
@@ -240,18 +188,16 @@ class ModelDetail(QWidget):
         self._subject = entry
         self._fill_choices(entry.sizes, entry.context_length)
         self.register_row.hide()
-        self._describe()
+        self.summary.set_subject(self._subject)
         self.reload()
 
     def show_repo(self, repo_id: str, hub: HubName | None = None) -> None:
         """Show a repository found on a hub."""
         self._subject = RepoRef(repo_id, hub)
         self._fill_choices((), None)
-        self.register_name.setText(default_model_name(repo_id))
-        guess = guess_model_type(repo_id)
-        self.register_type.setCurrentIndex(max(0, self.register_type.findData(guess)))
+        self.register_row.suggest(repo_id)
         self.register_row.show()
-        self._describe()
+        self.summary.set_subject(self._subject)
         self.reload()
 
     def _fill_choices(self, sizes: tuple[str, ...], max_context: int | None) -> None:
@@ -311,56 +257,6 @@ class ModelDetail(QWidget):
                 return True
         return False
 
-    def _describe(self) -> None:
-        subject = self._subject
-        if isinstance(subject, CatalogEntry):
-            self.title.setText(subject.name)
-            self.source_label.setText(
-                self.tr("{0} model from the XinDesk catalog").format(type_name(subject.model_type))
-                if subject.builtin
-                else self.tr("{0} model you added").format(type_name(subject.model_type))
-            )
-            self.description.setText(subject.description or subject.summary())
-            # The catalog's own description (English): data, unlike the words for a repository.
-            self.description.setProperty("xindesk_data", bool(subject.description))
-            facts = []
-            if subject.context_length:
-                facts.append(
-                    self.tr("Reads up to {0} tokens ({1})").format(
-                        f"{subject.context_length:,}", words_label(subject.context_length)
-                    )
-                )
-            if subject.languages:
-                facts.append(
-                    self.tr("Languages: {0}").format(
-                        ", ".join(language_name(code) for code in subject.languages)
-                    )
-                )
-            abilities = [ability_name(a) for a in subject.abilities if a != "generate"]
-            if abilities:
-                facts.append(self.tr("Can do: {0}").format(", ".join(abilities)))
-            if len(subject.sizes) == 1:
-                facts.append(self.tr("Size: {0} parameters").format(size_label(subject.sizes[0])))
-            if subject.dimensions:
-                facts.append(self.tr("Vectors of {0} numbers").format(subject.dimensions))
-            self.facts.setText("  ·  ".join(facts))
-        elif isinstance(subject, RepoRef):
-            self.title.setText(subject.repo_id)
-            self.source_label.setText(
-                self.tr("Repository on {0}").format(hub_name(subject.hub))
-                if subject.hub
-                else self.tr("Repository on a model hub")
-            )
-            self.description.setProperty("xindesk_data", False)
-            self.description.setText(
-                self.tr(
-                    "Found by search. Pick a quality / size level to download it, or add it to "
-                    "your models so apps can launch it by name."
-                )
-            )
-            self.facts.setText("")
-        self.facts.setVisible(bool(self.facts.text()))
-
     # -- loading --------------------------------------------------------------------------------
 
     def reload(self, *, keep_rows: bool = False) -> None:
@@ -413,7 +309,7 @@ class ModelDetail(QWidget):
             hint = repo.recommended
             if isinstance(self._subject, RepoRef):
                 self._subject = RepoRef(self._subject.repo_id, repo.hub)
-                self._describe()
+                self.summary.set_subject(self._subject)
         else:
             return
         self.quants.set_records(rows)
@@ -524,25 +420,17 @@ class ModelDetail(QWidget):
         subject = self._subject
         if not isinstance(subject, RepoRef):
             return
-        name = self.register_name.text().strip()
-        body = RegisterRepo(
-            repo_id=subject.repo_id, model_type=as_model_type(self.register_type.currentData())
-        )
-        if name:
-            body.model_name = name
-        if subject.hub:
-            body.hub = subject.hub
-        self.register_button.setEnabled(False)
+        body = self.register_row.request(subject)
+        self.register_row.button.setEnabled(False)
         client = self.ctx.session.client
         self.ctx.tasks.run(lambda: client.register_repo(body), self._registered, self._failed)
 
     def _registered(self, family: Registration) -> None:
-        self.register_button.setEnabled(True)
-        model_type = str(self.register_type.currentData())
+        self.register_row.button.setEnabled(True)
         self.banner.show_info(
             self.tr(
                 "Added as “{0}”: it is in the {1} list now, and apps can launch it by that name."
-            ).format(family.model_name, type_name(model_type))
+            ).format(family.model_name, type_name(self.register_row.model_type()))
         )
         self.catalog_changed.emit()
 
@@ -570,16 +458,10 @@ class ModelDetail(QWidget):
             title = self.tr("{0}, {1}").format(title, row.quantization)
         else:
             body = LaunchRequest(
-                quantization=row.quantization,
-                model_type=str(self.register_type.currentData()),
+                quantization=row.quantization, model_type=self.register_row.model_type()
             )
             model_type, max_context = None, None
-            register = RegisterRepo(
-                repo_id=subject.repo_id,
-                model_name=self.register_name.text().strip() or default_model_name(subject.repo_id),
-            )
-            if subject.hub:
-                register.hub = subject.hub
+            register = self.register_row.request(subject)
             title = self.tr("{0}, {1}").format(subject.repo_id, row.quantization)
         return LaunchTarget(
             title=title,
@@ -665,19 +547,12 @@ class ModelDetail(QWidget):
         self._label_context_items()
         self.table_heading.setText(self.tr("Quality / size level (quantization)"))
         self.busy_label.setText(self.tr("Checking the files and the memory each needs…"))
-        self.register_label.setText(self.tr("Add to my models as"))
-        for index in range(self.register_type.count()):
-            self.register_type.setItemText(
-                index, type_name(str(self.register_type.itemData(index)))
-            )
-        self.register_button.setText(self.tr("Add"))
         self.launch_button.setText(self.tr("Launch…"))
         self.launch_button.setToolTip(
             self.tr("Start the model so apps can use it (it is downloaded first if needed)")
         )
         self.download_button.setToolTip(self.tr("Only download it now, to launch later"))
         self.quants.retranslate()
-        self._describe()
         self._update_buttons()
 
     def changeEvent(self, event: QEvent) -> None:
