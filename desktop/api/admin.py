@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from desktop.api.common import ModelState
 from desktop.api.hubs import HubName
-from desktop.api.library import HardwareView
+from desktop.api.library import GPUView, HardwareView
 from desktop.api.settings import Settings
 
 #: `PATCH /v1/xindesk/settings`: only the fields to change, nested as in the settings.
@@ -118,6 +118,62 @@ class DoctorSection(BaseModel):
 
 #: `GET /v1/xindesk/build`: the doctor's build, backend, devices and memory sections by name.
 BuildReport = dict[str, DoctorSection]
+
+
+# The facts of `GET /v1/xindesk/build` a reader needs, typed. The answer is a `BuildReport`
+# (the doctor's sections, loose); these read the same JSON and keep every other fact as extra.
+
+
+class BuildFacts(DoctorSection):
+    """The `build` section: what was built, and how."""
+
+    version: str
+    variant: str | None = Field(None, description="cpu, cuda, rocm or metal (frozen builds).")
+    frozen: bool = Field(False, description="A packaged app, not a run from source.")
+    llama_cpp_python: str | None = None
+
+
+class LoadProblem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    message: str = Field(description="Which library is missing, in words.")
+
+
+class BackendFacts(DoctorSection):
+    """The `backend` section: what llama.cpp was built for and what it runs models on."""
+
+    built_for: str | None = None
+    running_on: str | None = Field(None, description="CPU, or the GPU backend models use.")
+    load_problem: LoadProblem | None = Field(None, description="Why llama.cpp cannot load.")
+
+
+class GgmlDevice(BaseModel):
+    """A device in llama.cpp's backend registry."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    description: str = ""
+    kind: str = Field("", description="cpu, gpu, igpu or accel.")
+    total_bytes: int | None = None
+
+
+class DevicesFacts(DoctorSection):
+    """The `devices` section: the devices llama.cpp sees, and the GPUs with their memory."""
+
+    ggml: list[GgmlDevice] = Field(default_factory=list)
+    gpus: list[GPUView] = Field(default_factory=list)
+
+
+class BuildSections(BaseModel):
+    """`GET /v1/xindesk/build` as its readers (the window, `xindesk doctor`) take it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    build: BuildFacts
+    backend: BackendFacts
+    devices: DevicesFacts
+    memory: DoctorSection
 
 
 class HardwareError(BaseModel):

@@ -17,8 +17,11 @@ MODEL_TYPES: tuple[ModelType, ...] = get_args(ModelType)
 #: fractions (launch requests may also give a float).
 ModelSize = int | float | str
 
-#: Xinference's InstanceInfo statuses; CREATING is a launch still downloading its files.
-InstanceStatus = Literal["CREATING", "LOADING", "READY", "ERROR"]
+#: Xinference's InstanceInfo statuses; CREATING is a launch still downloading its files. XinDesk
+#: answers the first four; a real Xinference (a remote server) also the others.
+InstanceStatus = Literal[
+    "CREATING", "LOADING", "READY", "ERROR", "UPDATING", "TERMINATING", "TERMINATED"
+]
 
 #: An answer that is JSON `null` (Xinference's answer to a deletion, for instance).
 Null = Annotated[None, Field(description="Always null.")]

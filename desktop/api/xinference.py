@@ -396,7 +396,9 @@ class LaunchProgress(BaseModel):
     """`GET /v1/models/{uid}/progress`: how far a launch is (downloading, then loading)."""
 
     progress: float = Field(description="0-1; downloading counts for 95 %.")
-    stage: Literal["pending", "downloading", "loading"]
+    stage: Literal["pending", "downloading", "loading", "launching"] = Field(
+        description="XinDesk says the first three; a real Xinference also launching."
+    )
     download_files: list[FileProgress]
     replicas: list[ReplicaProgress]
     download: LaunchDownload | None = Field(

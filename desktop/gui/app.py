@@ -16,11 +16,11 @@ from desktop.api.settings import Settings
 from desktop.core.errors import ConfigError
 from desktop.core.paths import AppPaths, resources_dir
 from desktop.core.settings import load_settings
+from desktop.gui.connection import Connection
 from desktop.gui.context import GuiContext, Navigator
 from desktop.gui.i18n import Translations
-from desktop.gui.local_server import LocalServer, ServerState
+from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.main_window import MainWindow
-from desktop.gui.session import ApiSession
 from desktop.gui.tasks import Tasks
 from desktop.gui.tray import Tray
 
@@ -28,22 +28,6 @@ log = logging.getLogger("xindesk.gui")
 
 # Set by bench/gui_startup.py: print the seconds from process start to the window shown, quit.
 STARTUP_PROBE_ENV = "XINDESK_STARTUP_PROBE"
-
-
-def local_api_key() -> str | None:
-    """The key the local server uses: the environment's, else the keychain's (if any)."""
-    from desktop.core.secrets import configured_api_key
-
-    return configured_api_key()
-
-
-def remote_api_key() -> str | None:
-    from desktop.core.secrets import REMOTE_API_KEY, SecretStore, SecretStoreUnavailable
-
-    try:
-        return SecretStore().get(REMOTE_API_KEY)
-    except SecretStoreUnavailable:
-        return None
 
 
 def load_style(app: QApplication) -> None:
@@ -74,22 +58,21 @@ class DesktopApp(QObject):
         self.app = app
         self.translations = Translations(self)
         self.translations.apply(settings.ui.language)
-        server: LocalServer | None = None
-        key_loader = None
-        if endpoint is None and settings.ui.connection == "remote" and settings.ui.remote_url:
-            endpoint, key_loader = settings.ui.remote_url, remote_api_key
-        if endpoint is None:
-            server = LocalServer(settings.server.port, self, environment=server_environment)
-            endpoint, key_loader = server.url, local_api_key
-        self.session = ApiSession(endpoint, api_key, self, key_loader=key_loader)
+        tasks = Tasks(self)
+        self.connection = Connection(
+            paths,
+            settings,
+            tasks,
+            endpoint=endpoint,
+            api_key=api_key,
+            server_environment=server_environment,
+            parent=self,
+        )
         self.ctx = GuiContext(
-            session=self.session,
-            tasks=Tasks(self),
+            connection=self.connection,
+            tasks=tasks,
             translations=self.translations,
             navigator=Navigator(self),
-            paths=paths,
-            settings=settings,
-            server=server,
         )
         self.window = MainWindow(self.ctx)
         self.window.setWindowIcon(app_icon())
@@ -100,8 +83,8 @@ class DesktopApp(QObject):
             self.tray.open_requested.connect(self.show_window)
             self.tray.quit_requested.connect(self.quit)
             self.tray.show()
-        if server is not None and start_server:
-            server.start()
+        if self.connection.server is not None and start_server:
+            self.connection.server.start()
         first = "models" if settings.ui.welcome_done else "welcome"
         self.window.open_page(first)
 
@@ -126,9 +109,7 @@ class DesktopApp(QObject):
         self.window.quit_for_real()
         if self.tray is not None:
             self.tray.hide()
-        if self.ctx.server is not None:
-            self.ctx.server.stop()
-        self.session.close()
+        self.connection.close()
 
     def quit(self) -> None:
         """Close everything and leave the event loop."""
@@ -187,9 +168,9 @@ def install_startup_probe(desktop: DesktopApp, probe: str, started: float) -> No
     def server_state() -> None:
         server = desktop.ctx.server
         assert server is not None
-        if server.state in (ServerState.RUNNING, ServerState.ATTACHED):
+        if server.state in (LocalServerStatus.RUNNING, LocalServerStatus.ATTACHED):
             say(f"server-{server.state.value} {server.url}")
-        elif server.state is ServerState.FAILED:
+        elif server.state is LocalServerStatus.FAILED:
             say(f"server-failed {server.error or 'no reason given'}")
         else:
             return

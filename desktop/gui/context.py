@@ -1,4 +1,5 @@
-"""What every page is given: the server link, the task runner, settings and navigation.
+"""What every page is given: the connection (server link and settings), the task runner,
+translations and navigation.
 
 State is passed in (one `GuiContext` per window), never kept in module globals, so a test can
 build a window against any server.
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from desktop.api.settings import Settings
-from desktop.core.paths import AppPaths
+from desktop.gui.connection import Connection
 from desktop.gui.i18n import Translations
 from desktop.gui.local_server import LocalServer
 from desktop.gui.session import ApiSession
@@ -37,12 +38,24 @@ class Navigator(QObject):
 
 @dataclass
 class GuiContext:
-    session: ApiSession
+    connection: Connection
+    """The one owner of the server link, its key and the window's preferences."""
     tasks: Tasks
     translations: Translations
     navigator: Navigator
-    paths: AppPaths
-    settings: Settings
-    """The settings file as read at start; the server owns writes (through PATCH /settings)."""
-    server: LocalServer | None
-    """The local server child; None when the window talks to a remote server."""
+
+    @property
+    def session(self) -> ApiSession:
+        """The link every page calls the server through."""
+        return self.connection.session
+
+    @property
+    def server(self) -> LocalServer | None:
+        """The local server child; None when the window talks to a server elsewhere."""
+        return self.connection.server
+
+    @property
+    def settings(self) -> Settings:
+        """The settings as read at start, with the window's preferences as changed since; the
+        server owns its own settings (PATCH /v1/xindesk/settings)."""
+        return self.connection.settings

@@ -24,7 +24,9 @@ _STOP_TIMEOUT_MS = 15_000
 _LOG_LINES = 5000
 
 
-class ServerState(enum.Enum):
+class LocalServerStatus(enum.Enum):
+    """Where the window's local server child is (the server's own state is the server's)."""
+
     STOPPED = "stopped"
     STARTING = "starting"
     RUNNING = "running"
@@ -59,7 +61,7 @@ class LocalServer(QObject):
     """Runs and watches the local server process.
 
     Signals:
-        state_changed(ServerState): started, ready, attached, stopped or failed.
+        state_changed(LocalServerStatus): started, ready, attached, stopped or failed.
         log_line(str): one line of the child's output (stdout and stderr merged).
     """
 
@@ -77,7 +79,7 @@ class LocalServer(QObject):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self._environment = dict(environment or {})
-        self._state = ServerState.STOPPED
+        self._state = LocalServerStatus.STOPPED
         self._error = ""
         self._lines: deque[str] = deque(maxlen=_LOG_LINES)
         self._process: QProcess | None = None
@@ -93,7 +95,7 @@ class LocalServer(QObject):
         self._kill_timer.timeout.connect(self._kill_stuck)
 
     @property
-    def state(self) -> ServerState:
+    def state(self) -> LocalServerStatus:
         return self._state
 
     @property
@@ -111,11 +113,15 @@ class LocalServer(QObject):
 
     def start(self) -> None:
         """Attach to a server already on the port, else start one and wait for `/status`."""
-        if self._state in (ServerState.STARTING, ServerState.RUNNING, ServerState.ATTACHED):
+        if self._state in (
+            LocalServerStatus.STARTING,
+            LocalServerStatus.RUNNING,
+            LocalServerStatus.ATTACHED,
+        ):
             return
         if answers_status(self.url):
             log.info("a server already answers at %s: attaching", self.url)
-            self._set_state(ServerState.ATTACHED)
+            self._set_state(LocalServerStatus.ATTACHED)
             return
         program, args = server_command(self.port)
         process = QProcess(self)
@@ -131,7 +137,7 @@ class LocalServer(QObject):
         self._error = ""
         self._waited_ms = 0
         log.info("starting the local server: %s %s", program, " ".join(args))
-        self._set_state(ServerState.STARTING)
+        self._set_state(LocalServerStatus.STARTING)
         process.start(program, args)
         self._poll.start()
 
@@ -141,8 +147,8 @@ class LocalServer(QObject):
         self._kill_timer.stop()
         process = self._process
         if process is None:
-            if self._state is ServerState.ATTACHED:
-                self._set_state(ServerState.STOPPED)
+            if self._state is LocalServerStatus.ATTACHED:
+                self._set_state(LocalServerStatus.STOPPED)
             return
         # Our own stop is not a failure: `finished` fires while we wait below.
         process.finished.disconnect(self._on_finished)
@@ -155,7 +161,7 @@ class LocalServer(QObject):
                 process.kill()
                 process.waitForFinished(5000)
         self._drop_process()
-        self._set_state(ServerState.STOPPED)
+        self._set_state(LocalServerStatus.STOPPED)
 
     def restart(self) -> None:
         """Stop the server and start it again, without blocking the window while it stops."""
@@ -166,7 +172,7 @@ class LocalServer(QObject):
             return
         self._poll.stop()
         self._restarting = True
-        self._set_state(ServerState.STARTING)
+        self._set_state(LocalServerStatus.STARTING)
         process.terminate()
         # A server that ignores SIGTERM for this long is killed (its models stop either way).
         self._kill_timer.start()
@@ -209,7 +215,7 @@ class LocalServer(QObject):
         if answers_status(self.url, timeout=0.2):
             self._poll.stop()
             log.info("the local server is ready at %s", self.url)
-            self._set_state(ServerState.RUNNING)
+            self._set_state(LocalServerStatus.RUNNING)
         elif self._waited_ms >= _START_TIMEOUT_MS:
             self._poll.stop()
             self._fail(f"The server did not answer within {_START_TIMEOUT_MS // 1000} s.")
@@ -221,7 +227,7 @@ class LocalServer(QObject):
         if self._restarting:
             self._restarting = False
             self._kill_timer.stop()
-            self._set_state(ServerState.STOPPED)
+            self._set_state(LocalServerStatus.STOPPED)
             self.start()
             return
         self._fail(f"The server stopped (exit code {code}).")
@@ -236,9 +242,9 @@ class LocalServer(QObject):
         tail = "\n".join(list(self._lines)[-15:])
         self._error = f"{reason}\n{tail}".strip()
         log.warning("local server failed: %s", reason)
-        self._set_state(ServerState.FAILED)
+        self._set_state(LocalServerStatus.FAILED)
 
-    def _set_state(self, state: ServerState) -> None:
+    def _set_state(self, state: LocalServerStatus) -> None:
         if state is not self._state:
             self._state = state
             self.state_changed.emit(state)

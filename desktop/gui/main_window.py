@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gui.context import GuiContext
-from desktop.gui.local_server import ServerState
+from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.pages.base import Page
 from desktop.gui.pages.chat import ChatPage
 from desktop.gui.pages.connect import ConnectPage
@@ -130,13 +130,13 @@ class MainWindow(QMainWindow):
             return
         state = server.state
         texts = {
-            ServerState.STOPPED: self.tr("Server stopped"),
-            ServerState.STARTING: self.tr("Server starting…"),
-            ServerState.RUNNING: self.tr("Server running at {0}").format(endpoint),
-            ServerState.ATTACHED: self.tr("Using the server already running at {0}").format(
+            LocalServerStatus.STOPPED: self.tr("Server stopped"),
+            LocalServerStatus.STARTING: self.tr("Server starting…"),
+            LocalServerStatus.RUNNING: self.tr("Server running at {0}").format(endpoint),
+            LocalServerStatus.ATTACHED: self.tr("Using the server already running at {0}").format(
                 endpoint
             ),
-            ServerState.FAILED: self.tr("Server failed to start: {0}").format(
+            LocalServerStatus.FAILED: self.tr("Server failed to start: {0}").format(
                 server.error.splitlines()[0] if server.error else ""
             ),
         }
@@ -144,7 +144,9 @@ class MainWindow(QMainWindow):
         self.server_label.setProperty("state", state.value)
         self.server_label.style().unpolish(self.server_label)
         self.server_label.style().polish(self.server_label)
-        self.server_button.setVisible(state in (ServerState.STOPPED, ServerState.FAILED))
+        self.server_button.setVisible(
+            state in (LocalServerStatus.STOPPED, LocalServerStatus.FAILED)
+        )
         self.server_button.setText(self.tr("Start server"))
 
     def _server_action(self) -> None:

@@ -7,7 +7,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from desktop.gui.context import GuiContext
-from desktop.gui.local_server import ServerState
+from desktop.gui.local_server import LocalServerStatus
 
 
 class Tray(QObject):
@@ -56,11 +56,11 @@ class Tray(QObject):
         if server is None:
             return self.tr("Remote server: {0}").format(self.ctx.session.endpoint)
         return {
-            ServerState.STOPPED: self.tr("Server stopped"),
-            ServerState.STARTING: self.tr("Server starting…"),
-            ServerState.RUNNING: self.tr("Server running"),
-            ServerState.ATTACHED: self.tr("Server running"),
-            ServerState.FAILED: self.tr("Server failed"),
+            LocalServerStatus.STOPPED: self.tr("Server stopped"),
+            LocalServerStatus.STARTING: self.tr("Server starting…"),
+            LocalServerStatus.RUNNING: self.tr("Server running"),
+            LocalServerStatus.ATTACHED: self.tr("Server running"),
+            LocalServerStatus.FAILED: self.tr("Server failed"),
         }[server.state]
 
     def retranslate(self, *_: object) -> None:

@@ -238,62 +238,6 @@
         <translation>以文本形式复制整段对话</translation>
     </message>
     <message>
-        <source>Settings</source>
-        <translation>参数设置</translation>
-    </message>
-    <message>
-        <source>System prompt</source>
-        <translation>系统提示词</translation>
-    </message>
-    <message>
-        <source>For example: You are a helpful assistant.</source>
-        <translation>例如：你是一个乐于助人的助手。</translation>
-    </message>
-    <message>
-        <source>Instructions the model follows for the whole conversation.</source>
-        <translation>模型在整段对话中都会遵循的指令。</translation>
-    </message>
-    <message>
-        <source>Temperature</source>
-        <translation>温度（Temperature）</translation>
-    </message>
-    <message>
-        <source>Higher gives more varied answers, lower more focused and repeatable ones.</source>
-        <translation>越高回答越多样，越低回答越集中、越稳定。</translation>
-    </message>
-    <message>
-        <source>Top P</source>
-        <translation>Top P</translation>
-    </message>
-    <message>
-        <source>Only the likeliest words, up to this share of probability, are considered.</source>
-        <translation>只考虑累计概率不超过该比例的最可能的词。</translation>
-    </message>
-    <message>
-        <source>Max tokens</source>
-        <translation>最大 token 数</translation>
-    </message>
-    <message>
-        <source>No limit</source>
-        <translation>不限</translation>
-    </message>
-    <message>
-        <source>The answer stops after this many tokens (a token is about ¾ of a word).</source>
-        <translation>回答达到这么多 token 后停止（1 个 token 约为 ¾ 个英文单词，或 1 个左右汉字）。</translation>
-    </message>
-    <message>
-        <source>Stop sequences</source>
-        <translation>停止词</translation>
-    </message>
-    <message>
-        <source>One per line, or separated by commas</source>
-        <translation>每行一个，或用英文逗号分隔</translation>
-    </message>
-    <message>
-        <source>The answer ends where the model writes one of these. Write \n for a line break.</source>
-        <translation>模型输出其中任意一个时，回答即结束。换行请写作 \n。</translation>
-    </message>
-    <message>
         <source>Hello! In one sentence, what can you help me with?</source>
         <translation>你好！请用一句话介绍一下你能帮我做什么？</translation>
     </message>
@@ -376,6 +320,65 @@
     <message>
         <source>Copied</source>
         <translation>已复制</translation>
+    </message>
+</context>
+<context>
+    <name>ChatSettings</name>
+    <message>
+        <source>Settings</source>
+        <translation>参数设置</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>For example: You are a helpful assistant.</source>
+        <translation>例如：你是一个乐于助人的助手。</translation>
+    </message>
+    <message>
+        <source>Instructions the model follows for the whole conversation.</source>
+        <translation>模型在整段对话中都会遵循的指令。</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度（Temperature）</translation>
+    </message>
+    <message>
+        <source>Higher gives more varied answers, lower more focused and repeatable ones.</source>
+        <translation>越高回答越多样，越低回答越集中、越稳定。</translation>
+    </message>
+    <message>
+        <source>Top P</source>
+        <translation>Top P</translation>
+    </message>
+    <message>
+        <source>Only the likeliest words, up to this share of probability, are considered.</source>
+        <translation>只考虑累计概率不超过该比例的最可能的词。</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>最大 token 数</translation>
+    </message>
+    <message>
+        <source>No limit</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <source>The answer stops after this many tokens (a token is about ¾ of a word).</source>
+        <translation>回答达到这么多 token 后停止（1 个 token 约为 ¾ 个英文单词，或 1 个左右汉字）。</translation>
+    </message>
+    <message>
+        <source>Stop sequences</source>
+        <translation>停止词</translation>
+    </message>
+    <message>
+        <source>One per line, or separated by commas</source>
+        <translation>每行一个，或用英文逗号分隔</translation>
+    </message>
+    <message>
+        <source>The answer ends where the model writes one of these. Write \n for a line break.</source>
+        <translation>模型输出其中任意一个时，回答即结束。换行请写作 \n。</translation>
     </message>
 </context>
 <context>
@@ -838,6 +841,69 @@ Saved in: {3}</source>
     </message>
 </context>
 <context>
+    <name>DownloadsSection</name>
+    <message>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Download models from</source>
+        <translation>模型下载源</translation>
+    </message>
+    <message>
+        <source>Automatic (the one that answers)</source>
+        <translation>自动（选择能连通的那个）</translation>
+    </message>
+    <message>
+        <source>Hugging Face</source>
+        <translation>Hugging Face</translation>
+    </message>
+    <message>
+        <source>ModelScope (faster in mainland China)</source>
+        <translation>魔搭社区 ModelScope（中国大陆更快）</translation>
+    </message>
+    <message>
+        <source>Hugging Face mirror</source>
+        <translation>Hugging Face 镜像</translation>
+    </message>
+    <message>
+        <source>Use hf-mirror.com</source>
+        <translation>使用 hf-mirror.com</translation>
+    </message>
+    <message>
+        <source>ModelScope address</source>
+        <translation>魔搭社区 ModelScope 地址</translation>
+    </message>
+    <message>
+        <source>Proxy</source>
+        <translation>代理</translation>
+    </message>
+    <message>
+        <source>Downloads at the same time</source>
+        <translation>同时下载数</translation>
+    </message>
+    <message>
+        <source>Save download settings</source>
+        <translation>保存下载设置</translation>
+    </message>
+    <message>
+        <source>The Hugging Face mirror must be a web address starting with http:// or https://, e.g. https://hf-mirror.com</source>
+        <translation>Hugging Face 镜像必须是以 http:// 或 https:// 开头的网址，例如 https://hf-mirror.com</translation>
+    </message>
+    <message>
+        <source>The ModelScope address must be a web address starting with http:// or https://, e.g. https://www.modelscope.cn</source>
+        <translation>魔搭社区 ModelScope 地址必须是以 http:// 或 https:// 开头的网址，例如 https://www.modelscope.cn</translation>
+    </message>
+    <message>
+        <source>The proxy must look like http://host:port (or https://, socks5://), e.g. http://127.0.0.1:7890</source>
+        <translation>代理的格式应为 http://主机:端口（或 https://、socks5://），例如 http://127.0.0.1:7890</translation>
+    </message>
+    <message>
+        <source>Download settings saved.</source>
+        <translation>下载设置已保存。</translation>
+    </message>
+</context>
+<context>
     <name>ExportPanel</name>
     <message>
         <source>Copied</source>
@@ -961,6 +1027,45 @@ Saved in: {3}</source>
     </message>
 </context>
 <context>
+    <name>FolderSection</name>
+    <message>
+        <source>Models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Change…</source>
+        <translation>更改…</translation>
+    </message>
+    <message>
+        <source>Where downloaded models are kept. Changing it moves the models already downloaded into the new folder.</source>
+        <translation>下载的模型存放在这里。更改后，已下载的模型会被移动到新文件夹。</translation>
+    </message>
+    <message>
+        <source>This server is not XinDesk: change its settings on that server.</source>
+        <translation>此服务器不是 XinDesk：请在该服务器上更改它的设置。</translation>
+    </message>
+    <message>
+        <source>Choose the models folder</source>
+        <translation>选择模型文件夹</translation>
+    </message>
+    <message>
+        <source>Move the models?</source>
+        <translation>移动模型？</translation>
+    </message>
+    <message>
+        <source>Your downloaded models will be moved to {0}. Large models can take a while to move to another disk. Running models must be stopped first. Continue?</source>
+        <translation>已下载的模型将被移动到 {0}。把大模型移动到另一块磁盘可能需要一段时间。正在运行的模型需要先停止。是否继续？</translation>
+    </message>
+    <message>
+        <source>Moving the models to {0}…</source>
+        <translation>正在把模型移动到 {0}…</translation>
+    </message>
+    <message>
+        <source>Models folder is now {0}.</source>
+        <translation>模型文件夹已改为 {0}。</translation>
+    </message>
+</context>
+<context>
     <name>Format</name>
     <message>
         <source>{0} s</source>
@@ -976,7 +1081,7 @@ Saved in: {3}</source>
     </message>
 </context>
 <context>
-    <name>InstalledModel</name>
+    <name>InstalledTableModel</name>
     <message>
         <source>File</source>
         <translation>文件</translation>
@@ -1008,6 +1113,17 @@ Saved in: {3}</source>
     <message>
         <source>Imported file</source>
         <translation>导入的文件</translation>
+    </message>
+</context>
+<context>
+    <name>LanguageSection</name>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
     </message>
 </context>
 <context>
@@ -1309,46 +1425,6 @@ Saved in: {3}</source>
         <translation>{0} token（{1}）</translation>
     </message>
     <message>
-        <source>{0} model from the XinDesk catalog</source>
-        <translation>XinDesk 模型库中的{0}模型</translation>
-    </message>
-    <message>
-        <source>{0} model you added</source>
-        <translation>你添加的{0}模型</translation>
-    </message>
-    <message>
-        <source>Reads up to {0} tokens ({1})</source>
-        <translation>最多可读取 {0} 个 token（{1}）</translation>
-    </message>
-    <message>
-        <source>Languages: {0}</source>
-        <translation>语言：{0}</translation>
-    </message>
-    <message>
-        <source>Can do: {0}</source>
-        <translation>能力：{0}</translation>
-    </message>
-    <message>
-        <source>Size: {0} parameters</source>
-        <translation>规模：{0} 参数</translation>
-    </message>
-    <message>
-        <source>Vectors of {0} numbers</source>
-        <translation>向量维度：{0}</translation>
-    </message>
-    <message>
-        <source>Repository on {0}</source>
-        <translation>{0} 上的仓库</translation>
-    </message>
-    <message>
-        <source>Repository on a model hub</source>
-        <translation>模型社区上的仓库</translation>
-    </message>
-    <message>
-        <source>Found by search. Pick a quality / size level to download it, or add it to your models so apps can launch it by name.</source>
-        <translation>通过搜索找到。选择一个质量 / 体积档位即可下载，或把它添加到“我的模型”，这样应用就能按名称启动它。</translation>
-    </message>
-    <message>
         <source>There are no downloadable GGUF files for this model right now.</source>
         <translation>这个模型目前没有可下载的 GGUF 文件。</translation>
     </message>
@@ -1431,14 +1507,6 @@ Saved in: {3}</source>
     <message>
         <source>Checking the files and the memory each needs…</source>
         <translation>正在检查文件以及各自所需的内存…</translation>
-    </message>
-    <message>
-        <source>Add to my models as</source>
-        <translation>添加到我的模型，名称为</translation>
-    </message>
-    <message>
-        <source>Add</source>
-        <translation>添加</translation>
     </message>
     <message>
         <source>Launch…</source>
@@ -1605,6 +1673,50 @@ Saved in: {3}</source>
     <message>
         <source>{0} and {1} more</source>
         <translation>{0} 及另外 {1} 种</translation>
+    </message>
+</context>
+<context>
+    <name>ModelSummary</name>
+    <message>
+        <source>{0} model from the XinDesk catalog</source>
+        <extracomment>What a model&apos;s page shows: a catalog family, or a repository found on a hub.</extracomment>
+        <translation>XinDesk 模型库中的{0}模型</translation>
+    </message>
+    <message>
+        <source>{0} model you added</source>
+        <translation>你添加的{0}模型</translation>
+    </message>
+    <message>
+        <source>Reads up to {0} tokens ({1})</source>
+        <translation>最多可读取 {0} 个 token（{1}）</translation>
+    </message>
+    <message>
+        <source>Languages: {0}</source>
+        <translation>语言：{0}</translation>
+    </message>
+    <message>
+        <source>Can do: {0}</source>
+        <translation>能力：{0}</translation>
+    </message>
+    <message>
+        <source>Size: {0} parameters</source>
+        <translation>规模：{0} 参数</translation>
+    </message>
+    <message>
+        <source>Vectors of {0} numbers</source>
+        <translation>向量维度：{0}</translation>
+    </message>
+    <message>
+        <source>Repository on {0}</source>
+        <translation>{0} 上的仓库</translation>
+    </message>
+    <message>
+        <source>Repository on a model hub</source>
+        <translation>模型社区上的仓库</translation>
+    </message>
+    <message>
+        <source>Found by search. Pick a quality / size level to download it, or add it to your models so apps can launch it by name.</source>
+        <translation>通过搜索找到。选择一个质量 / 体积档位即可下载，或把它添加到“我的模型”，这样应用就能按名称启动它。</translation>
     </message>
 </context>
 <context>
@@ -1839,6 +1951,17 @@ Saved in: {3}</source>
     <message>
         <source>✓ Downloaded</source>
         <translation>✓ 已下载</translation>
+    </message>
+</context>
+<context>
+    <name>RegisterRow</name>
+    <message>
+        <source>Add to my models as</source>
+        <translation>添加到我的模型，名称为</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
     </message>
 </context>
 <context>
@@ -2134,19 +2257,7 @@ Saved in: {3}</source>
     </message>
 </context>
 <context>
-    <name>SettingsPage</name>
-    <message>
-        <source>Settings</source>
-        <translation>设置</translation>
-    </message>
-    <message>
-        <source>Language</source>
-        <translation>语言</translation>
-    </message>
-    <message>
-        <source>Follow the system</source>
-        <translation>跟随系统</translation>
-    </message>
+    <name>ServerSection</name>
     <message>
         <source>Server</source>
         <translation>服务器</translation>
@@ -2176,114 +2287,6 @@ Saved in: {3}</source>
         <translation>测试连接</translation>
     </message>
     <message>
-        <source>Models folder</source>
-        <translation>模型文件夹</translation>
-    </message>
-    <message>
-        <source>Change…</source>
-        <translation>更改…</translation>
-    </message>
-    <message>
-        <source>Where downloaded models are kept. Changing it moves the models already downloaded into the new folder.</source>
-        <translation>下载的模型存放在这里。更改后，已下载的模型会被移动到新文件夹。</translation>
-    </message>
-    <message>
-        <source>Downloads</source>
-        <translation>下载</translation>
-    </message>
-    <message>
-        <source>Download models from</source>
-        <translation>模型下载源</translation>
-    </message>
-    <message>
-        <source>Automatic (the one that answers)</source>
-        <translation>自动（选择能连通的那个）</translation>
-    </message>
-    <message>
-        <source>Hugging Face</source>
-        <translation>Hugging Face</translation>
-    </message>
-    <message>
-        <source>ModelScope (faster in mainland China)</source>
-        <translation>魔搭社区 ModelScope（中国大陆更快）</translation>
-    </message>
-    <message>
-        <source>Hugging Face mirror</source>
-        <translation>Hugging Face 镜像</translation>
-    </message>
-    <message>
-        <source>Use hf-mirror.com</source>
-        <translation>使用 hf-mirror.com</translation>
-    </message>
-    <message>
-        <source>ModelScope address</source>
-        <translation>魔搭社区 ModelScope 地址</translation>
-    </message>
-    <message>
-        <source>Proxy</source>
-        <translation>代理</translation>
-    </message>
-    <message>
-        <source>Downloads at the same time</source>
-        <translation>同时下载数</translation>
-    </message>
-    <message>
-        <source>Save download settings</source>
-        <translation>保存下载设置</translation>
-    </message>
-    <message>
-        <source>Hub access tokens</source>
-        <translation>模型社区访问令牌</translation>
-    </message>
-    <message>
-        <source>Only needed for gated or private models. Tokens are kept in the system keychain and are never shown again.</source>
-        <translation>只有需要授权或私有的模型才需要。令牌保存在系统钥匙串中，保存后不会再显示。</translation>
-    </message>
-    <message>
-        <source>Hugging Face token</source>
-        <translation>Hugging Face 令牌</translation>
-    </message>
-    <message>
-        <source>ModelScope token</source>
-        <translation>魔搭社区 ModelScope 令牌</translation>
-    </message>
-    <message>
-        <source>Paste a token to save it</source>
-        <translation>粘贴令牌以保存</translation>
-    </message>
-    <message>
-        <source>Save</source>
-        <translation>保存</translation>
-    </message>
-    <message>
-        <source>Remove</source>
-        <translation>移除</translation>
-    </message>
-    <message>
-        <source>Window</source>
-        <translation>窗口</translation>
-    </message>
-    <message>
-        <source>Keep the server running in the tray when I close the window</source>
-        <translation>关闭窗口时，让服务器在托盘中继续运行</translation>
-    </message>
-    <message>
-        <source>Models stay available to FastGPT and other apps while the window is closed. Quit from the tray icon&apos;s menu.</source>
-        <translation>窗口关闭后，FastGPT 等应用仍可使用模型。要退出，请使用托盘图标的菜单。</translation>
-    </message>
-    <message>
-        <source>This desktop has no tray area, so closing the window quits XinDesk and stops the server it started.</source>
-        <translation>当前桌面没有托盘区域，因此关闭窗口会退出 XinDesk，并停止它启动的服务器。</translation>
-    </message>
-    <message>
-        <source>Start XinDesk when I log in</source>
-        <translation>开机自启：登录时自动启动 XinDesk</translation>
-    </message>
-    <message>
-        <source>The models folder, downloads and tokens below are those of the server at {0}.</source>
-        <translation>下面的模型文件夹、下载设置和令牌属于 {0} 上的服务器。</translation>
-    </message>
-    <message>
         <source>Connect to this server</source>
         <translation>连接到此服务器</translation>
     </message>
@@ -2298,26 +2301,6 @@ Saved in: {3}</source>
     <message>
         <source>Now using the server on this computer ({0}).</source>
         <translation>当前使用本机的服务器（{0}）。</translation>
-    </message>
-    <message>
-        <source>This server is not XinDesk: change its settings on that server.</source>
-        <translation>此服务器不是 XinDesk：请在该服务器上更改它的设置。</translation>
-    </message>
-    <message>
-        <source>Saved</source>
-        <translation>已保存</translation>
-    </message>
-    <message>
-        <source>From the server&apos;s environment</source>
-        <translation>来自服务器的环境变量</translation>
-    </message>
-    <message>
-        <source>Not set</source>
-        <translation>未设置</translation>
-    </message>
-    <message>
-        <source>Could not save the setting: {0}</source>
-        <translation>无法保存设置：{0}</translation>
     </message>
     <message>
         <source>Enter the server&apos;s address starting with http:// or https://, e.g. http://192.168.1.20:9997</source>
@@ -2359,49 +2342,23 @@ Saved in: {3}</source>
         <source>Now using the server on this computer.</source>
         <translation>当前使用本机的服务器。</translation>
     </message>
+</context>
+<context>
+    <name>SettingsPage</name>
     <message>
-        <source>Choose the models folder</source>
-        <translation>选择模型文件夹</translation>
+        <source>Settings</source>
+        <translation>设置</translation>
     </message>
     <message>
-        <source>Move the models?</source>
-        <translation>移动模型？</translation>
+        <source>The models folder, downloads and tokens below are those of the server at {0}.</source>
+        <translation>下面的模型文件夹、下载设置和令牌属于 {0} 上的服务器。</translation>
     </message>
+</context>
+<context>
+    <name>SettingsSection</name>
     <message>
-        <source>Your downloaded models will be moved to {0}. Large models can take a while to move to another disk. Running models must be stopped first. Continue?</source>
-        <translation>已下载的模型将被移动到 {0}。把大模型移动到另一块磁盘可能需要一段时间。正在运行的模型需要先停止。是否继续？</translation>
-    </message>
-    <message>
-        <source>Moving the models to {0}…</source>
-        <translation>正在把模型移动到 {0}…</translation>
-    </message>
-    <message>
-        <source>Models folder is now {0}.</source>
-        <translation>模型文件夹已改为 {0}。</translation>
-    </message>
-    <message>
-        <source>The Hugging Face mirror must be a web address starting with http:// or https://, e.g. https://hf-mirror.com</source>
-        <translation>Hugging Face 镜像必须是以 http:// 或 https:// 开头的网址，例如 https://hf-mirror.com</translation>
-    </message>
-    <message>
-        <source>The ModelScope address must be a web address starting with http:// or https://, e.g. https://www.modelscope.cn</source>
-        <translation>魔搭社区 ModelScope 地址必须是以 http:// 或 https:// 开头的网址，例如 https://www.modelscope.cn</translation>
-    </message>
-    <message>
-        <source>The proxy must look like http://host:port (or https://, socks5://), e.g. http://127.0.0.1:7890</source>
-        <translation>代理的格式应为 http://主机:端口（或 https://、socks5://），例如 http://127.0.0.1:7890</translation>
-    </message>
-    <message>
-        <source>Download settings saved.</source>
-        <translation>下载设置已保存。</translation>
-    </message>
-    <message>
-        <source>Paste the token into the field first.</source>
-        <translation>请先把令牌粘贴到输入框中。</translation>
-    </message>
-    <message>
-        <source>Could not change starting at login: {0}</source>
-        <translation>无法更改开机自启设置：{0}</translation>
+        <source>Could not save the setting: {0}</source>
+        <translation>无法保存设置：{0}</translation>
     </message>
 </context>
 <context>
@@ -2509,6 +2466,53 @@ Saved in: {3}</source>
     <message>
         <source>Did not work: {0}</source>
         <translation>未成功：{0}</translation>
+    </message>
+</context>
+<context>
+    <name>TokensSection</name>
+    <message>
+        <source>Hub access tokens</source>
+        <translation>模型社区访问令牌</translation>
+    </message>
+    <message>
+        <source>Only needed for gated or private models. Tokens are kept in the system keychain and are never shown again.</source>
+        <translation>只有需要授权或私有的模型才需要。令牌保存在系统钥匙串中，保存后不会再显示。</translation>
+    </message>
+    <message>
+        <source>Hugging Face token</source>
+        <translation>Hugging Face 令牌</translation>
+    </message>
+    <message>
+        <source>ModelScope token</source>
+        <translation>魔搭社区 ModelScope 令牌</translation>
+    </message>
+    <message>
+        <source>Paste a token to save it</source>
+        <translation>粘贴令牌以保存</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Saved</source>
+        <translation>已保存</translation>
+    </message>
+    <message>
+        <source>From the server&apos;s environment</source>
+        <translation>来自服务器的环境变量</translation>
+    </message>
+    <message>
+        <source>Not set</source>
+        <translation>未设置</translation>
+    </message>
+    <message>
+        <source>Paste the token into the field first.</source>
+        <translation>请先把令牌粘贴到输入框中。</translation>
     </message>
 </context>
 <context>
@@ -2667,6 +2671,33 @@ Saved in: {3}</source>
     <message>
         <source>Skip – go to all models</source>
         <translation>跳过——查看全部模型</translation>
+    </message>
+</context>
+<context>
+    <name>WindowSection</name>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Keep the server running in the tray when I close the window</source>
+        <translation>关闭窗口时，让服务器在托盘中继续运行</translation>
+    </message>
+    <message>
+        <source>Models stay available to FastGPT and other apps while the window is closed. Quit from the tray icon&apos;s menu.</source>
+        <translation>窗口关闭后，FastGPT 等应用仍可使用模型。要退出，请使用托盘图标的菜单。</translation>
+    </message>
+    <message>
+        <source>This desktop has no tray area, so closing the window quits XinDesk and stops the server it started.</source>
+        <translation>当前桌面没有托盘区域，因此关闭窗口会退出 XinDesk，并停止它启动的服务器。</translation>
+    </message>
+    <message>
+        <source>Start XinDesk when I log in</source>
+        <translation>开机自启：登录时自动启动 XinDesk</translation>
+    </message>
+    <message>
+        <source>Could not change starting at login: {0}</source>
+        <translation>无法更改开机自启设置：{0}</translation>
     </message>
 </context>
 </TS>

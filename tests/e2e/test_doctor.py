@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from desktop import __version__
+from desktop.api.xinference import LaunchRequest
 from desktop.client import ClientError, XinDeskClient
 from tests.fixtures.hub_server import TestHub
 from tests.fixtures.server import REPO, ServerProcess, free_port, run_server
@@ -71,26 +72,26 @@ def keyed_server(
     ) as server:
         with XinDeskClient(server.url, API_KEY) as client:
             client.launch(
-                {
-                    "model_uid": "gemma-doctor",
-                    "model_name": "gemma-3-it",
-                    "model_engine": "llama.cpp",
-                    "model_format": "ggufv2",
-                    "model_path": str(gemma_gguf),
-                }
+                LaunchRequest(
+                    model_uid="gemma-doctor",
+                    model_name="gemma-3-it",
+                    model_engine="llama.cpp",
+                    model_format="ggufv2",
+                    model_path=str(gemma_gguf),
+                )
             )
             damaged = tmp_path_factory.mktemp(HUB_TOKEN) / "damaged.gguf"
             with gemma_gguf.open("rb") as source:
                 damaged.write_bytes(source.read(16 * 2**20))
             with pytest.raises(ClientError):
                 client.launch(
-                    {
-                        "model_uid": "damaged",
-                        "model_name": "damaged",
-                        "model_engine": "llama.cpp",
-                        "model_format": "ggufv2",
-                        "model_path": str(damaged),
-                    }
+                    LaunchRequest(
+                        model_uid="damaged",
+                        model_name="damaged",
+                        model_engine="llama.cpp",
+                        model_format="ggufv2",
+                        model_path=str(damaged),
+                    )
                 )
         yield server
 
@@ -239,7 +240,7 @@ def test_a_frozen_build_reports_its_variant(tmp_path: Path) -> None:
 def test_bundle_holds_no_key_or_token(keyed_server: ServerProcess, tmp_path: Path) -> None:
     # The server's own log keeps the token (it does not know it is one): the bundle must not.
     with XinDeskClient(keyed_server.url, API_KEY) as client:
-        raw_log = json.dumps(client.logs(limit=5000))
+        raw_log = client.logs(limit=5000).model_dump_json()
     assert HUB_TOKEN in raw_log
     assert API_KEY not in raw_log
 

@@ -91,8 +91,8 @@ def test_export_follows_the_running_models(fastgpt_server: ServerProcess) -> Non
     with XinDeskClient(fastgpt_server.url, KEY) as client:
         exported = client.export_fastgpt("v4.9", target="same")
         legacy = client.export_fastgpt("legacy", target="docker", host="192.168.7.7")
-    assert exported["content_type"] == "json"
-    entries = {e["model"]: e["metadata"] for e in json.loads(exported["text"])}
+    assert exported.content_type == "json"
+    entries = {e["model"]: e["metadata"] for e in json.loads(exported.text)}
     assert set(entries) == {"gemma", "gemma-embed", "reranker"}
     gemma = entries["gemma"]
     assert (gemma["type"], gemma["maxContext"]) == ("llm", 1024)
@@ -103,13 +103,13 @@ def test_export_follows_the_running_models(fastgpt_server: ServerProcess) -> Non
     assert (embed["type"], embed["maxToken"]) == ("embedding", 512)
     assert entries["reranker"]["requestUrl"] == f"{fastgpt_server.url}/v1/rerank"
     assert {e["requestAuth"] for e in entries.values()} == {KEY}
-    assert not any("1536" in w for w in exported["warnings"])
+    assert not any("1536" in w for w in exported.warnings)
 
     port = urlparse(fastgpt_server.url).port
-    config = json.loads(legacy["text"])
+    config = json.loads(legacy.text)
     assert config["systemEnv"]["oneapiUrl"] == f"http://192.168.7.7:{port}/v1"
     assert config["reRankModels"][0]["requestUrl"] == f"http://192.168.7.7:{port}/v1/rerank"
-    assert any("host-gateway" in w for w in legacy["warnings"])
+    assert any("host-gateway" in w for w in legacy.warnings)
     assert KEY not in fastgpt_server.log()
 
 

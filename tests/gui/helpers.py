@@ -75,13 +75,13 @@ def open_page(app: DesktopApp, page_type: type[P]) -> P:
     return page
 
 
-def cell(page: TablePage[Any], key: str, column: int) -> str:
+def cell(page: TablePage[Any, Any], key: str, column: int) -> str:
     """The text in `column` of the row for `key` ("" when the row is not listed)."""
     row = page.model.row_of(key)
     return str(page.model.data(page.model.index(row, column))) if row >= 0 else ""
 
 
-def click(qtbot: QtBot, page: TablePage[Any], key: str, action: str) -> None:
+def click(qtbot: QtBot, page: TablePage[Any, Any], key: str, action: str) -> None:
     """Click the `action` button of the row for `key`; it must be shown and enabled."""
     actions = page.actions_for(key)
     assert actions is not None
@@ -91,7 +91,7 @@ def click(qtbot: QtBot, page: TablePage[Any], key: str, action: str) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def leave_by_empty_state(app: DesktopApp, qtbot: QtBot, page: TablePage[Any]) -> str:
+def leave_by_empty_state(app: DesktopApp, qtbot: QtBot, page: TablePage[Any, Any]) -> str:
     """Wait for the page's empty state and click its button: the Models page opens and the
     hidden page stops asking the server. Return the empty state's sentence."""
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.empty_page, timeout=10_000)

@@ -11,18 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from desktop.api.xinference import LaunchRequest, ListedModel
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
-from desktop.gui.local_server import ServerState
-from desktop.gui.models.running_model import (
-    RunningColumn,
-    RunningModelsModel,
-    row_from_description,
-)
+from desktop.gui.local_server import LocalServerStatus
+from desktop.gui.models.running_model import RunningColumn, RunningModelsModel, RunningRow
 from desktop.gui.pages.running import RunningPage
 from desktop.gui.pages.settings import SettingsPage
 from tests.fixtures.broken_lib import MISSING, make_driverless_cuda_lib
@@ -52,15 +50,17 @@ CUDA_OFFLOAD = {
 }
 
 
-def described(uid: str, offload: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "id": uid,
-        "model_type": "LLM",
-        "model_name": "gemma-3-it",
-        "model_ability": ["chat"],
-        "status": "ready" if offload else "loading",
-        "offload": offload,
-    }
+def described(uid: str, offload: dict[str, Any] | None) -> ListedModel:
+    return TypeAdapter(ListedModel).validate_python(
+        {
+            "id": uid,
+            "model_type": "LLM",
+            "model_name": "gemma-3-it",
+            "model_ability": ["chat"],
+            "status": "ready" if offload else "loading",
+            "offload": offload,
+        }
+    )
 
 
 def test_runs_on_column_words_each_placement() -> None:
@@ -69,11 +69,11 @@ def test_runs_on_column_words_each_placement() -> None:
     model = RunningModelsModel()
     model.set_models(
         [
-            row_from_description(described("gpu", CUDA_OFFLOAD)),
-            row_from_description(described("partial", partial)),
-            row_from_description(described("cpu", cpu)),
-            row_from_description(described("cpu-asked", {**cpu, "requested_gpu_layers": 0})),
-            row_from_description(described("loading", None)),
+            RunningRow.from_api(described("gpu", CUDA_OFFLOAD)),
+            RunningRow.from_api(described("partial", partial)),
+            RunningRow.from_api(described("cpu", cpu)),
+            RunningRow.from_api(described("cpu-asked", {**cpu, "requested_gpu_layers": 0})),
+            RunningRow.from_api(described("loading", None)),
         ]
     )
 
@@ -104,7 +104,7 @@ def test_running_page_shows_the_model_on_the_cpu(
     uid = gui_server.launch_gguf(gemma_gguf, "gemma-runs-on")
     page = open_page(desktop_app, RunningPage)
     qtbot.waitUntil(lambda: cell(page, uid, RunningColumn.DEVICE) == "CPU", timeout=15_000)
-    assert client.describe(uid)["offload"]["gpu_layers"] == 0
+    assert client.describe(uid).offload.gpu_layers == 0
     page.select(uid)
     assert page.details.runs_on.text() == "CPU"
     assert "no graphics card it can use" in page.details.runs_on.toolTip()
@@ -127,12 +127,12 @@ def test_this_build_card_and_copy_support_info(
     qtbot.waitUntil(lambda: card.variant_value.text() != "–", timeout=15_000)
     build = client.build_info()
     assert card.variant_value.text() == (
-        f"Run from source (llama-cpp-python {build['build']['llama_cpp_python']})"
+        f"Run from source (llama-cpp-python {build.build.llama_cpp_python})"
     )
     assert card.backend_value.text() == "Built for the processor (CPU): models run on the CPU"
-    assert card.version_value.text() == build["build"]["version"]
-    cpu = next(d for d in build["devices"]["ggml"] if d["name"] == "CPU")
-    assert card.devices_value.text().splitlines()[0] == f"CPU: {cpu['description']}"
+    assert card.version_value.text() == build.build.version
+    cpu = next(d for d in build.devices.ggml if d.name == "CPU")
+    assert card.devices_value.text().splitlines()[0] == f"CPU: {cpu.description}"
 
     qtbot.mouseClick(card.copy_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: card.copy_status.text() == "Copied", timeout=30_000)
@@ -158,7 +158,7 @@ def test_a_gpu_build_without_its_driver_says_what_is_missing(
     app = make_app(server_environment={"LLAMA_CPP_LIB_PATH": str(broken)})
     server = app.ctx.server
     assert server is not None
-    qtbot.waitUntil(lambda: server.state is ServerState.RUNNING, timeout=60_000)
+    qtbot.waitUntil(lambda: server.state is LocalServerStatus.RUNNING, timeout=60_000)
 
     card = open_settings(app).build_card
     qtbot.waitUntil(lambda: MISSING in card.backend_value.text(), timeout=15_000)
@@ -168,13 +168,13 @@ def test_a_gpu_build_without_its_driver_says_what_is_missing(
     # Launching shows the same reason on the model's row, not a crash.
     client = app.ctx.session.client
     uid = client.launch(
-        {
-            "model_uid": "gemma-no-driver",
-            "model_name": "gemma-3-it",
-            "model_engine": "llama.cpp",
-            "model_format": "ggufv2",
-            "model_path": str(gemma_gguf),
-        },
+        LaunchRequest(
+            model_uid="gemma-no-driver",
+            model_name="gemma-3-it",
+            model_engine="llama.cpp",
+            model_format="ggufv2",
+            model_path=str(gemma_gguf),
+        ),
         wait_ready=False,
     )
     page = open_page(app, RunningPage)

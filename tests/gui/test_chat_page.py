@@ -7,13 +7,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from desktop.api.xinference import ListedModel
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
-from desktop.gui.pages.chat import AnswerStats, ChatPage, is_chat_model, parse_stops
+from desktop.gui.pages.chat import AnswerStats, ChatPage, is_chat_model
+from desktop.gui.widgets.chat_settings import parse_stops
 from desktop.gui.widgets.chat_view import PromptEdit, with_line_breaks
 from tests.fixtures.server import ServerProcess
 from tests.gui.i18n_helpers import PseudoTranslator, unbracketed_labels
@@ -31,9 +34,14 @@ def client(gui_server: ServerProcess) -> Iterator[XinDeskClient]:
 @pytest.fixture
 def chat_gemma(gui_server: ServerProcess, gemma_gguf: Path, client: XinDeskClient) -> str:
     """Gemma running as `chat-gemma` (launched again if a test terminated it)."""
-    if not any(model["id"] == UID for model in client.list_models()):
+    if not any(model.id == UID for model in client.list_models()):
         gui_server.launch_gguf(gemma_gguf, UID)
     return UID
+
+
+def listed(fields: dict[str, object]) -> ListedModel:
+    """A running model as `GET /v1/models` lists it, with these fields."""
+    return TypeAdapter(ListedModel).validate_python({"id": "m", "model_name": "m", **fields})
 
 
 def open_chat(desktop: DesktopApp, qtbot: QtBot, uid: str) -> ChatPage:
@@ -73,9 +81,9 @@ def test_stop_sequences_are_read_by_line_and_by_comma() -> None:
 
 
 def test_only_running_llms_with_a_chat_template_are_offered() -> None:
-    assert is_chat_model({"model_type": "LLM", "model_ability": ["generate", "chat"]})
-    assert not is_chat_model({"model_type": "LLM", "model_ability": ["generate"]})
-    assert not is_chat_model({"model_type": "embedding", "model_ability": None})
+    assert is_chat_model(listed({"model_type": "LLM", "model_ability": ["generate", "chat"]}))
+    assert not is_chat_model(listed({"model_type": "LLM", "model_ability": ["generate"]}))
+    assert not is_chat_model(listed({"model_type": "embedding", "model_ability": None}))
 
 
 def test_the_rate_counts_the_tokens_after_the_first() -> None:
@@ -117,7 +125,7 @@ def test_without_a_chat_model_the_page_says_so_and_opens_models(
     tiny_models: dict[str, Path],
 ) -> None:
     for model in client.list_models():
-        client.terminate(model["id"])
+        client.terminate(model.id)
     # A running embedding model is no chat model: the page still has nothing to offer.
     gui_server.launch_gguf(
         tiny_models["embedding"], "chat-test-embed", model_name="tiny-embed", model_type="embedding"
@@ -143,9 +151,9 @@ def test_an_answer_streams_in_with_its_figures_and_the_settings_reach_the_model(
     desktop_app: DesktopApp, qtbot: QtBot, gui_server: ServerProcess, chat_gemma: str
 ) -> None:
     page = open_chat(desktop_app, qtbot, chat_gemma)
-    page.system_edit.setPlainText("You are a terse assistant.")
-    page.temperature.setValue(0.0)
-    page.max_tokens.setValue(5)
+    page.sampling.system_edit.setPlainText("You are a terse assistant.")
+    page.sampling.temperature.setValue(0.0)
+    page.sampling.max_tokens.setValue(5)
     send(qtbot, page, "Name three colours.")
     assert page.stop_button.isVisible()
     assert not page.send_button.isVisible()
@@ -201,8 +209,8 @@ def test_stop_ends_a_long_answer_here_and_on_the_server(
 ) -> None:
     page = open_chat(desktop_app, qtbot, chat_gemma)
     # Greedy sampling: this model goes on for hundreds of tokens here, every time.
-    page.temperature.setValue(0.0)
-    page.max_tokens.setValue(2000)
+    page.sampling.temperature.setValue(0.0)
+    page.sampling.max_tokens.setValue(2000)
     send(qtbot, page, "Tell me a very long story about a dragon.")
     qtbot.waitUntil(lambda: "Answering" in page.stats_label.text(), timeout=ANSWER_TIMEOUT_MS)
     qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
@@ -229,7 +237,7 @@ def test_stop_ends_a_long_answer_here_and_on_the_server(
 def test_copy_and_clear(desktop_app: DesktopApp, qtbot: QtBot, chat_gemma: str) -> None:
     page = open_chat(desktop_app, qtbot, chat_gemma)
     assert not page.copy_answer_button.isEnabled()
-    page.max_tokens.setValue(4)
+    page.sampling.max_tokens.setValue(4)
     send(qtbot, page, "Say hello.")
     wait_answer(qtbot, page)
     answer = page.last_answer()
@@ -294,9 +302,9 @@ def test_every_text_of_the_page_follows_a_language_switch(
         for index in (0, 1):  # the empty state and the conversation
             page.stack.setCurrentIndex(index)
             assert unbracketed_labels(page) == []
-        for edit in (page.prompt, page.system_edit, page.stop_edit):
+        for edit in (page.prompt, page.sampling.system_edit, page.sampling.stop_edit):
             assert edit.placeholderText().startswith("⟦")
-        assert page.max_tokens.specialValueText() == "⟦No limit⟧"
+        assert page.sampling.max_tokens.specialValueText() == "⟦No limit⟧"
     finally:
         QCoreApplication.removeTranslator(pseudo)
     qtbot.waitUntil(lambda: page.title_label.text() == "Chat", timeout=5_000)

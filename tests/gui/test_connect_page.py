@@ -70,7 +70,7 @@ def page(
     own_server.key = desktop.ctx.session.api_key
     with own_server.client() as client:
         client.update_settings({"server": {"lan_access": False}})
-        if client.api_key_info()["enabled"]:
+        if client.api_key_info().enabled:
             client.delete_api_key()
     own_server.key = None
 
@@ -163,7 +163,7 @@ def test_lan_access_is_refused_without_a_key_then_saved_with_one(
     assert "LAN access needs an API key" in page.banner.label.text()
     assert not page.lan_switch.isChecked()
     with own_server.client() as client:
-        assert client.get_settings()["server"]["lan_access"] is False
+        assert client.get_settings().server.lan_access is False
 
     # The refusal offers to create the key right there.
     assert page.banner.action.isVisible()
@@ -176,7 +176,7 @@ def test_lan_access_is_refused_without_a_key_then_saved_with_one(
     qtbot.waitUntil(page.lan_switch.isChecked, timeout=10_000)
     own_server.key = key
     with own_server.client() as client:
-        assert client.get_settings()["server"]["lan_access"] is True
+        assert client.get_settings().server.lan_access is True
     # This window did not start the server: it says a restart is needed instead of doing it.
     assert "Restart the server" in page.banner.label.text()
     qtbot.waitUntil(page.lan_pending.isVisible, timeout=10_000)
@@ -226,7 +226,7 @@ def test_a_server_listening_on_the_network_shows_an_address_per_interface(
         assert isinstance(page, ConnectPage)
         qtbot.waitUntil(lambda: page._view is not None, timeout=10_000)
         with XinDeskClient(process.url, key) as client:
-            addresses = client.server_info()["lan_addresses"]
+            addresses = client.server_info().lan_addresses
         port = process.url.rsplit(":", 1)[1]
         shown = [field.value() for field in page.lan_address_fields if field.isVisible()]
         assert shown == [f"http://{address}:{port}/v1" for address in addresses]
@@ -245,7 +245,7 @@ def test_turning_lan_on_restarts_the_server_this_window_started(
 ) -> None:
     import os
 
-    from desktop.gui.local_server import ServerState
+    from desktop.gui.local_server import LocalServerStatus
 
     key = "sk-owned-server-key"
     # The window and the server child it starts both take the key from the environment.
@@ -258,7 +258,7 @@ def test_turning_lan_on_restarts_the_server_this_window_started(
     desktop = make_app()
     server = desktop.ctx.server
     assert server is not None
-    qtbot.waitUntil(lambda: server.state is ServerState.RUNNING, timeout=60_000)
+    qtbot.waitUntil(lambda: server.state is LocalServerStatus.RUNNING, timeout=60_000)
     assert server.owned
     desktop.window.open_page("connect")
     page = desktop.window.pages["connect"]
@@ -268,7 +268,7 @@ def test_turning_lan_on_restarts_the_server_this_window_started(
 
     page.lan_switch.click()
     qtbot.waitUntil(lambda: asked == ["Restart the server now? Running models will stop."])
-    qtbot.waitUntil(lambda: server.state is ServerState.RUNNING, timeout=60_000)
+    qtbot.waitUntil(lambda: server.state is LocalServerStatus.RUNNING, timeout=60_000)
     qtbot.waitUntil(lambda: page._view is not None and page._view.lan_access, timeout=10_000)
     assert page.lan_switch.isChecked()
     assert not page.lan_pending.isVisible()

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from desktop.api.downloads import DownloadJobView, StartDownload
 from desktop.client import XinDeskClient
 from desktop.core.hub.transfer import PART_SUFFIX
 from desktop.gui.app import DesktopApp
@@ -30,38 +31,43 @@ from tests.gui.helpers import (
     open_page,
 )
 
-GEMMA_DOWNLOAD = {
-    "model_name": "gemma-3-1b-it",
-    "model_size_in_billions": 1,
-    "quantization": "Q4_K_M",
-}
+GEMMA_DOWNLOAD = StartDownload(
+    model_name="gemma-3-1b-it", model_size_in_billions=1, quantization="Q4_K_M"
+)
 
 
 # -- helpers ----------------------------------------------------------------------------------
 
 
 def server_state(client: XinDeskClient, job_id: str) -> str:
-    return str(client.download(job_id)["state"])
+    return str(client.download(job_id).state)
 
 
-def job(job_id: str, state: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": job_id,
-        "state": state,
-        "label": f"model {job_id}",
-        "hub": "huggingface",
-        "repo_id": f"acme/{job_id}",
-        "folder": f"/models/acme/{job_id}",
-        "files": [{"path": f"{job_id}.gguf", "size": 1000}],
-        "error": None,
-        "downloaded_bytes": 0,
-        "total_bytes": 1000,
-        "progress": 0.0,
-        "speed_bytes_per_second": 0.0,
-        "eta_seconds": None,
-        "attempt": 0,
-        **fields,
-    }
+def job(job_id: str, state: str, **fields: Any) -> DownloadJobView:
+    return DownloadJobView.model_validate(
+        {
+            "id": job_id,
+            "state": state,
+            "label": f"model {job_id}",
+            "hub": "huggingface",
+            "repo_id": f"acme/{job_id}",
+            "revision": None,
+            "folder": f"/models/acme/{job_id}",
+            "files": [{"path": f"{job_id}.gguf", "size": 1000}],
+            "error": None,
+            "model": None,
+            "created_at": 0.0,
+            "finished_at": None,
+            "downloaded_bytes": 0,
+            "total_bytes": 1000,
+            "progress": 0.0,
+            "speed_bytes_per_second": 0.0,
+            "eta_seconds": None,
+            "current_file": None,
+            "attempt": 0,
+            **fields,
+        }
+    )
 
 
 # -- the model alone --------------------------------------------------------------------------
@@ -149,7 +155,7 @@ def test_pause_and_resume_a_catalog_download(
     gui_hub.stall(8, after_bytes=size // 4, path=CATALOG_FILE)
     page = open_page(desktop_app, DownloadsPage)
     started = client.start_download(GEMMA_DOWNLOAD)
-    job_id = str(started["id"])
+    job_id = started.id
     desktop_app.ctx.navigator.downloads_changed.emit()
 
     qtbot.waitUntil(
@@ -190,8 +196,8 @@ def test_pause_and_resume_a_catalog_download(
     assert page.clear_button.isEnabled()
     qtbot.mouseClick(page.clear_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.model.row_of(job_id) < 0, timeout=10_000)
-    assert job_id not in [j["id"] for j in client.downloads()]
-    assert (Path(started["folder"]) / CATALOG_FILE).is_file()
+    assert job_id not in [j.id for j in client.downloads()]
+    assert (Path(started.folder) / CATALOG_FILE).is_file()
 
 
 def test_a_failed_download_shows_why_and_retries(
@@ -201,7 +207,9 @@ def test_a_failed_download_shows_why_and_retries(
     gui_hub.fail_status(404, path="flaky-Q4_K_M.gguf")
     page = open_page(desktop_app, DownloadsPage)
     job_id = str(
-        client.start_download({"repo_id": "acme/Flaky-GGUF", "files": ["flaky-Q4_K_M.gguf"]})["id"]
+        client.start_download(
+            StartDownload(repo_id="acme/Flaky-GGUF", files=["flaky-Q4_K_M.gguf"])
+        ).id
     )
     qtbot.waitUntil(
         lambda: cell(page, job_id, DownloadColumn.STATE).startswith("Failed:"), timeout=30_000
@@ -217,7 +225,7 @@ def test_a_failed_download_shows_why_and_retries(
     qtbot.waitUntil(lambda: page.selected_job() is not None, timeout=5_000)
     selected = page.selected_job()
     assert selected is not None
-    assert selected["id"] == job_id
+    assert selected.id == job_id
     assert "What went wrong" in page.details.text()
     assert "404" in page.details.text()
 
@@ -238,9 +246,11 @@ def test_cancel_asks_first_and_can_delete_the_partial_file(
     gui_hub.add_repo("acme/Big-GGUF", {"big-Q4_K_M.gguf": gemma_gguf})
     gui_hub.stall(6, after_bytes=gemma_gguf.stat().st_size // 4, path="big-Q4_K_M.gguf")
     page = open_page(desktop_app, DownloadsPage)
-    started = client.start_download({"repo_id": "acme/Big-GGUF", "files": ["big-Q4_K_M.gguf"]})
-    job_id = str(started["id"])
-    part = Path(started["folder"]) / ("big-Q4_K_M.gguf" + PART_SUFFIX)
+    started = client.start_download(
+        StartDownload(repo_id="acme/Big-GGUF", files=["big-Q4_K_M.gguf"])
+    )
+    job_id = started.id
+    part = Path(started.folder) / ("big-Q4_K_M.gguf" + PART_SUFFIX)
     qtbot.waitUntil(
         lambda: cell(page, job_id, DownloadColumn.SPEED) not in ("", "–"), timeout=30_000
     )
@@ -265,4 +275,4 @@ def test_cancel_asks_first_and_can_delete_the_partial_file(
     qtbot.waitUntil(lambda: actions.buttons["remove"].isEnabled(), timeout=30_000)
     click(qtbot, page, job_id, "remove")
     qtbot.waitUntil(lambda: page.model.row_of(job_id) < 0, timeout=10_000)
-    assert job_id not in [j["id"] for j in client.downloads()]
+    assert job_id not in [j.id for j in client.downloads()]

@@ -78,4 +78,4 @@ def test_the_fastgpt_check_passes_chat_and_names_what_is_missing(
     assert "of 11 checks passed" in panel.check_summary.text()
     # The check talked to the real server: the chat model is still there and answering.
     with XinDeskClient(gui_server.url) as client:
-        assert chat_uid in {m["id"] for m in client.list_models()}
+        assert chat_uid in {m.id for m in client.list_models()}

@@ -15,10 +15,11 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from desktop import __version__
+from desktop.api.admin import LogRecord
 from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
-from desktop.gui.local_server import ServerState
+from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.models.log_model import LogFilter, LogModel, LogRow, parse_console_line
 from desktop.gui.pages.logs import CONSOLE_SOURCE, LogsPage
 from tests.fixtures.server import ServerProcess, free_port, run_server
@@ -38,8 +39,8 @@ def shown(page: LogsPage) -> list[LogRow]:
 
 
 def row(message: str, level: str = "INFO", logger: str = "xindesk.test") -> LogRow:
-    return LogRow.from_record(
-        {"seq": 1, "time": 1_700_000_000.25, "level": level, "logger": logger, "message": message}
+    return LogRow.from_api(
+        LogRecord(seq=1, time=1_700_000_000.25, level=level, logger=logger, message=message)
     )
 
 
@@ -105,7 +106,7 @@ def test_the_servers_log_appears_and_filters_by_level_and_text(
     # A model whose process dies is logged as an error by the server.
     uid = gui_server.launch_gguf(gemma_gguf, "logs-gemma")
     with XinDeskClient(gui_server.url) as client:
-        pid = client.describe(uid)["worker_pid"]
+        pid = client.describe(uid).worker_pid
         os.kill(pid, signal.SIGKILL)
         qtbot.waitUntil(
             lambda: any(
@@ -176,7 +177,7 @@ def test_copy_diagnostics_gives_the_endpoint_and_versions_never_the_key(
 ) -> None:
     server, key = keyed_server
     desktop = make_app(server.url, settings=Settings.model_validate({"ui": {"welcome_done": True}}))
-    desktop.session.connect_to(server.url, key)
+    desktop.ctx.session.connect_to(server.url, key)
     desktop.window.show()
     page = open_logs(desktop)
     # With the key, the log is readable (the server answers 401 without it).
@@ -219,7 +220,7 @@ def test_a_server_started_by_the_window_also_shows_its_console(
     desktop = make_app()
     server = desktop.ctx.server
     assert server is not None
-    qtbot.waitUntil(lambda: server.state is ServerState.RUNNING, timeout=60_000)
+    qtbot.waitUntil(lambda: server.state is LocalServerStatus.RUNNING, timeout=60_000)
     page = open_logs(desktop)
     qtbot.waitUntil(lambda: page.server_model.rowCount() > 0, timeout=10_000)
     page.source_combo.setCurrentIndex(page.source_combo.findData(CONSOLE_SOURCE))

@@ -12,10 +12,10 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
+from desktop.api.common import MODEL_TYPES
 from desktop.client import XinDeskClient
 from desktop.core.units import human_bytes
 from desktop.gui.app import DesktopApp
-from desktop.gui.models.catalog_model import MODEL_TYPES
 from desktop.gui.models.quant_model import QuantColumn, verdict_text
 from desktop.gui.models.record_table import RECORD_ROLE
 from desktop.gui.pages.models import ONLINE_TAB, ModelsPage
@@ -71,13 +71,11 @@ def test_the_catalog_is_listed_by_type(
     page = _open_models(desktop_app, qtbot)
     for index, model_type in enumerate(MODEL_TYPES):
         registrations = client.registrations(model_type, detailed=True)
-        downloadable = sorted(
-            (r["model_name"] for r in registrations if r["model_specs"]), key=str.lower
-        )
+        downloadable = sorted((r.model_name for r in registrations if r.model_specs), key=str.lower)
         assert _names(page.catalog_views[model_type]) == downloadable
         assert page.tabs.tabText(index).endswith(f"({len(downloadable)})")
     # A family without files (it only lends its chat template) is not offered for download.
-    all_chat = [r["model_name"] for r in client.registrations("LLM")]
+    all_chat = [r.model_name for r in client.registrations("LLM")]
     assert "gpt-oss" in all_chat
     assert "gpt-oss" not in _names(page.catalog_views["LLM"])
     gemma = page.catalogs["LLM"].entry(GEMMA)
@@ -147,13 +145,13 @@ def test_online_search_finds_the_hub_repositories_and_adds_one(
     suggested = client.repo_files(TINY_REPO, context_length=detail.context_length())
     selected = detail.selected_row()
     assert selected is not None
-    assert selected.quantization == suggested["recommended"]
+    assert selected.quantization == suggested.recommended
 
-    detail.register_name.clear()
-    qtbot.keyClicks(detail.register_name, "tiny-gemma")
-    qtbot.mouseClick(detail.register_button, Qt.MouseButton.LeftButton)
+    detail.register_row.name.clear()
+    qtbot.keyClicks(detail.register_row.name, "tiny-gemma")
+    qtbot.mouseClick(detail.register_row.button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "tiny-gemma" in detail.banner.label.text(), timeout=30_000)
-    assert "tiny-gemma" in [r["model_name"] for r in client.registrations("LLM")]
+    assert "tiny-gemma" in [r.model_name for r in client.registrations("LLM")]
     qtbot.mouseClick(detail.back_button, Qt.MouseButton.LeftButton)
     assert not page.showing_detail()
     qtbot.waitUntil(lambda: page.catalogs["LLM"].entry("tiny-gemma") is not None, timeout=30_000)
@@ -167,7 +165,7 @@ def test_the_catalog_gemma_page_has_a_quantization_table_with_a_recommendation(
     page = _open_models(desktop_app, qtbot)
     _open_gemma(page, qtbot)
     detail = page.detail
-    assert detail.title.text() == GEMMA
+    assert detail.summary.title.text() == GEMMA
     assert detail.context_length() == desktop_app.ctx.settings.models.default_context_length
     assert not detail.size_combo.isVisible()  # one size only
     model = detail.quants
@@ -193,7 +191,7 @@ def test_the_catalog_gemma_page_has_a_quantization_table_with_a_recommendation(
     # A language switch sets every text again, from what is loaded.
     page.retranslate()
     detail.retranslate()
-    assert detail.title.text() == GEMMA
+    assert detail.summary.title.text() == GEMMA
     assert model.index(0, QuantColumn.FIT).data() == verdict_text(q4.verdict)
 
     # Another context length asks the server again for the fit at that context; the rows
@@ -222,11 +220,11 @@ def test_download_starts_a_job(
         qtbot.mouseClick(detail.download_button, Qt.MouseButton.LeftButton)
     assert "Downloading" in detail.banner.label.text()
     assert detail.banner.action.isVisible()
-    jobs = [job for job in client.downloads() if job["repo_id"] == CATALOG_REPO]
-    assert [job["files"][0]["path"] for job in jobs] == [CATALOG_FILE]
+    jobs = [job for job in client.downloads() if job.repo_id == CATALOG_REPO]
+    assert [job.files[0].path for job in jobs] == [CATALOG_FILE]
 
     def completed() -> bool:
-        return client.download(jobs[0]["id"])["state"] == "completed"
+        return client.download(jobs[0].id).state == "completed"
 
     qtbot.waitUntil(completed, timeout=120_000)
     detail.reload()
@@ -258,7 +256,7 @@ def test_launch_through_the_dialog(
     # The hint follows the choice: a q8_0 cache takes 53% of an f16 one's memory.
     assert dialog.kv_hint.text() != full_hint
     assert "53%" in dialog.kv_hint.text()
-    body = dialog.body()
+    body = dialog.body().model_dump()
     assert body["n_ctx"] == 2048
     assert body["n_threads"] == 1
     assert body["cache_type_k"] == body["cache_type_v"] == "q8_0"
@@ -272,11 +270,11 @@ def test_launch_through_the_dialog(
 
         def ready() -> bool:
             found = client.instances("gemma-gui")
-            return bool(found) and found[0]["status"] == "READY"
+            return bool(found) and found[0].status == "READY"
 
         qtbot.waitUntil(ready, timeout=180_000)
-        assert client.describe("gemma-gui")["context_length"] == 2048
-        assert client.describe("gemma-gui")["cache_type_k"] == "q8_0"
+        assert client.describe("gemma-gui").context_length == 2048
+        assert client.describe("gemma-gui").cache_type_k == "q8_0"
 
         # The same name again: the dialog stays open and says what to do.
         desktop_app.window.open_page("models")
@@ -313,7 +311,7 @@ def test_a_file_on_this_computer_opens_the_launch_options(
     # Not from the catalog: it is named after the file and the dialog asks what kind it is.
     assert dialog.uid_edit.text() == gemma_gguf.stem
     assert dialog.type_combo.isVisible()
-    body = dialog.body()
+    body = dialog.body().model_dump()
     assert body["model_path"] == str(gemma_gguf)
     assert body["model_type"] == "LLM"
     assert body["n_ctx"] == desktop_app.ctx.settings.models.default_context_length
@@ -329,8 +327,8 @@ def test_a_searched_repository_launches_by_name(
     page.open_repo(CATALOG_REPO, "huggingface")
     detail = page.detail
     qtbot.waitUntil(lambda: not detail.loading and detail.quants.rowCount() > 0, timeout=60_000)
-    detail.register_name.clear()
-    qtbot.keyClicks(detail.register_name, "my-gemma")
+    detail.register_row.name.clear()
+    qtbot.keyClicks(detail.register_row.name, "my-gemma")
     qtbot.mouseClick(detail.launch_button, Qt.MouseButton.LeftButton)
     dialog = detail.launch_dialog
     assert dialog is not None
@@ -341,14 +339,14 @@ def test_a_searched_repository_launches_by_name(
     try:
         with qtbot.waitSignal(desktop_app.ctx.navigator.running_changed, timeout=60_000):
             qtbot.mouseClick(dialog.launch_button, Qt.MouseButton.LeftButton)
-        assert "my-gemma" in [r["model_name"] for r in client.registrations("LLM")]
+        assert "my-gemma" in [r.model_name for r in client.registrations("LLM")]
 
         def ready() -> bool:
             found = client.instances("my-gemma")
-            return bool(found) and found[0]["status"] == "READY"
+            return bool(found) and found[0].status == "READY"
 
         qtbot.waitUntil(ready, timeout=180_000)
-        assert client.describe("my-gemma")["model_name"] == "my-gemma"
+        assert client.describe("my-gemma").model_name == "my-gemma"
     finally:
         if client.instances("my-gemma"):
             client.terminate("my-gemma")

@@ -5,24 +5,25 @@ a catalog model downloading before it loads, and the table model."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from desktop.api.xinference import InstanceInfo, LaunchProgress, LaunchRequest, ListedModel
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
 from desktop.gui.models.record_table import PROGRESS_ROLE
 from desktop.gui.models.running_model import (
     RunningColumn,
     RunningModelsModel,
-    apply_progress,
-    row_from_description,
-    row_from_instance,
+    RunningRow,
 )
 from desktop.gui.pages.running import RunningPage
 from tests.fixtures.hub_server import TestHub
@@ -41,24 +42,26 @@ from tests.gui.helpers import (
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def described(uid: str, status: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": uid,
-        "model_type": "LLM",
-        "model_name": "gemma-3-it",
-        "quantization": "Q4_K_M",
-        "model_ability": ["chat", "generate"],
-        "context_length": 2048,
-        "model_path": f"/models/{uid}.gguf",
-        "status": status,
-        "error": None,
-        "memory_bytes": 300 * 2**20,
-        **fields,
-    }
+def described(uid: str, status: str, **fields: Any) -> ListedModel:
+    return TypeAdapter(ListedModel).validate_python(
+        {
+            "id": uid,
+            "model_type": "LLM",
+            "model_name": "gemma-3-it",
+            "quantization": "Q4_K_M",
+            "model_ability": ["chat", "generate"],
+            "context_length": 2048,
+            "model_path": f"/models/{uid}.gguf",
+            "status": status,
+            "error": None,
+            "memory_bytes": 300 * 2**20,
+            **fields,
+        }
+    )
 
 
 def running_uids(client: XinDeskClient) -> list[str]:
-    return [str(m["id"]) for m in client.list_models()]
+    return [m.id for m in client.list_models()]
 
 
 # -- the model alone --------------------------------------------------------------------------
@@ -70,18 +73,36 @@ def test_running_model_passes_the_model_testers_with_synthetic_rows(
     model = RunningModelsModel()
     tester = check_model(qtmodeltester, model)
     model.set_models([])
-    pending = row_from_instance(
-        {"model_uid": "dl", "model_name": "gemma-3-1b-it", "model_ability": ["chat"]}
+    pending = RunningRow.from_api(
+        InstanceInfo(
+            model_uid="dl",
+            model_name="gemma-3-1b-it",
+            model_ability=["chat"],
+            status="CREATING",
+            instance_created_ts=0,
+        )
+    ).with_progress(
+        LaunchProgress.model_validate(
+            {
+                "progress": 0.4,
+                "stage": "downloading",
+                "download_files": [],
+                "replicas": [],
+                "download": {
+                    "job_id": "job",
+                    "state": "downloading",
+                    "downloaded_bytes": 420,
+                    "total_bytes": 1000,
+                    "progress": 0.42,
+                    "speed_bytes_per_second": 2048,
+                    "eta_seconds": None,
+                    "current_file": None,
+                    "attempt": 0,
+                },
+            }
+        )
     )
-    apply_progress(
-        pending,
-        {
-            "progress": 0.4,
-            "stage": "downloading",
-            "download": {"state": "downloading", "progress": 0.42, "speed_bytes_per_second": 2048},
-        },
-    )
-    model.set_models([row_from_description(described("chat", "ready")), pending])
+    model.set_models([RunningRow.from_api(described("chat", "ready")), pending])
     assert model.keys() == ["chat", "dl"]
     assert model.data(model.index(0, RunningColumn.TYPE)) == "Chat (LLM)"
     assert model.data(model.index(0, RunningColumn.QUANTIZATION)) == "Q4_K_M"
@@ -97,13 +118,12 @@ def test_running_model_passes_the_model_testers_with_synthetic_rows(
     removed: list[int] = []
     model.rowsInserted.connect(lambda _parent, first, _last: inserted.append(first))
     model.rowsRemoved.connect(lambda _parent, first, _last: removed.append(first))
-    loading = row_from_description(described("dl", "loading", memory_bytes=None))
-    loading["waited"] = 3
-    model.set_models([row_from_description(described("chat", "ready")), loading])
+    loading = replace(RunningRow.from_api(described("dl", "loading", memory_bytes=None)), waited=3)
+    model.set_models([RunningRow.from_api(described("chat", "ready")), loading])
     assert model.data(model.index(1, RunningColumn.STATE)) == "Loading into memory… 3 s"
     embed = described("embed", "ready", model_type="embedding", quantization="unknown")
     failed = described("dl", "error", error="llama.cpp could not load it", memory_bytes=None)
-    model.set_models([row_from_description(embed), row_from_description(failed)])
+    model.set_models([RunningRow.from_api(embed), RunningRow.from_api(failed)])
     # "chat" went, "embed" came first, "dl" changed in place.
     assert model.keys() == ["embed", "dl"]
     assert removed == [0]
@@ -148,8 +168,8 @@ def test_a_launched_model_is_listed_then_stopped(
     assert cell(page, uid, RunningColumn.UID) == "gemma-gui"
     assert cell(page, uid, RunningColumn.NAME) == "gemma-3-it"
     assert cell(page, uid, RunningColumn.TYPE) == "Chat (LLM)"
-    assert cell(page, uid, RunningColumn.QUANTIZATION) == desc["quantization"]
-    assert desc["memory_bytes"] > 0
+    assert cell(page, uid, RunningColumn.QUANTIZATION) == desc.quantization
+    assert desc.memory_bytes > 0
     memory = cell(page, uid, RunningColumn.MEMORY)
     assert memory.endswith(("MB", "GB")), memory
     assert page.summary.text().startswith("1 ready · ")
@@ -202,20 +222,20 @@ def test_a_model_that_fails_to_load_shows_why_and_relaunches(
     with gemma_gguf.open("rb") as source:
         damaged.write_bytes(source.read(16 * 2**20))
     uid = client.launch(
-        {
-            "model_uid": "damaged",
-            "model_name": "damaged",
-            "model_engine": "llama.cpp",
-            "model_format": "ggufv2",
-            "model_path": str(damaged),
-        },
+        LaunchRequest(
+            model_uid="damaged",
+            model_name="damaged",
+            model_engine="llama.cpp",
+            model_format="ggufv2",
+            model_path=str(damaged),
+        ),
         wait_ready=False,
     )
     page = open_page(desktop_app, RunningPage)
     qtbot.waitUntil(
         lambda: cell(page, uid, RunningColumn.STATE).startswith("Error: "), timeout=30_000
     )
-    reason = str(client.describe(uid)["error"])
+    reason = str(client.describe(uid).error)
     assert "could not load" in reason
     assert cell(page, uid, RunningColumn.STATE) == f"Error: {reason}"
     assert "1 stopped with an error" in page.summary.text()
@@ -231,7 +251,7 @@ def test_a_model_that_fails_to_load_shows_why_and_relaunches(
     shutil.copyfile(gemma_gguf, damaged)
     click(qtbot, page, uid, "relaunch")
     qtbot.waitUntil(lambda: cell(page, uid, RunningColumn.STATE) == "Ready", timeout=60_000)
-    assert client.describe(uid)["status"] == "ready"
+    assert client.describe(uid).status == "ready"
     # The row may have been rebuilt while the model restarted: ask for its buttons again.
     relaunched = page.actions_for(uid)
     assert relaunched is not None
@@ -251,15 +271,15 @@ def test_a_catalog_model_downloading_before_it_loads_shows_its_progress(
     gui_hub.stall(5, after_bytes=gemma_gguf.stat().st_size // 3, path=CATALOG_FILE)
     page = open_page(desktop_app, RunningPage)
     uid = client.launch(
-        {
-            "model_uid": "gemma-dl",
-            "model_name": "gemma-3-1b-it",
-            "model_engine": "llama.cpp",
-            "model_format": "ggufv2",
-            "model_size_in_billions": 1,
-            "quantization": "Q4_K_M",
-            "n_ctx": 512,
-        },
+        LaunchRequest(
+            model_uid="gemma-dl",
+            model_name="gemma-3-1b-it",
+            model_engine="llama.cpp",
+            model_format="ggufv2",
+            model_size_in_billions=1,
+            quantization="Q4_K_M",
+            n_ctx=512,
+        ),
         wait_ready=False,
     )
     desktop_app.ctx.navigator.running_changed.emit()

@@ -25,7 +25,8 @@ from desktop.gui import autostart
 from desktop.gui.app import DesktopApp
 from desktop.gui.i18n import translations_dir
 from desktop.gui.pages.connect import ConnectPage
-from desktop.gui.pages.settings import HF_MIRROR, SettingsPage
+from desktop.gui.pages.settings import SettingsPage
+from desktop.gui.pages.settings.downloads import HF_MIRROR
 from tests.fixtures.server import ServerProcess, free_port, run_server
 from tests.gui.i18n_helpers import PseudoTranslator, untranslated, visible_texts
 
@@ -104,10 +105,12 @@ def test_every_string_of_both_pages_is_set_again_on_a_language_switch(
         assert "⟦Settings⟧" in titles
         assert "⟦Connect⟧" in titles
         # The models folder's path is the server's data (marked so), not a text of ours.
-        assert page.folder_path.property("xindesk_data")
+        assert page.folder.path.property("xindesk_data")
         assert untranslated(visible_texts(page)) == []
         assert untranslated(visible_texts(connect)) == []
-        names = [page.language.itemText(index) for index in range(page.language.count())]
+        names = [
+            page.language.combo.itemText(index) for index in range(page.language.combo.count())
+        ]
         assert names == ["English", "简体中文", "⟦Follow the system⟧"]
     finally:
         QCoreApplication.removeTranslator(pseudo)
@@ -118,46 +121,44 @@ def test_choosing_chinese_applies_at_once_and_is_saved_then_english_again(
     desktop: DesktopApp, page: SettingsPage, server_client: XinDeskClient, qtbot: QtBot
 ) -> None:
     settings_row = list(desktop.window.pages).index("settings")
-    page.language.setCurrentIndex(page.language.findData("zh_CN"))
+    page.language.combo.setCurrentIndex(page.language.combo.findData("zh_CN"))
     assert desktop.ctx.translations.language == "zh_CN"
     assert desktop.ctx.settings.ui.language == "zh_CN"
-    qtbot.waitUntil(
-        lambda: server_client.get_settings()["ui"]["language"] == "zh_CN", timeout=10_000
-    )
+    qtbot.waitUntil(lambda: server_client.get_settings().ui.language == "zh_CN", timeout=10_000)
     assert (translations_dir() / "xindesk_zh_CN.qm").exists()
     # Qt posts LanguageChange to the widgets: the texts change once the event loop runs.
     qtbot.waitUntil(lambda: page.heading.text() == "设置", timeout=5_000)
     assert desktop.window.sidebar.item(settings_row).text() == "设置"
 
-    page.language.setCurrentIndex(page.language.findData("en"))
+    page.language.combo.setCurrentIndex(page.language.combo.findData("en"))
     assert desktop.ctx.translations.language == "en"
     qtbot.waitUntil(lambda: page.heading.text() == "Settings", timeout=5_000)
     assert desktop.window.sidebar.item(settings_row).text() == "Settings"
     assert page.heading.text() == "Settings"
-    qtbot.waitUntil(lambda: server_client.get_settings()["ui"]["language"] == "en", timeout=10_000)
+    qtbot.waitUntil(lambda: server_client.get_settings().ui.language == "en", timeout=10_000)
 
 
 def test_download_settings_are_saved_on_the_server(
     page: SettingsPage, server_client: XinDeskClient, qtbot: QtBot
 ) -> None:
-    page.source.setCurrentIndex(page.source.findData("modelscope"))
-    qtbot.mouseClick(page.mirror_button, Qt.MouseButton.LeftButton)
-    assert page.hf_endpoint.text() == HF_MIRROR
-    page.modelscope_endpoint.clear()
-    qtbot.keyClicks(page.modelscope_endpoint, "https://modelscope.example.org/")
-    page.proxy.clear()
-    qtbot.keyClicks(page.proxy, "http://127.0.0.1:7890")
-    page.max_parallel.setValue(3)
-    qtbot.mouseClick(page.downloads_save, Qt.MouseButton.LeftButton)
+    page.downloads.source.setCurrentIndex(page.downloads.source.findData("modelscope"))
+    qtbot.mouseClick(page.downloads.mirror_button, Qt.MouseButton.LeftButton)
+    assert page.downloads.hf_endpoint.text() == HF_MIRROR
+    page.downloads.modelscope_endpoint.clear()
+    qtbot.keyClicks(page.downloads.modelscope_endpoint, "https://modelscope.example.org/")
+    page.downloads.proxy.clear()
+    qtbot.keyClicks(page.downloads.proxy, "http://127.0.0.1:7890")
+    page.downloads.max_parallel.setValue(3)
+    qtbot.mouseClick(page.downloads.save_button, Qt.MouseButton.LeftButton)
 
     def saved() -> bool:
-        downloads = server_client.get_settings()["downloads"]
+        downloads = server_client.get_settings().downloads
         return bool(
-            downloads["source"] == "modelscope"
-            and downloads["hf_endpoint"] == HF_MIRROR
-            and downloads["modelscope_endpoint"] == "https://modelscope.example.org"
-            and downloads["proxy"] == "http://127.0.0.1:7890"
-            and downloads["max_parallel"] == 3
+            downloads.source == "modelscope"
+            and downloads.hf_endpoint == HF_MIRROR
+            and downloads.modelscope_endpoint == "https://modelscope.example.org"
+            and downloads.proxy == "http://127.0.0.1:7890"
+            and downloads.max_parallel == 3
         )
 
     qtbot.waitUntil(saved, timeout=10_000)
@@ -167,35 +168,35 @@ def test_download_settings_are_saved_on_the_server(
 def test_an_invalid_mirror_address_is_explained_and_nothing_is_saved(
     page: SettingsPage, server_client: XinDeskClient, qtbot: QtBot
 ) -> None:
-    before = server_client.get_settings()["downloads"]
-    page.hf_endpoint.clear()
-    qtbot.keyClicks(page.hf_endpoint, "hf-mirror.com")
-    page.max_parallel.setValue(1 if before["max_parallel"] != 1 else 2)
-    qtbot.mouseClick(page.downloads_save, Qt.MouseButton.LeftButton)
+    before = server_client.get_settings().downloads
+    page.downloads.hf_endpoint.clear()
+    qtbot.keyClicks(page.downloads.hf_endpoint, "hf-mirror.com")
+    page.downloads.max_parallel.setValue(1 if before.max_parallel != 1 else 2)
+    qtbot.mouseClick(page.downloads.save_button, Qt.MouseButton.LeftButton)
     assert page.banner.isVisible()
     assert "must be a web address starting with http://" in page.banner.label.text()
     qtbot.wait(200)
     assert page.ctx.tasks.running == 0
-    assert server_client.get_settings()["downloads"] == before
+    assert server_client.get_settings().downloads == before
 
 
 def test_a_hub_token_is_saved_and_never_shown_again(
     desktop: DesktopApp, page: SettingsPage, server_client: XinDeskClient, qtbot: QtBot
 ) -> None:
     token = "hf_TestTokenThatMustNeverShow42"
-    assert page.token_states["huggingface"].text() == "Not set"
-    qtbot.keyClicks(page.token_fields["huggingface"], token)
-    qtbot.mouseClick(page.token_save["huggingface"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.token_states["huggingface"].text() == "Saved", timeout=10_000)
-    assert server_client.hub_tokens()["huggingface"]["set"] is True
-    assert server_client.hub_tokens()["modelscope"]["set"] is False
+    assert page.tokens.states["huggingface"].text() == "Not set"
+    qtbot.keyClicks(page.tokens.fields["huggingface"], token)
+    qtbot.mouseClick(page.tokens.save_buttons["huggingface"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.tokens.states["huggingface"].text() == "Saved", timeout=10_000)
+    assert server_client.hub_tokens().huggingface.set is True
+    assert server_client.hub_tokens().modelscope.set is False
     shown = [edit.text() for edit in desktop.window.findChildren(QLineEdit)]
     shown += [label.text() for label in desktop.window.findChildren(QLabel)]
     assert not any(token in text for text in shown)
 
-    qtbot.mouseClick(page.token_remove["huggingface"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.token_states["huggingface"].text() == "Not set", timeout=10_000)
-    assert server_client.hub_tokens()["huggingface"]["set"] is False
+    qtbot.mouseClick(page.tokens.remove_buttons["huggingface"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.tokens.states["huggingface"].text() == "Not set", timeout=10_000)
+    assert server_client.hub_tokens().huggingface.set is False
 
 
 def test_connecting_to_another_server_tests_it_first_and_back_to_this_computer(
@@ -205,46 +206,46 @@ def test_connecting_to_another_server_tests_it_first_and_back_to_this_computer(
     server_client: XinDeskClient,
     qtbot: QtBot,
 ) -> None:
-    click_option(qtbot, page.use_remote)
-    assert page.use_remote.isChecked()
-    assert page.test_button.isVisible()
+    click_option(qtbot, page.server_choice.use_remote)
+    assert page.server_choice.use_remote.isChecked()
+    assert page.server_choice.test_button.isVisible()
 
     # Nothing listens there: the test says so and switching refuses.
     nowhere = f"http://127.0.0.1:{free_port()}"
-    qtbot.keyClicks(page.remote_url, nowhere)
-    qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(page.server_choice.remote_url, nowhere)
+    qtbot.mouseClick(page.server_choice.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Cannot reach" in page.banner.label.text(), timeout=15_000)
-    qtbot.waitUntil(page.switch_button.isEnabled, timeout=5_000)
-    qtbot.mouseClick(page.switch_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(page.switch_button.isEnabled, timeout=15_000)
+    qtbot.waitUntil(page.server_choice.switch_button.isEnabled, timeout=5_000)
+    qtbot.mouseClick(page.server_choice.switch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(page.server_choice.switch_button.isEnabled, timeout=15_000)
     assert "Cannot reach" in page.banner.label.text()
     assert desktop.ctx.session.endpoint == own_server.url
     assert desktop.ctx.settings.ui.connection == "local"
 
     # A server that answers (the test server, by another name) with a key.
     remote = own_server.url.replace("127.0.0.1", "localhost")
-    page.remote_url.clear()
-    qtbot.keyClicks(page.remote_url, remote + "/v1")
-    qtbot.keyClicks(page.remote_key, "sk-remote-test-key")
-    qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
+    page.server_choice.remote_url.clear()
+    qtbot.keyClicks(page.server_choice.remote_url, remote + "/v1")
+    qtbot.keyClicks(page.server_choice.remote_key, "sk-remote-test-key")
+    qtbot.mouseClick(page.server_choice.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "answers at" in page.banner.label.text(), timeout=15_000)
     assert "XinDesk" in page.banner.label.text()
     assert desktop.ctx.session.endpoint == own_server.url, "testing does not switch"
 
-    qtbot.mouseClick(page.switch_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.server_choice.switch_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: desktop.ctx.session.endpoint == remote, timeout=15_000)
     assert desktop.ctx.session.api_key == "sk-remote-test-key"
     assert desktop.ctx.settings.ui.connection == "remote"
     assert SecretStore().get(REMOTE_API_KEY) == "sk-remote-test-key"
     # Saved through the server this window used until then (the one on "this computer").
-    saved = server_client.get_settings()["ui"]
-    assert (saved["connection"], saved["remote_url"]) == ("remote", remote)
+    saved = server_client.get_settings().ui
+    assert (saved.connection, saved.remote_url) == ("remote", remote)
     assert remote in page.remote_hint.text()
 
     # Back to this computer: a server answers on the local port, so the window uses it.
-    click_option(qtbot, page.use_local)
-    assert page.switch_button.text() == "Use this computer"
-    qtbot.mouseClick(page.switch_button, Qt.MouseButton.LeftButton)
+    click_option(qtbot, page.server_choice.use_local)
+    assert page.server_choice.switch_button.text() == "Use this computer"
+    qtbot.mouseClick(page.server_choice.switch_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: desktop.ctx.session.endpoint == own_server.url, timeout=15_000)
     assert desktop.ctx.settings.ui.connection == "local"
     # While on the other server, the window's own choice went into this computer's file.
@@ -260,24 +261,24 @@ def test_moving_the_models_folder_asks_then_moves(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     answer_yes(monkeypatch)
-    old = Path(server_client.server_info()["models_dir"])
-    assert page.folder_path.text() == str(old)
+    old = Path(server_client.server_info().models_dir)
+    assert page.folder.path.text() == str(old)
     (old / "someone").mkdir(parents=True, exist_ok=True)
     (old / "someone" / "model-Q4_K_M.gguf").write_bytes(b"GGUF" + b"\0" * 64)
     new = tmp_path / "new-models"
     new.mkdir()
-    page.change_models_folder(str(new))
-    assert page.folder_busy.isVisible()
-    qtbot.waitUntil(lambda: page.folder_path.text() == str(new), timeout=30_000)
-    assert not page.folder_busy.isVisible()
-    assert server_client.server_info()["models_dir"] == str(new)
+    page.folder.change(str(new))
+    assert page.folder.busy.isVisible()
+    qtbot.waitUntil(lambda: page.folder.path.text() == str(new), timeout=30_000)
+    assert not page.folder.busy.isVisible()
+    assert server_client.server_info().models_dir == str(new)
     assert (new / "someone" / "model-Q4_K_M.gguf").is_file()
     assert not (old / "someone" / "model-Q4_K_M.gguf").exists()
 
     # A folder inside the current one is refused with the server's reason.
-    page.change_models_folder(str(new / "inside"))
+    page.folder.change(str(new / "inside"))
     qtbot.waitUntil(lambda: "inside the current models folder" in page.banner.label.text())
-    qtbot.waitUntil(lambda: page.folder_path.text() == str(new), timeout=10_000)
+    qtbot.waitUntil(lambda: page.folder.path.text() == str(new), timeout=10_000)
 
 
 def test_window_options_are_saved_and_start_at_login_writes_the_entry(
@@ -288,25 +289,21 @@ def test_window_options_are_saved_and_start_at_login_writes_the_entry(
     qtbot: QtBot,
 ) -> None:
     entry = login_folder / autostart.DESKTOP_FILE
-    assert not page.start_at_login.isChecked()
-    page.start_at_login.click()
+    assert not page.window_options.start_at_login.isChecked()
+    page.window_options.start_at_login.click()
     assert entry.is_file()
     assert "Exec=/opt/xindesk/xindesk" in entry.read_text(encoding="utf-8")
-    qtbot.waitUntil(
-        lambda: server_client.get_settings()["ui"]["start_at_login"] is True, timeout=10_000
-    )
-    page.start_at_login.click()
+    qtbot.waitUntil(lambda: server_client.get_settings().ui.start_at_login is True, timeout=10_000)
+    page.window_options.start_at_login.click()
     assert not entry.exists()
-    qtbot.waitUntil(
-        lambda: server_client.get_settings()["ui"]["start_at_login"] is False, timeout=10_000
-    )
+    qtbot.waitUntil(lambda: server_client.get_settings().ui.start_at_login is False, timeout=10_000)
 
     # Offscreen there is no tray area, so the box is disabled; the saving behind it is the same.
-    assert page.keep_in_tray.isEnabled() is QSystemTrayIcon.isSystemTrayAvailable()
-    keep = page.keep_in_tray.isChecked()
-    page.keep_in_tray.setChecked(not keep)
+    assert page.window_options.keep_in_tray.isEnabled() is QSystemTrayIcon.isSystemTrayAvailable()
+    keep = page.window_options.keep_in_tray.isChecked()
+    page.window_options.keep_in_tray.setChecked(not keep)
     assert desktop.ctx.settings.ui.keep_running_in_tray is (not keep)
     qtbot.waitUntil(
-        lambda: server_client.get_settings()["ui"]["keep_running_in_tray"] is (not keep),
+        lambda: server_client.get_settings().ui.keep_running_in_tray is (not keep),
         timeout=10_000,
     )

@@ -23,10 +23,12 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop.api.downloads import StartDownload
 from desktop.api.settings import Settings
+from desktop.api.xinference import LaunchRequest
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
-from desktop.gui.dialogs.launch import LaunchDialog, LaunchRequest
+from desktop.gui.dialogs.launch import LaunchDialog, LaunchTarget
 from desktop.gui.models.catalog_model import CatalogColumn
 from desktop.gui.models.downloads_model import DownloadColumn
 from desktop.gui.models.quant_model import QuantColumn
@@ -54,11 +56,9 @@ REPO = Path(__file__).resolve().parents[2]
 UID = "gemma-i18n"
 WAIT_MS = 30_000
 # The catalog model the test hub serves (its bytes are the real Gemma 270M).
-GEMMA_DOWNLOAD = {
-    "model_name": "gemma-3-1b-it",
-    "model_size_in_billions": 1,
-    "quantization": "Q4_K_M",
-}
+GEMMA_DOWNLOAD = StartDownload(
+    model_name="gemma-3-1b-it", model_size_in_billions=1, quantization="Q4_K_M"
+)
 
 # Download states the server will not forget until they end.
 ACTIVE_DOWNLOAD = {"queued", "downloading", "verifying"}
@@ -97,13 +97,13 @@ def client(gui_server: ServerProcess) -> Iterator[XinDeskClient]:
 def make_empty(client: XinDeskClient) -> None:
     """Nothing running and no download listed (the pages' empty states)."""
     for instance in client.instances():
-        client.terminate(str(instance["model_uid"]))
+        client.terminate(instance.model_uid)
     for job in client.downloads():
-        job_id = str(job["id"])
+        job_id = job.id
         # A download started by the previous walk may still be checking its hash;
         # the server only forgets a job once it has stopped.
         deadline = time.monotonic() + 60
-        while client.download(job_id)["state"] in ACTIVE_DOWNLOAD and time.monotonic() < deadline:
+        while client.download(job_id).state in ACTIVE_DOWNLOAD and time.monotonic() < deadline:
             time.sleep(0.1)
         client.forget_download(job_id)
 
@@ -226,7 +226,7 @@ class Walk:
 
     def chat_answer(self, chat: ChatPage) -> None:
         """A short answer: the figures under it are words too."""
-        chat.max_tokens.setValue(4)
+        chat.sampling.max_tokens.setValue(4)
         self.qtbot.keyClicks(chat.prompt, "Hi")
         self.qtbot.mouseClick(chat.send_button, Qt.MouseButton.LeftButton)
         self.qtbot.waitUntil(lambda: chat._history and not chat.streaming, timeout=WAIT_MS)
@@ -234,9 +234,9 @@ class Walk:
         chat.clear()
 
     def launch_dialog(self) -> None:
-        request = LaunchRequest(
+        request = LaunchTarget(
             title="gemma-3-it 1B, Q4_K_M",
-            body={"model_name": "gemma-3-it"},
+            body=LaunchRequest(model_name="gemma-3-it"),
             model_type=None,  # the dialog asks for the kind too
             max_context=32768,
             context_length=4096,

@@ -11,14 +11,17 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from desktop.api.common import MODEL_TYPES
+from desktop.api.library import GPUView, HardwareView
 from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
 from desktop.core.units import GiB, human_bytes
 from desktop.gui.app import DesktopApp
-from desktop.gui.models.catalog_model import MODEL_TYPES, CatalogEntry
+from desktop.gui.models.catalog_model import CatalogEntry
 from desktop.gui.models.starters import Machine, StarterPick, rough_pick
 from desktop.gui.pages.models import ModelsPage
-from desktop.gui.pages.welcome import DOWNLOADING, READY, WelcomePage
+from desktop.gui.pages.welcome import WelcomePage
+from desktop.gui.widgets.starter_card import DOWNLOADING, READY
 from tests.fixtures.hub_server import TestHub
 from tests.fixtures.server import ServerProcess
 from tests.gui.conftest import CATALOG_REPO
@@ -36,11 +39,11 @@ def _chat_pick(client: XinDeskClient) -> StarterPick:
     catalog = {
         entry.name: entry
         for entry in (
-            CatalogEntry.from_registration("LLM", item)
+            CatalogEntry.from_api("LLM", item)
             for item in client.registrations("LLM", detailed=True)
         )
     }
-    found = rough_pick("LLM", catalog, Machine.from_hardware(client.hardware()))
+    found = rough_pick("LLM", catalog, Machine.from_api(client.hardware()))
     assert found is not None
     return found[1]
 
@@ -60,16 +63,16 @@ def chat_on_hub(client: XinDeskClient, gui_hub: TestHub, gemma_gguf: Path) -> Ch
     specs = [
         spec
         for item in client.registrations("LLM", detailed=True)
-        if item["model_name"] == pick.candidate.name
-        for spec in item["model_specs"]
-        if spec["model_hub"] == "huggingface"
-        and str(spec["model_size_in_billions"]) == pick.candidate.size
-        and spec["quantization"] == pick.quantization
+        if item.model_name == pick.candidate.name
+        for spec in item.model_specs
+        if spec.model_hub == "huggingface"
+        and str(spec.model_size_in_billions) == pick.candidate.size
+        and spec.quantization == pick.quantization
     ]
     (spec,) = specs
-    if spec["model_id"] != CATALOG_REPO:
-        gui_hub.add_repo(spec["model_id"], {spec["model_file_name_template"]: gemma_gguf})
-    return ChatOnHub(pick, spec["model_id"], spec["model_file_name_template"])
+    if spec.model_id != CATALOG_REPO:
+        gui_hub.add_repo(spec.model_id, {spec.model_file_name_template: gemma_gguf})
+    return ChatOnHub(pick, spec.model_id, spec.model_file_name_template)
 
 
 def _welcome(
@@ -99,14 +102,14 @@ def test_the_welcome_shows_this_computer_and_three_suggestions(
     hardware = client.hardware()
     # The window talks to a server by address: the figures are that machine's.
     assert gui_server.url in page.machine_title.text()
-    assert page.ram_value.text().endswith(human_bytes(hardware["ram_total_bytes"]))
-    assert str(hardware["cpu_name"]) in page.cpu_value.text()
-    if hardware["backend"] == "CPU":
+    assert page.ram_value.text().endswith(human_bytes(hardware.ram_total_bytes))
+    assert str(hardware.cpu_name) in page.cpu_value.text()
+    if hardware.backend == "CPU":
         assert "CPU" in page.backend_value.text()
         assert page.gpu_value.text() == "None that XinDesk can use"
     for model_type in MODEL_TYPES:
         card = page.cards[model_type]
-        names = [r["model_name"] for r in client.registrations(model_type)]
+        names = [r.model_name for r in client.registrations(model_type)]
         assert card.pick is not None
         assert card.pick.candidate.name in names
         assert card.pick.candidate.name in card.model_label.text()
@@ -150,14 +153,14 @@ def test_get_it_on_the_chat_suggestion_downloads_and_starts_it(
             qtbot.mouseClick(card.get_button, Qt.MouseButton.LeftButton)
         assert not card.get_button.isEnabled()
         assert client.instances(uid), "the launch did not reach the server"
-        assert chat_on_hub.repo_id in [job["repo_id"] for job in client.downloads()]
+        assert chat_on_hub.repo_id in [job.repo_id for job in client.downloads()]
         qtbot.waitUntil(lambda: card.state == DOWNLOADING, timeout=30_000)
         assert card.progress.isVisible()
         assert "Downloading" in card.status.text()
         qtbot.waitUntil(lambda: card.state == READY, timeout=180_000)
         assert uid in card.status.text()
-        assert client.instances(uid)[0]["status"] == "READY"
-        assert client.get_settings()["ui"]["welcome_done"] is True
+        assert client.instances(uid)[0].status == "READY"
+        assert client.get_settings().ui.welcome_done is True
         assert desktop.ctx.settings.ui.welcome_done
         assert not page.poller.active  # nothing left to follow
         qtbot.mouseClick(card.get_button, Qt.MouseButton.LeftButton)  # now "Open in Chat"
@@ -176,11 +179,11 @@ def test_skip_marks_the_welcome_done(
     desktop = _welcome(make_app, gui_server, qtbot)
     page = desktop.window.pages["welcome"]
     assert isinstance(page, WelcomePage)
-    assert client.get_settings()["ui"]["welcome_done"] is False
+    assert client.get_settings().ui.welcome_done is False
     qtbot.mouseClick(page.skip_button, Qt.MouseButton.LeftButton)
     assert isinstance(desktop.window.current_page(), ModelsPage)
     assert desktop.ctx.settings.ui.welcome_done
-    qtbot.waitUntil(lambda: client.get_settings()["ui"]["welcome_done"] is True, timeout=30_000)
+    qtbot.waitUntil(lambda: client.get_settings().ui.welcome_done is True, timeout=30_000)
 
 
 def _catalog(model_type: str) -> dict[str, CatalogEntry]:
@@ -194,29 +197,44 @@ def _catalog(model_type: str) -> dict[str, CatalogEntry]:
     file = {"LLM": "llm", "embedding": "embedding", "rerank": "rerank"}[model_type]
     raw = json.loads((resources_dir() / "catalog" / f"{file}.json").read_text(encoding="utf-8"))
     families = [Family.model_validate({**item, "model_type": model_type}) for item in raw]
-    return {
-        f.model_name: CatalogEntry.from_registration(
-            model_type, registration(f).model_dump(mode="json", exclude_unset=True)
-        )
-        for f in families
-    }
+    return {f.model_name: CatalogEntry.from_api(model_type, registration(f)) for f in families}
 
 
 def _hardware(
     *, ram: int, cores: int, vram: int | None = None, metal: bool = False
-) -> dict[str, object]:
-    gpus = [] if vram is None else [{"name": "GPU", "total_bytes": vram, "free_bytes": vram}]
-    return {
-        "ram_total_bytes": ram * GiB,
-        "ram_available_bytes": ram * GiB * 8 // 10,
-        "cpu_physical_cores": cores,
-        "cpu_logical_cores": cores * 2,
-        "gpu_offload": vram is not None,
-        "gpus": gpus,
-        "gpu_total_bytes": None if vram is None else vram * GiB,
-        "gpu_free_bytes": None if vram is None else vram * GiB,
-        "unified_memory": metal,
-    }
+) -> HardwareView:
+    backend = "Metal" if metal else "CUDA"
+    gpu = GPUView(
+        index=0,
+        name="GPU",
+        backend=backend,
+        total_bytes=vram,
+        free_bytes=vram,
+        unified_memory=metal,
+        source="test",
+    )
+    gpus = [] if vram is None else [gpu]
+    return HardwareView(
+        os="test",
+        os_version="1",
+        machine="x86_64",
+        cpu_name="CPU",
+        cpu_physical_cores=cores,
+        cpu_logical_cores=cores * 2,
+        ram_total_bytes=ram * GiB,
+        ram_available_bytes=ram * GiB * 8 // 10,
+        backend="CPU" if vram is None else backend,
+        gpu_offload=vram is not None,
+        gpus=gpus,
+        cpu_features=[],
+        unified_memory=metal,
+        ram_source="test",
+        cpu_source="test",
+        backend_source="test",
+        notes=[],
+        gpu_total_bytes=None if vram is None else vram * GiB,
+        gpu_free_bytes=None if vram is None else vram * GiB,
+    )
 
 
 @pytest.mark.parametrize(
@@ -235,9 +253,9 @@ def _hardware(
     ],
 )
 def test_the_chat_suggestion_suits_the_machine(
-    hardware: dict[str, object], expected: tuple[str, str]
+    hardware: HardwareView, expected: tuple[str, str]
 ) -> None:
-    found = rough_pick("LLM", _catalog("LLM"), Machine.from_hardware(hardware))
+    found = rough_pick("LLM", _catalog("LLM"), Machine.from_api(hardware))
     assert found is not None
     pick = found[1]
     assert (pick.candidate.name, pick.candidate.size) == expected
@@ -246,9 +264,9 @@ def test_the_chat_suggestion_suits_the_machine(
 
 
 def test_embedding_and_rerank_suggestions_prefer_near_original_quality() -> None:
-    machine = Machine.from_hardware(_hardware(ram=16, cores=4))
+    machine = Machine.from_api(_hardware(ram=16, cores=4))
     for model_type, name in (("embedding", "bge-m3"), ("rerank", "bge-reranker-v2-m3")):
         found = rough_pick(model_type, _catalog(model_type), machine)
         assert found is not None
         assert (found[1].candidate.name, found[1].quantization) == (name, "Q8_0")
-        assert found[1].launch_body()["model_uid"] == name
+        assert found[1].launch_body().model_uid == name

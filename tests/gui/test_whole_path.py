@@ -68,7 +68,7 @@ def test_first_run_to_a_fastgpt_snippet(
         assert window.current_page() is welcome
         qtbot.waitUntil(lambda: not welcome.loading, timeout=30_000)
         qtbot.mouseClick(welcome.skip_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: client.get_settings()["ui"]["welcome_done"], timeout=10_000)
+        qtbot.waitUntil(lambda: client.get_settings().ui.welcome_done, timeout=10_000)
 
         # Pick the catalog Gemma and its Q4_K_M file.
         models = window.pages["models"]
@@ -107,7 +107,7 @@ def test_first_run_to_a_fastgpt_snippet(
 
         qtbot.waitUntil(lambda: 0 < progress() < 1, timeout=30_000)
         qtbot.waitUntil(lambda: progress() == 1, timeout=120_000)
-        assert client.downloads()[0]["state"] == "completed"
+        assert client.downloads()[0].state == "completed"
 
         # Launch it from its model page, with the dialog's defaults.
         window.open_page("models")
@@ -121,7 +121,7 @@ def test_first_run_to_a_fastgpt_snippet(
             qtbot.mouseClick(dialog.launch_button, Qt.MouseButton.LeftButton)
         assert window.current_page() is window.pages["running"]
         qtbot.waitUntil(
-            lambda: any(i["status"] == "READY" for i in client.instances(GEMMA)), timeout=180_000
+            lambda: any(i.status == "READY" for i in client.instances(GEMMA)), timeout=180_000
         )
 
         # Chat with it: the answer streams into the transcript.
@@ -130,7 +130,7 @@ def test_first_run_to_a_fastgpt_snippet(
         assert isinstance(chat, ChatPage)
         qtbot.waitUntil(lambda: chat.current_uid() == GEMMA, timeout=30_000)
         # A short answer: this test is about the path, and a busy machine decodes slowly.
-        chat.max_tokens.setValue(48)
+        chat.sampling.max_tokens.setValue(48)
         qtbot.keyClicks(chat.prompt, "Name three colours.")
         qtbot.mouseClick(chat.send_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: chat.streaming, timeout=10_000)

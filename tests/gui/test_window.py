@@ -9,7 +9,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.gui.app import DesktopApp
-from desktop.gui.local_server import ServerState
+from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.main_window import PAGE_TYPES
 from tests.fixtures.server import ServerProcess, free_port
 from tests.gui.conftest import write_settings
@@ -44,11 +44,11 @@ def test_the_window_starts_its_own_server_and_stops_it_on_quit(
     desktop = make_app()
     server = desktop.ctx.server
     assert server is not None
-    qtbot.waitUntil(lambda: server.state is ServerState.RUNNING, timeout=60_000)
+    qtbot.waitUntil(lambda: server.state is LocalServerStatus.RUNNING, timeout=60_000)
     assert server.owned
     assert f"127.0.0.1:{port}" in desktop.window.server_label.text()
     # The child's output arrives through the event loop, maybe after /status first answers.
     qtbot.waitUntil(lambda: any("serving on" in line for line in server.lines()), timeout=10_000)
     desktop.close()
-    assert server.state is ServerState.STOPPED
+    assert server.state is LocalServerStatus.STOPPED
     assert not server.owned

@@ -23,6 +23,7 @@ import pytest
 from openai import OpenAI
 from xinference_client import RESTfulClient
 
+from desktop.api.downloads import StartDownload
 from desktop.client import XinDeskClient
 from tests.fixtures.hub_server import TestHub
 from tests.fixtures.server import free_port, run_server
@@ -171,20 +172,22 @@ def test_frozen_serve_downloads_from_both_hubs(frozen_app: FrozenApp, tmp_path: 
         ):
             for source in ("huggingface", "modelscope"):
                 job = client.start_download(
-                    {"repo_id": "acme/Frozen-GGUF", "files": ["frozen-Q4_K_M.gguf"], "hub": source}
+                    StartDownload(
+                        repo_id="acme/Frozen-GGUF", files=["frozen-Q4_K_M.gguf"], hub=source
+                    )
                 )
                 deadline = time.monotonic() + 120
-                while (state := client.download(str(job["id"]))["state"]) not in FINISHED:
+                while (state := client.download(job.id).state) not in FINISHED:
                     assert time.monotonic() < deadline, f"{source} download stuck in {state}"
                     time.sleep(0.2)
-                finished = client.download(str(job["id"]))
+                finished = client.download(job.id)
                 assert state == "completed", finished
-                assert finished["hub"] == source
-                file = Path(finished["folder"]) / "frozen-Q4_K_M.gguf"
+                assert finished.hub == source
+                file = Path(finished.folder) / "frozen-Q4_K_M.gguf"
                 assert (
                     hashlib.sha256(file.read_bytes()).digest() == hashlib.sha256(payload).digest()
                 )
-                client.forget_download(str(job["id"]))
+                client.forget_download(job.id)
                 # The second hub must fetch the file again, not find it in place.
                 file.unlink()
         assert "Traceback" not in server.log(), server.log()[-4000:]

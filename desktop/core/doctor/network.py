@@ -64,18 +64,18 @@ def server_section(endpoint: str, api_key: str | None, *, required: bool) -> Sec
             details["reachable"] = True
             try:
                 info = client.server_info()
-                details["kind"], details["version"] = "XinDesk", info.get("version")
+                details["kind"], details["version"] = "XinDesk", info.version
             except ClientError as exc:
                 if exc.status != 404:
                     raise
                 # Not XinDesk: an Xinference server answers its own version route.
                 version = client.cluster_version()
-                details["kind"], details["version"] = "Xinference", version.get("version")
+                details["kind"], details["version"] = "Xinference", version.version
             details["models"] = [
                 {
-                    "uid": model.get("id"),
-                    "status": model.get("status"),
-                    "runs_on": (model.get("offload") or {}).get("summary"),
+                    "uid": model.id,
+                    "status": model.status.value,
+                    "runs_on": model.offload.summary if model.offload else None,
                 }
                 for model in client.list_models()
             ]
@@ -199,7 +199,7 @@ def fetch_server_log(endpoint: str, api_key: str | None) -> tuple[list[str] | No
     except (httpx.HTTPError, ValueError) as exc:
         return None, f"{endpoint} did not give its log: {_reason(exc)}"
     lines = [
-        f"{record['time']:.3f} {record['level']} {record['logger']}: {record['message']}"
-        for record in answer.get("records", [])
+        f"{record.time:.3f} {record.level} {record.logger}: {record.message}"
+        for record in answer.records
     ]
     return lines, None

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
+from pydantic import JsonValue
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -32,9 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.api.common import MODEL_TYPES, ModelType
+from desktop.api.library import RegisterRepo
+from desktop.api.xinference import LaunchRequest
 from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
-from desktop.gui.models.catalog_model import MODEL_TYPES, context_label, type_name, words_label
+from desktop.gui.models.catalog_model import as_model_type, context_label, type_name, words_label
 from desktop.gui.widgets.common import Banner, hint
 
 log = logging.getLogger("xindesk.gui.launch")
@@ -52,14 +55,14 @@ FLASH_ATTN_CHOICES = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
-class LaunchRequest:
+class LaunchTarget:
     """What the dialog launches and what it knows to pick defaults.
 
     Attributes:
         title: What is launched, for the person ("gemma-3-1b-it 1B, Q4_K_M").
         body: The launch request without the person's options (model_name, model_type,
             model_size_in_billions, quantization, or model_path ...).
-        model_type: "LLM", "embedding" or "rerank"; None: the dialog asks.
+        model_type: The kind of model; None: the dialog asks.
         max_context: The model's own longest context (tokens), None when unknown.
         context_length: The context to preselect.
         gpu_layers: The offload the memory fit planned; "Automatic" sends it (None: the
@@ -67,19 +70,20 @@ class LaunchRequest:
         gpu_available: Whether this computer has a GPU llama.cpp can use (None: unknown).
         cpu_threads: Logical CPUs, the most threads worth offering.
         download_size: Bytes to download before it can run; None when it is on disk.
-        register: A `POST /repo/register` body to send first (a searched repository).
+        register: A repository to register first (a searched repository), launched by its
+            name.
     """
 
     title: str
-    body: dict[str, Any]
-    model_type: str | None
+    body: LaunchRequest
+    model_type: ModelType | None
     max_context: int | None
     context_length: int
     gpu_layers: int | None = None
     gpu_available: bool | None = None
     cpu_threads: int | None = None
     download_size: int | None = None
-    register: dict[str, Any] | None = None
+    register: RegisterRepo | None = None
 
 
 def context_choices(max_context: int | None) -> list[int]:
@@ -102,7 +106,7 @@ class LaunchDialog(QDialog):
     launched = Signal(str)
 
     def __init__(
-        self, ctx: GuiContext, request: LaunchRequest, parent: QWidget | None = None
+        self, ctx: GuiContext, request: LaunchTarget, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -126,7 +130,7 @@ class LaunchDialog(QDialog):
         self.type_combo = QComboBox(self)
         for model_type in MODEL_TYPES:
             self.type_combo.addItem("", model_type)
-        guess = str(request.body.get("model_type") or "LLM")
+        guess = request.body.model_type or "LLM"
         self.type_combo.setCurrentIndex(max(0, self.type_combo.findData(guess)))
 
         self.context_label = QLabel(self)
@@ -258,29 +262,31 @@ class LaunchDialog(QDialog):
     # -- what is sent ---------------------------------------------------------------------------
 
     def _default_uid(self) -> str:
-        register = self.request.register or {}
-        return str(register.get("model_name") or self.request.body.get("model_name") or "")
+        register = self.request.register
+        name = register.model_name if register is not None else None
+        return name or self.request.body.model_name or ""
 
-    def model_type(self) -> str:
+    def model_type(self) -> ModelType:
         if self.request.model_type is not None:
             return self.request.model_type
-        return str(self.type_combo.currentData())
+        return as_model_type(self.type_combo.currentData())
 
     def context_length(self) -> int:
         return int(self.context_combo.currentData())
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> LaunchRequest:
         """The launch request with the person's choices."""
-        body: dict[str, Any] = {
-            **self.request.body,
-            "model_uid": self.uid_edit.text().strip(),
+        uid = self.uid_edit.text().strip()
+        body: dict[str, JsonValue] = {
+            **self.request.body.model_dump(mode="json", exclude_unset=True),
+            "model_uid": uid,
             "model_type": self.model_type(),
             "model_engine": "llama.cpp",
             "model_format": "ggufv2",
             "n_ctx": self.context_length(),
         }
         if self.request.register is not None:
-            body["model_name"] = self.request.register.get("model_name") or body["model_uid"]
+            body["model_name"] = self.request.register.model_name or uid
         if self.gpu_cpu.isChecked():
             body["n_gpu_layers"] = 0
         elif self.gpu_layers_radio.isChecked():
@@ -298,16 +304,18 @@ class LaunchDialog(QDialog):
             body["cache_type_k"] = body["cache_type_v"] = kv_type
         if self.batch_spin.value():
             body["n_batch"] = self.batch_spin.value()
-        return body
+        return LaunchRequest.model_validate(body)
 
-    def register_body(self) -> dict[str, Any] | None:
-        if self.request.register is None:
+    def register_body(self) -> RegisterRepo | None:
+        register = self.request.register
+        if register is None:
             return None
-        return {
-            **self.request.register,
-            "model_name": self.request.register.get("model_name") or self.uid_edit.text().strip(),
-            "model_type": self.model_type(),
-        }
+        return register.model_copy(
+            update={
+                "model_name": register.model_name or self.uid_edit.text().strip(),
+                "model_type": self.model_type(),
+            }
+        )
 
     # -- launching --------------------------------------------------------------------------------
 
@@ -323,7 +331,7 @@ class LaunchDialog(QDialog):
         self._set_busy(True)
         body, register = self.body(), self.register_body()
         session = self.ctx.session
-        log.info("launching %s as %s", body.get("model_name"), uid)
+        log.info("launching %s as %s", body.model_name, uid)
 
         def call() -> str:
             if register is not None:

@@ -7,7 +7,7 @@ can do. A filter proxy narrows the rows as a person types.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -21,9 +21,17 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from desktop.api.common import MODEL_TYPES, ModelType
+from desktop.api.xinference import Registration
 from desktop.gui.models.record_table import RecordTableModel
 
-MODEL_TYPES: tuple[str, ...] = ("LLM", "embedding", "rerank")
+
+def as_model_type(value: object) -> ModelType:
+    """A model type held by a widget (a combo box's item data) as the contract's type."""
+    for model_type in MODEL_TYPES:
+        if value == model_type:
+            return model_type
+    raise ValueError(f"not a model type: {value!r}")
 
 
 def size_number(size: str) -> float:
@@ -117,7 +125,7 @@ class CatalogEntry:
     """
 
     name: str
-    model_type: str
+    model_type: ModelType
     description: str
     sizes: tuple[str, ...]
     quantizations: tuple[tuple[str, tuple[str, ...]], ...]
@@ -129,35 +137,34 @@ class CatalogEntry:
     repos: tuple[str, ...] = ()
 
     @classmethod
-    def from_registration(cls, model_type: str, data: dict[str, Any]) -> CatalogEntry:
+    def from_api(cls, model_type: ModelType, family: Registration) -> CatalogEntry:
         """From one item of `registrations(model_type, detailed=True)`."""
         quants: dict[str, list[str]] = {}
         repos: list[str] = []
-        for spec in data.get("model_specs") or []:
-            if spec.get("model_format", "ggufv2") != "ggufv2":
+        for spec in family.model_specs:
+            if spec.model_format != "ggufv2":
                 continue
-            if spec.get("model_id") and spec["model_id"] not in repos:
-                repos.append(str(spec["model_id"]))
-            raw = spec.get("model_size_in_billions")
-            key = "" if raw is None else str(raw)
-            names = quants.setdefault(key, [])
-            quant = str(spec.get("quantization") or "")
-            if quant and quant not in names:
-                names.append(quant)
+            if spec.model_id and spec.model_id not in repos:
+                repos.append(spec.model_id)
+            raw = spec.model_size_in_billions
+            names = quants.setdefault("" if raw is None else str(raw), [])
+            if spec.quantization and spec.quantization not in names:
+                names.append(spec.quantization)
         sizes = sorted((key for key in quants if key), key=size_number)
-        context = data.get("context_length") if model_type == "LLM" else data.get("max_tokens")
-        languages = data.get("model_lang") if model_type == "LLM" else data.get("language")
+        llm = model_type == "LLM"
+        context = family.context_length if llm else family.max_tokens
+        languages = family.model_lang if llm else family.language
         return cls(
-            name=str(data["model_name"]),
+            name=family.model_name,
             model_type=model_type,
-            description=str(data.get("model_description") or ""),
+            description=family.model_description or "",
             sizes=tuple(sizes),
             quantizations=tuple((key, tuple(names)) for key, names in quants.items()),
-            context_length=int(context) if context else None,
+            context_length=context or None,
             languages=tuple(languages or ()),
-            abilities=tuple(data.get("model_ability") or ()),
-            dimensions=data.get("dimensions"),
-            builtin=bool(data.get("is_builtin", True)),
+            abilities=tuple(family.model_ability or ()),
+            dimensions=family.dimensions,
+            builtin=family.is_builtin,
             repos=tuple(repos),
         )
 
@@ -226,13 +233,13 @@ class CatalogModel(RecordTableModel[CatalogEntry]):
 
     column_count = len(CatalogColumn)
 
-    def __init__(self, model_type: str, parent: QObject | None = None) -> None:
+    def __init__(self, model_type: ModelType, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model_type = model_type
 
-    def set_registrations(self, registrations: list[dict[str, Any]]) -> None:
+    def set_registrations(self, registrations: Sequence[Registration]) -> None:
         """Show the families that have files to download, by name."""
-        entries = [CatalogEntry.from_registration(self.model_type, r) for r in registrations]
+        entries = [CatalogEntry.from_api(self.model_type, r) for r in registrations]
         wanted = [entry for entry in entries if entry.downloadable]
         self.set_records(sorted(wanted, key=lambda e: e.name.lower()))
 

@@ -13,6 +13,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from desktop.api.common import JobState
+from desktop.api.downloads import DownloadJobView
 from desktop.core.units import human_bytes
 from desktop.gui.format import human_duration, human_speed
 from desktop.gui.models.palette import ACCENT, AMBER, GREEN, GREY, RED
@@ -23,8 +25,7 @@ from desktop.gui.models.record_table import (
     RecordTableModel,
 )
 
-ACTIVE_STATES = frozenset({"queued", "downloading", "verifying"})
-CLEARABLE_STATES = frozenset({"completed", "cancelled"})
+CLEARABLE_STATES = frozenset({JobState.COMPLETED, JobState.CANCELLED})
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -39,21 +40,17 @@ class DownloadColumn(IntEnum):
     ACTIONS = 6
 
 
-class DownloadsModel(RecordTableModel[dict[str, Any]]):
-    """The server's download jobs, newest first.
-
-    Each record is the job as `XinDeskClient.downloads()` returns it (id, state, label, files,
-    error, downloaded_bytes, total_bytes, progress, speed_bytes_per_second, eta_seconds ...).
-    """
+class DownloadsModel(RecordTableModel[DownloadJobView]):
+    """The server's download jobs (as `XinDeskClient.downloads()` returns them), newest first."""
 
     column_count = len(DownloadColumn)
 
-    def set_jobs(self, jobs: list[dict[str, Any]]) -> None:
+    def set_jobs(self, jobs: list[DownloadJobView]) -> None:
         # The server lists jobs oldest first; the newest one is what a person just started.
         self.merge_records(list(reversed(jobs)))
 
-    def key(self, record: dict[str, Any]) -> str:
-        return str(record["id"])
+    def key(self, record: DownloadJobView) -> str:
+        return record.id
 
     # -- what a person reads ------------------------------------------------------------------
 
@@ -81,7 +78,7 @@ class DownloadsModel(RecordTableModel[dict[str, Any]]):
             }[column]
         return None
 
-    def cell(self, job: dict[str, Any], section: int, role: int) -> Any:
+    def cell(self, job: DownloadJobView, section: int, role: int) -> Any:
         column = DownloadColumn(section)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(job, column)
@@ -94,97 +91,97 @@ class DownloadsModel(RecordTableModel[dict[str, Any]]):
         ):
             return int(_RIGHT)
         if role == Qt.ItemDataRole.ForegroundRole and column == DownloadColumn.STATE:
-            return self.state_colour(str(job.get("state")))
+            return self.state_colour(job.state)
         if role == STATE_ROLE:
-            return str(job.get("state"))
+            return job.state.value
         if role == PROGRESS_ROLE and column == DownloadColumn.PROGRESS:
-            return float(job.get("progress") or 0.0)
+            return job.progress
         if role == COLOUR_ROLE and column == DownloadColumn.PROGRESS:
-            return self.bar_colour(str(job.get("state")))
+            return self.bar_colour(job.state)
         return None
 
-    def _text(self, job: dict[str, Any], column: DownloadColumn) -> str:
-        state = str(job.get("state"))
-        active = state in ACTIVE_STATES
+    def _text(self, job: DownloadJobView, column: DownloadColumn) -> str:
+        active = job.state.active
         if column == DownloadColumn.NAME:
-            return str(job.get("label") or job.get("repo_id") or job["id"])
+            return job.label or job.repo_id or job.id
         if column == DownloadColumn.PROGRESS:
-            return self.tr("{0}%").format(int(float(job.get("progress") or 0.0) * 100))
+            return self.tr("{0}%").format(int(job.progress * 100))
         if column == DownloadColumn.SIZE:
             return self.size_text(job)
         if column == DownloadColumn.SPEED:
-            return human_speed(job.get("speed_bytes_per_second")) if active else "–"
+            return human_speed(job.speed_bytes_per_second) if active else "–"
         if column == DownloadColumn.TIME_LEFT:
-            return human_duration(job.get("eta_seconds")) if active else "–"
+            return human_duration(job.eta_seconds) if active else "–"
         if column == DownloadColumn.STATE:
             return self.state_text(job)
         return ""
 
-    def _tooltip(self, job: dict[str, Any], column: DownloadColumn) -> str | None:
+    def _tooltip(self, job: DownloadJobView, column: DownloadColumn) -> str | None:
         if column == DownloadColumn.NAME:
-            files = ", ".join(str(f.get("path")) for f in job.get("files") or [])
+            files = ", ".join(f.path for f in job.files)
             return self.tr("{0} from {1}\nFiles: {2}\nSaved in: {3}").format(
-                job.get("repo_id"), job.get("hub"), files, job.get("folder")
+                job.repo_id, job.hub, files, job.folder
             )
         if column == DownloadColumn.STATE:
             return self.state_text(job)
-        if column in (DownloadColumn.SPEED, DownloadColumn.TIME_LEFT) and (
-            str(job.get("state")) in ACTIVE_STATES
-        ):
+        if column in (DownloadColumn.SPEED, DownloadColumn.TIME_LEFT) and job.state.active:
             return self.tr("{0}, about {1} left").format(
-                human_speed(job.get("speed_bytes_per_second")),
-                human_duration(job.get("eta_seconds")),
+                human_speed(job.speed_bytes_per_second), human_duration(job.eta_seconds)
             )
         return None
 
-    def size_text(self, job: dict[str, Any]) -> str:
+    def size_text(self, job: DownloadJobView) -> str:
         """ "120.0 MB of 241.4 MB"."""
         return self.tr("{0} of {1}").format(
-            human_bytes(job.get("downloaded_bytes")), human_bytes(job.get("total_bytes"))
+            human_bytes(job.downloaded_bytes), human_bytes(job.total_bytes)
         )
 
-    def state_text(self, job: dict[str, Any]) -> str:
+    def state_text(self, job: DownloadJobView) -> str:
         """The state in words, with the reason when it failed."""
-        state = str(job.get("state"))
-        if state == "downloading" and int(job.get("attempt") or 0) > 0:
-            return self.tr("Downloading (retry {0})").format(job.get("attempt"))
-        if state == "failed":
-            return self.tr("Failed: {0}").format(job.get("error") or self.tr("unknown error"))
+        state = job.state
+        if state is JobState.DOWNLOADING and job.attempt > 0:
+            return self.tr("Downloading (retry {0})").format(job.attempt)
+        if state is JobState.FAILED:
+            return self.tr("Failed: {0}").format(job.error or self.tr("unknown error"))
         words = {
-            "queued": self.tr("Waiting to start"),
-            "downloading": self.tr("Downloading"),
-            "verifying": self.tr("Checking the file"),
-            "paused": self.tr("Paused"),
-            "cancelled": self.tr("Cancelled"),
-            "completed": self.tr("Completed"),
+            JobState.QUEUED: self.tr("Waiting to start"),
+            JobState.DOWNLOADING: self.tr("Downloading"),
+            JobState.VERIFYING: self.tr("Checking the file"),
+            JobState.PAUSED: self.tr("Paused"),
+            JobState.CANCELLED: self.tr("Cancelled"),
+            JobState.COMPLETED: self.tr("Completed"),
         }
-        return words.get(state, state)
+        return words[state]
 
     @staticmethod
-    def state_colour(state: str) -> QColor | None:
-        return {"failed": RED, "completed": GREEN, "paused": AMBER}.get(state)
+    def state_colour(state: JobState) -> QColor | None:
+        return {JobState.FAILED: RED, JobState.COMPLETED: GREEN, JobState.PAUSED: AMBER}.get(state)
 
     @staticmethod
-    def bar_colour(state: str) -> QColor:
-        return {"failed": RED, "completed": GREEN, "paused": AMBER, "cancelled": GREY}.get(
-            state, ACCENT
-        )
+    def bar_colour(state: JobState) -> QColor:
+        colours = {
+            JobState.FAILED: RED,
+            JobState.COMPLETED: GREEN,
+            JobState.PAUSED: AMBER,
+            JobState.CANCELLED: GREY,
+        }
+        return colours.get(state, ACCENT)
 
     # -- the page header's summary ------------------------------------------------------------
 
     def summary(self) -> str:
         """ "2 downloading · 12.3 MB/s · 1 paused", or a word when nothing is going on."""
-        states = [str(job.get("state")) for job in self._records]
-        active = [job for job in self._records if str(job.get("state")) in ACTIVE_STATES]
+        states = [job.state for job in self._records]
+        active = [job for job in self._records if job.state.active]
         parts: list[str] = []
         if active:
-            speed = sum(float(job.get("speed_bytes_per_second") or 0.0) for job in active)
+            speed = sum(job.speed_bytes_per_second for job in active)
             parts.append(self.tr("{0} downloading").format(len(active)))
             if speed > 0:
                 parts.append(human_speed(speed))
-        if paused := states.count("paused"):
+        if paused := states.count(JobState.PAUSED):
             parts.append(self.tr("{0} paused").format(paused))
-        if failed := states.count("failed"):
+        if failed := states.count(JobState.FAILED):
             parts.append(self.tr("{0} failed").format(failed))
         if not parts:
             return self.tr("Nothing downloading") if self._records else ""

@@ -4,61 +4,30 @@ found in the Hugging Face cache. A usable one can be launched straight from here
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import PurePath
 from typing import Any
 
 from PySide6.QtCore import Qt
 
+from desktop.api.library import InstalledModelView
 from desktop.core.units import human_bytes
 from desktop.gui.models.record_table import RecordTableModel
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-@dataclass(frozen=True)
-class LocalModel:
-    """One model file (or split set) on disk, as the server describes it."""
+def file_name(model: InstalledModelView) -> str:
+    return PurePath(model.path).name
 
-    id: str
-    path: str
-    size: int
-    source: str
-    repo_id: str | None
-    quantization: str | None
-    architecture: str | None
-    context_length: int | None
-    usable: bool
-    problem: str | None
 
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> LocalModel:
-        return cls(
-            id=str(data["id"]),
-            path=str(data["path"]),
-            size=int(data.get("size") or 0),
-            source=str(data.get("source") or ""),
-            repo_id=data.get("repo_id"),
-            quantization=data.get("quantization"),
-            architecture=data.get("architecture"),
-            context_length=data.get("context_length"),
-            usable=bool(data.get("usable")),
-            problem=data.get("problem"),
-        )
-
-    @property
-    def file_name(self) -> str:
-        return PurePath(self.path).name
-
-    @property
-    def stem(self) -> str:
-        """The file name without `.gguf` and part numbers: a default name to launch it by."""
-        name = self.file_name
-        if name.lower().endswith(".gguf"):
-            name = name[: -len(".gguf")]
-        head, sep, _tail = name.rpartition("-00001-of-")
-        return head if sep else name
+def launch_name(model: InstalledModelView) -> str:
+    """The file name without `.gguf` and part numbers: a default name to launch it by."""
+    name = file_name(model)
+    if name.lower().endswith(".gguf"):
+        name = name[: -len(".gguf")]
+    head, sep, _tail = name.rpartition("-00001-of-")
+    return head if sep else name
 
 
 class LocalColumn(IntEnum):
@@ -69,20 +38,16 @@ class LocalColumn(IntEnum):
     STATE = 4
 
 
-class InstalledModel(RecordTableModel[LocalModel]):
+class InstalledTableModel(RecordTableModel[InstalledModelView]):
     """The usable models first, then those with a problem (which say what is wrong)."""
 
     column_count = len(LocalColumn)
 
-    def set_installed(self, models: list[dict[str, Any]]) -> None:
-        found = [LocalModel.from_api(item) for item in models]
-        self.set_records(sorted(found, key=lambda m: (not m.usable, m.file_name.lower())))
+    def set_installed(self, models: list[InstalledModelView]) -> None:
+        self.set_records(sorted(models, key=lambda m: (not m.usable, file_name(m).lower())))
 
-    def key(self, record: LocalModel) -> Hashable:
+    def key(self, record: InstalledModelView) -> Hashable:
         return record.id
-
-    def enabled(self, record: LocalModel) -> bool:
-        return True
 
     def header(self, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
@@ -95,7 +60,7 @@ class InstalledModel(RecordTableModel[LocalModel]):
             }[LocalColumn(column)]
         return None
 
-    def cell(self, record: LocalModel, column: int, role: int) -> Any:
+    def cell(self, record: InstalledModelView, column: int, role: int) -> Any:
         col = LocalColumn(column)
         if role == Qt.ItemDataRole.DisplayRole:
             if col is LocalColumn.STATE:
@@ -107,7 +72,7 @@ class InstalledModel(RecordTableModel[LocalModel]):
                     return record.repo_id
                 return self.tr("Imported file")
             return {
-                LocalColumn.FILE: record.file_name,
+                LocalColumn.FILE: file_name(record),
                 LocalColumn.QUANT: record.quantization or "–",
                 LocalColumn.SIZE: human_bytes(record.size),
             }[col]

@@ -25,6 +25,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from desktop.api.admin import LogRecord
+
 DEFAULT_CAPACITY = 10_000
 
 Index = QModelIndex | QPersistentModelIndex
@@ -77,15 +79,14 @@ class LogRow:
     message: str
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> LogRow:
+    def from_api(cls, record: LogRecord) -> LogRow:
         """A row from one record of `GET /v1/xindesk/logs`."""
-        level = str(record.get("level") or "INFO")
         return cls(
-            time=float(record["time"]) if record.get("time") is not None else None,
-            levelno=level_number(level),
-            level=level,
-            logger=str(record.get("logger") or ""),
-            message=str(record.get("message") or ""),
+            time=record.time,
+            levelno=level_number(record.level),
+            level=record.level,
+            logger=record.logger,
+            message=record.message,
         )
 
     def clock(self) -> str:

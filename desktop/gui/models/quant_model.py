@@ -17,15 +17,13 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QFont
 
+from desktop.api.common import Verdict
+from desktop.api.hubs import HubName
+from desktop.api.library import CatalogFileRow, FitVerdict, InstalledModelView, RepoFiles
 from desktop.core.memory.quant import DEFAULT_QUANT, quant_from_filename, quant_level, sort_key
 from desktop.core.units import human_bytes
 from desktop.gui.models.palette import AMBER, GREEN, GREY, RED
 from desktop.gui.models.record_table import RecordTableModel
-
-FITS_GPU = "fits_gpu"
-PARTIAL = "partial_offload"
-CPU_ONLY = "cpu_only"
-NO_FIT = "does_not_fit"
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -53,47 +51,59 @@ def quality_hint(quantization: str) -> str:
     return QCoreApplication.translate("QuantModel", "Low – only if nothing bigger fits")
 
 
-def verdict_text(verdict: str | None) -> str:
+def verdict_text(verdict: Verdict | None) -> str:
     """The fit badge: where the model runs on this computer."""
+    if verdict is None:
+        return QCoreApplication.translate("QuantModel", "Not checked")
     texts = {
-        FITS_GPU: QCoreApplication.translate("QuantModel", "Fits in GPU memory"),
-        PARTIAL: QCoreApplication.translate("QuantModel", "Partly on GPU"),
-        CPU_ONLY: QCoreApplication.translate("QuantModel", "Runs on CPU"),
-        NO_FIT: QCoreApplication.translate("QuantModel", "Too big for this computer"),
+        Verdict.FITS_GPU: QCoreApplication.translate("QuantModel", "Fits in GPU memory"),
+        Verdict.PARTIAL_OFFLOAD: QCoreApplication.translate("QuantModel", "Partly on GPU"),
+        Verdict.CPU_ONLY: QCoreApplication.translate("QuantModel", "Runs on CPU"),
+        Verdict.DOES_NOT_FIT: QCoreApplication.translate("QuantModel", "Too big for this computer"),
     }
-    return texts.get(verdict or "", QCoreApplication.translate("QuantModel", "Not checked"))
+    return texts[verdict]
 
 
-def verdict_colour(verdict: str | None) -> QColor:
-    return {FITS_GPU: GREEN, PARTIAL: AMBER, CPU_ONLY: AMBER, NO_FIT: RED}.get(verdict or "", GREY)
+_COLOURS = {
+    Verdict.FITS_GPU: GREEN,
+    Verdict.PARTIAL_OFFLOAD: AMBER,
+    Verdict.CPU_ONLY: AMBER,
+    Verdict.DOES_NOT_FIT: RED,
+}
+_BADGES = {
+    Verdict.FITS_GPU: "badgeFits",
+    Verdict.PARTIAL_OFFLOAD: "badgePartial",
+    Verdict.CPU_ONLY: "badgePartial",
+    Verdict.DOES_NOT_FIT: "badgeNoFit",
+}
 
 
-def verdict_badge_name(verdict: str | None) -> str:
+def verdict_colour(verdict: Verdict | None) -> QColor:
+    return GREY if verdict is None else _COLOURS[verdict]
+
+
+def verdict_badge_name(verdict: Verdict | None) -> str:
     """The style sheet's object name for a badge label of this verdict."""
-    return {FITS_GPU: "badgeFits", PARTIAL: "badgePartial", CPU_ONLY: "badgePartial"}.get(
-        verdict or "", "badgeNoFit" if verdict == NO_FIT else "hint"
-    )
+    return "hint" if verdict is None else _BADGES[verdict]
 
 
-def fit_tooltip(fit: dict[str, Any] | None, note: str | None = None) -> str:
+def fit_tooltip(fit: FitVerdict | None, note: str | None = None) -> str:
     """The estimate behind a badge: the server's sentence and the figures."""
-    if not fit:
+    if fit is None:
         return note or QCoreApplication.translate(
             "QuantModel", "The memory this needs could not be estimated."
         )
-    lines = [str(fit.get("message") or "")]
-    ram_needed, ram_budget = fit.get("ram_needed"), fit.get("ram_budget")
-    if ram_needed:
+    lines = [fit.message]
+    if fit.ram_needed:
         lines.append(
             QCoreApplication.translate("QuantModel", "Memory (RAM): needs {0}, {1} usable").format(
-                human_bytes(ram_needed), human_bytes(max(0, ram_budget or 0))
+                human_bytes(fit.ram_needed), human_bytes(max(0, fit.ram_budget))
             )
         )
-    vram_needed, vram_budget = fit.get("vram_needed"), fit.get("vram_budget")
-    if vram_needed:
+    if fit.vram_needed:
         lines.append(
             QCoreApplication.translate("QuantModel", "GPU memory: needs {0}, {1} usable").format(
-                human_bytes(vram_needed), human_bytes(max(0, vram_budget or 0))
+                human_bytes(fit.vram_needed), human_bytes(max(0, fit.vram_budget or 0))
             )
         )
     return "\n".join(line for line in lines if line)
@@ -108,7 +118,7 @@ class QuantRow:
         size: Bytes to download; None when the hub does not have the files now.
         files: The file paths in the repository.
         available: The hub has every file, so it can be downloaded.
-        fit: The server's memory fit (verdict, n_gpu_layers, ram_needed, ...), None if unknown.
+        fit: The server's memory fit, None when unknown.
         recommended: The best choice for this computer.
         downloaded: Already on disk.
         note: Why it is unavailable or old (the server's words).
@@ -120,24 +130,22 @@ class QuantRow:
     size: int | None
     files: tuple[str, ...]
     available: bool
-    fit: dict[str, Any] | None
+    fit: FitVerdict | None
     recommended: bool
     downloaded: bool
     note: str | None = None
     model_size: str = ""
-    hub: str = ""
+    hub: HubName | None = None
     repo_id: str = ""
 
     @property
-    def verdict(self) -> str | None:
-        return str(self.fit["verdict"]) if self.fit else None
+    def verdict(self) -> Verdict | None:
+        return self.fit.verdict if self.fit else None
 
     @property
     def gpu_layers(self) -> int | None:
         """The offload the fit planned (llama.cpp's n_gpu_layers), None when unknown."""
-        if not self.fit or self.fit.get("n_gpu_layers") is None:
-            return None
-        return int(self.fit["n_gpu_layers"])
+        return self.fit.n_gpu_layers if self.fit else None
 
 
 def _order(rows: Iterable[QuantRow]) -> list[QuantRow]:
@@ -145,64 +153,61 @@ def _order(rows: Iterable[QuantRow]) -> list[QuantRow]:
     return sorted(rows, key=lambda r: (not r.available, sort_key(r.quantization)))
 
 
-def rows_from_catalog(specs: list[dict[str, Any]]) -> list[QuantRow]:
-    """Rows from `catalog_files(...)["specs"]` (one size)."""
+def rows_from_catalog(specs: list[CatalogFileRow]) -> list[QuantRow]:
+    """Rows from `catalog_files(...).specs` (one size)."""
     rows = []
     for spec in specs:
-        missing = spec.get("missing") or []
-        available = spec.get("size") is not None and not missing
-        note = spec.get("note")
-        if not available and missing:
+        available = spec.size is not None and not spec.missing
+        note = spec.note
+        if not available and spec.missing:
             note = QCoreApplication.translate(
                 "QuantModel", "Not on {0} right now (missing {1})"
-            ).format(spec.get("repo_id", ""), ", ".join(missing))
+            ).format(spec.repo_id, ", ".join(spec.missing))
         rows.append(
             QuantRow(
-                quantization=str(spec["quantization"]),
-                size=spec.get("size"),
-                files=tuple(str(f["path"]) for f in spec.get("files") or []),
+                quantization=spec.quantization,
+                size=spec.size,
+                files=tuple(f.path for f in spec.files),
                 available=available,
-                fit=spec.get("fit"),
-                recommended=bool(spec.get("recommended")),
-                downloaded=bool(spec.get("downloaded")),
+                fit=spec.fit,
+                recommended=bool(spec.recommended),
+                downloaded=spec.downloaded,
                 note=note,
-                model_size=str(spec.get("model_size_in_billions") or ""),
-                hub=str(spec.get("hub") or ""),
-                repo_id=str(spec.get("repo_id") or ""),
+                model_size=spec.model_size_in_billions or "",
+                hub=spec.hub,
+                repo_id=spec.repo_id,
             )
         )
     return _order(rows)
 
 
-def rows_from_repo(repo: dict[str, Any], installed: list[dict[str, Any]]) -> list[QuantRow]:
+def rows_from_repo(repo: RepoFiles, installed: list[InstalledModelView]) -> list[QuantRow]:
     """Rows from `repo_files(...)`; `installed` (from `installed()`) marks what is on disk."""
-    repo_id = str(repo.get("repo_id") or "")
     on_disk = {
-        str(model.get("path", "")).replace("\\", "/")
+        model.path.replace("\\", "/")
         for model in installed
-        if model.get("repo_id") == repo_id and model.get("usable")
+        if model.repo_id == repo.repo_id and model.usable
     }
     rows = []
-    for choice in repo.get("choices") or []:
-        files = tuple(str(f["path"]) for f in choice.get("files") or [])
+    for choice in repo.choices:
+        files = tuple(f.path for f in choice.files)
         downloaded = bool(files) and any(path.endswith("/" + files[0]) for path in on_disk)
-        complete = bool(choice.get("complete"))
         rows.append(
             QuantRow(
-                quantization=str(choice["quantization"]),
-                size=int(choice["size"]) if complete else None,
+                quantization=choice.quantization,
+                size=choice.size if choice.complete else None,
                 files=files,
-                available=complete,
-                fit=choice.get("fit"),
-                recommended=bool(choice.get("recommended")),
+                available=choice.complete,
+                fit=choice.fit,
+                recommended=choice.recommended,
                 downloaded=downloaded,
                 note=None
-                if complete
+                if choice.complete
                 else QCoreApplication.translate(
                     "QuantModel", "Some parts of this split file are missing on the hub"
                 ),
-                hub=str(repo.get("hub") or ""),
-                repo_id=repo_id,
+                hub=repo.hub,
+                repo_id=repo.repo_id,
             )
         )
     return _order(rows)

@@ -1,9 +1,13 @@
 """A read-only table of records with a stable key, refreshed in place.
 
-Every table of the window shows a list of records the server sent: the Models page's tables
-(catalog families, search hits, files on disk, quantization choices) as frozen dataclasses, the
-Downloads and Running tables as the server's dicts. A refresh changes as little as it can, so the
-view keeps its selection, scroll position and per-row buttons while the figures tick.
+Every table of the window shows records the server sent, typed: the client parses each answer
+into its `desktop.api` model once. A table holds those models themselves where a row is one of
+them (search hits, files on disk, download jobs), or a small frozen dataclass made from them in
+one place where a row gathers or derives more: its `from_api` classmethod (a catalog family, a
+running model, a log line), or for quantization choices `rows_from_catalog` and
+`rows_from_repo`, which also order them. No table reads a JSON object by key. A refresh changes
+as little as it can, so the view keeps its selection, scroll position and per-row buttons while
+the figures tick.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 R = TypeVar("R")
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
-"""The row's record (the frozen dataclass or dict behind the row)."""
+"""The row's record (the api model or frozen dataclass behind the row)."""
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 """The row's key (a download's job id, a running model's uid ...)."""
 STATE_ROLE = Qt.ItemDataRole.UserRole + 3

@@ -9,11 +9,21 @@ gives those downloads' figures. `RunningModelsModel` shows the rows, updated in 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, replace
 from enum import IntEnum
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtCore import Qt
 
+from desktop.api.common import JobState
+from desktop.api.xinference import (
+    InstanceInfo,
+    LaunchProgress,
+    ListedEmbedding,
+    ListedLLM,
+    ListedModel,
+    OffloadReport,
+)
 from desktop.client import ClientError, XinDeskClient
 from desktop.core.units import human_bytes
 from desktop.gui.format import human_duration, human_speed
@@ -25,114 +35,114 @@ from desktop.gui.models.record_table import (
     RecordTableModel,
 )
 
-STATES = ("downloading", "loading", "ready", "error")
+RowState = Literal["downloading", "loading", "ready", "unloaded", "error"]
 
 
-def _blank_row(uid: str) -> dict[str, Any]:
-    return {
-        "uid": uid,
-        "model_name": None,
-        "model_type": None,
-        "quantization": None,
-        "memory_bytes": None,
-        "state": "ready",
-        "error": None,
-        "abilities": [],
-        "context_length": None,
-        "model_path": None,
-        "created_ts": None,
-        "waited": None,
-        "progress": None,
-        "download_state": None,
-        "downloaded_bytes": None,
-        "total_bytes": None,
-        "speed": None,
-        "eta": None,
-        "offload": None,
-    }
+@dataclass(frozen=True)
+class RunningRow:
+    """One launched model as the table shows it.
 
+    Attributes:
+        state: Where it is: "downloading" (a catalog model's files, before it loads), then
+            the server's state ("loading", "ready", "error").
+        waited: Whole seconds it has been loading, while it loads.
+        progress: 0-1 of its download, while it downloads.
+        download_state: Its download job's state (paused, ...), while it downloads.
+        offload: Where llama.cpp put its layers (GPU or CPU), once loaded.
+    """
 
-def row_from_description(desc: dict[str, Any]) -> dict[str, Any]:
-    """One row from a `GET /v1/models` item (XinDesk adds status, error and memory_bytes)."""
-    row = _blank_row(str(desc.get("id") or desc.get("model_uid")))
-    state = str(desc.get("status") or "ready")
-    row.update(
-        {
-            "model_name": desc.get("model_name"),
-            "model_type": desc.get("model_type"),
-            "quantization": desc.get("quantization"),
-            "memory_bytes": desc.get("memory_bytes"),
-            "state": state if state in STATES else "ready",
-            "error": desc.get("error"),
-            "abilities": list(desc.get("model_ability") or []),
-            "context_length": desc.get("context_length") or desc.get("max_tokens"),
-            "model_path": desc.get("model_path"),
-            # Where llama.cpp put the layers (GPU or CPU), once loaded.
-            "offload": desc.get("offload"),
-        }
-    )
-    return row
+    uid: str
+    model_name: str | None = None
+    model_type: str | None = None
+    quantization: str | None = None
+    memory_bytes: int | None = None
+    state: RowState = "ready"
+    error: str | None = None
+    abilities: tuple[str, ...] = ()
+    context_length: int | None = None
+    model_path: str | None = None
+    created_ts: int | None = None
+    waited: int | None = None
+    progress: float | None = None
+    download_state: JobState | None = None
+    downloaded_bytes: int | None = None
+    total_bytes: int | None = None
+    speed: float | None = None
+    eta: float | None = None
+    offload: OffloadReport | None = None
 
-
-def row_from_instance(instance: dict[str, Any]) -> dict[str, Any]:
-    """A row for a model the server lists only as an instance: a catalog model downloading."""
-    row = _blank_row(str(instance.get("model_uid")))
-    abilities = list(instance.get("model_ability") or [])
-    row.update(
-        {
-            "model_name": instance.get("model_name"),
-            "model_type": "LLM" if {"chat", "generate"} & set(abilities) else None,
-            "state": "downloading",
-            "abilities": abilities,
-            "created_ts": instance.get("instance_created_ts"),
-        }
-    )
-    return row
-
-
-def apply_progress(row: dict[str, Any], progress: dict[str, Any]) -> None:
-    """Fill a downloading row's figures from `GET /v1/models/{uid}/progress`."""
-    download = progress.get("download")
-    if isinstance(download, dict):
-        row.update(
-            {
-                "progress": float(download.get("progress") or 0.0),
-                "download_state": download.get("state"),
-                "downloaded_bytes": download.get("downloaded_bytes"),
-                "total_bytes": download.get("total_bytes"),
-                "speed": download.get("speed_bytes_per_second"),
-                "eta": download.get("eta_seconds"),
-            }
+    @classmethod
+    def from_api(cls, model: ListedModel | InstanceInfo) -> RunningRow:
+        """A row from a `GET /v1/models` item, or from an instance the server lists only
+        there (a catalog model downloading before it loads)."""
+        if isinstance(model, InstanceInfo):
+            abilities = tuple(model.model_ability)
+            return cls(
+                uid=model.model_uid,
+                model_name=model.model_name,
+                model_type="LLM" if {"chat", "generate"} & set(abilities) else None,
+                state="downloading",
+                abilities=abilities,
+                created_ts=model.instance_created_ts,
+            )
+        if isinstance(model, ListedLLM):
+            abilities, context = tuple(model.model_ability), model.context_length
+        elif isinstance(model, ListedEmbedding):
+            abilities, context = (), model.max_tokens
+        else:
+            abilities, context = (), None
+        return cls(
+            uid=model.id,
+            model_name=model.model_name,
+            model_type=model.model_type,
+            quantization=model.quantization,
+            memory_bytes=model.memory_bytes,
+            state=model.status.value,
+            error=model.error,
+            abilities=abilities,
+            context_length=context,
+            model_path=model.model_path,
+            offload=model.offload,
         )
-    else:
-        row["progress"] = float(progress.get("progress") or 0.0)
+
+    def with_progress(self, progress: LaunchProgress) -> RunningRow:
+        """This downloading row with the figures of `GET /v1/models/{uid}/progress`."""
+        download = progress.download
+        if download is None:
+            return replace(self, progress=progress.progress)
+        return replace(
+            self,
+            progress=download.progress,
+            download_state=download.state,
+            downloaded_bytes=download.downloaded_bytes,
+            total_bytes=download.total_bytes,
+            speed=download.speed_bytes_per_second,
+            eta=download.eta_seconds,
+        )
 
 
-def fetch_running_models(client: XinDeskClient) -> list[dict[str, Any]]:
+def fetch_running_models(client: XinDeskClient) -> list[RunningRow]:
     """Every launched or launching model, as rows for `RunningModelsModel` (blocking)."""
-    rows = [row_from_description(desc) for desc in client.list_models()]
-    by_uid = {row["uid"]: row for row in rows}
+    rows = {model.id: RunningRow.from_api(model) for model in client.list_models()}
     for instance in client.instances():
-        uid = str(instance.get("model_uid"))
-        if uid in by_uid:
-            by_uid[uid]["created_ts"] = instance.get("instance_created_ts")
-        elif instance.get("status") == "CREATING":
-            row = row_from_instance(instance)
-            rows.append(row)
-            by_uid[uid] = row
+        uid = instance.model_uid
+        if uid in rows:
+            rows[uid] = replace(rows[uid], created_ts=instance.instance_created_ts)
+        elif instance.status == "CREATING":
+            rows[uid] = RunningRow.from_api(instance)
     now = time.time()
-    for row in rows:
-        if row["state"] == "loading" and row["created_ts"]:
+    for uid, row in rows.items():
+        if row.state == "loading" and row.created_ts:
             # Whole seconds: the row changes (and repaints) once a second while it loads.
-            row["waited"] = max(0, round(now - float(row["created_ts"])))
-        if row["state"] != "downloading":
+            rows[uid] = replace(row, waited=max(0, round(now - row.created_ts)))
+        if row.state != "downloading":
             continue
         try:
-            apply_progress(row, client.progress(row["uid"]))
+            rows[uid] = row.with_progress(client.progress(uid))
         except ClientError:
             # It finished or went away between the two calls; the next refresh shows where.
             continue
-    return rows
+    return list(rows.values())
 
 
 class RunningColumn(IntEnum):
@@ -146,16 +156,16 @@ class RunningColumn(IntEnum):
     ACTIONS = 7
 
 
-class RunningModelsModel(RecordTableModel[dict[str, Any]]):
+class RunningModelsModel(RecordTableModel[RunningRow]):
     """Launched models keyed by uid; records come from `fetch_running_models`."""
 
     column_count = len(RunningColumn)
 
-    def set_models(self, rows: list[dict[str, Any]]) -> None:
+    def set_models(self, rows: list[RunningRow]) -> None:
         self.merge_records(rows)
 
-    def key(self, record: dict[str, Any]) -> str:
-        return str(record["uid"])
+    def key(self, record: RunningRow) -> str:
+        return record.uid
 
     # -- what a person reads ------------------------------------------------------------------
 
@@ -199,7 +209,7 @@ class RunningModelsModel(RecordTableModel[dict[str, Any]]):
             }[column]
         return None
 
-    def cell(self, row: dict[str, Any], section: int, role: int) -> Any:
+    def cell(self, row: RunningRow, section: int, role: int) -> Any:
         column = RunningColumn(section)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, column)
@@ -208,126 +218,124 @@ class RunningModelsModel(RecordTableModel[dict[str, Any]]):
         if role == Qt.ItemDataRole.TextAlignmentRole and column == RunningColumn.MEMORY:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and column == RunningColumn.STATE:
-            return {"ready": GREEN, "error": RED, "loading": AMBER}.get(str(row["state"]))
+            return {"ready": GREEN, "error": RED, "loading": AMBER}.get(row.state)
         if role == STATE_ROLE:
-            return str(row["state"])
+            return row.state
         if role == PROGRESS_ROLE and column == RunningColumn.STATE:
-            return row["progress"] if row["state"] == "downloading" else None
+            return row.progress if row.state == "downloading" else None
         if role == COLOUR_ROLE and column == RunningColumn.STATE:
-            return AMBER if row.get("download_state") == "paused" else ACCENT
+            return AMBER if row.download_state is JobState.PAUSED else ACCENT
         return None
 
-    def _text(self, row: dict[str, Any], column: RunningColumn) -> str:
+    def _text(self, row: RunningRow, column: RunningColumn) -> str:
         if column == RunningColumn.UID:
-            return str(row["uid"])
+            return row.uid
         if column == RunningColumn.NAME:
-            return str(row["model_name"] or "–")
+            return row.model_name or "–"
         if column == RunningColumn.TYPE:
             return self.type_text(row)
         if column == RunningColumn.QUANTIZATION:
-            quant = row["quantization"]
+            quant = row.quantization
             if not quant:
                 return "–"
-            return self.tr("Unknown") if quant == "unknown" else str(quant)
+            return self.tr("Unknown") if quant == "unknown" else quant
         if column == RunningColumn.MEMORY:
-            return human_bytes(row["memory_bytes"])
+            return human_bytes(row.memory_bytes)
         if column == RunningColumn.DEVICE:
             return self.device_text(row)
         if column == RunningColumn.STATE:
             return self.state_text(row)
         return ""
 
-    def _tooltip(self, row: dict[str, Any], column: RunningColumn) -> str | None:
+    def _tooltip(self, row: RunningRow, column: RunningColumn) -> str | None:
         if column == RunningColumn.STATE:
-            if row["state"] == "error":
-                return str(row["error"] or "")
+            if row.state == "error":
+                return row.error or ""
             return self.state_text(row)
-        if column in (RunningColumn.UID, RunningColumn.NAME) and row["model_path"]:
-            return self.tr("File: {0}").format(row["model_path"])
+        if column in (RunningColumn.UID, RunningColumn.NAME) and row.model_path:
+            return self.tr("File: {0}").format(row.model_path)
         if column == RunningColumn.DEVICE:
             return self.device_tooltip(row)
         return None
 
-    def device_text(self, row: dict[str, Any]) -> str:
+    def device_text(self, row: RunningRow) -> str:
         """Where the model runs: "CPU", or "19/19 layers on CUDA0 (NVIDIA H100 80GB HBM3)";
         "–" before it is loaded."""
-        offload = row.get("offload")
-        if not isinstance(offload, dict):
+        offload = row.offload
+        if offload is None:
             return "–"
-        gpu_layers = int(offload.get("gpu_layers") or 0)
-        if not gpu_layers:
+        if not offload.gpu_layers:
             return self.tr("CPU")
-        used = [d for d in offload.get("devices") or [] if d.get("layers")]
         where = ", ".join(
-            f"{d['name']} ({d['description']})" if d.get("description") else str(d["name"])
-            for d in used
+            f"{d.name} ({d.description})" if d.description else d.name
+            for d in offload.devices
+            if d.layers
         )
         return self.tr("{0}/{1} layers on {2}").format(
-            gpu_layers, offload.get("total_layers"), where or self.tr("the GPU")
+            offload.gpu_layers, offload.total_layers, where or self.tr("the GPU")
         )
 
-    def device_tooltip(self, row: dict[str, Any]) -> str | None:
+    def device_tooltip(self, row: RunningRow) -> str | None:
         """Why a model runs where it does, and how much it holds on the graphics card."""
-        offload = row.get("offload")
-        if not isinstance(offload, dict):
+        offload = row.offload
+        if offload is None:
             return None
-        gpu_layers = int(offload.get("gpu_layers") or 0)
-        total = int(offload.get("total_layers") or 0)
+        gpu_layers, total = offload.gpu_layers, offload.total_layers
         if gpu_layers and gpu_layers >= total:
             return self.tr("All {0} layers run on the graphics card, which holds {1} of it").format(
-                total, human_bytes(offload.get("gpu_bytes"))
+                total, human_bytes(offload.gpu_bytes)
             )
         if gpu_layers:
             return self.tr(
                 "{0} of {1} layers run on the graphics card ({2}); the rest run on the "
                 "processor, which is slower"
-            ).format(gpu_layers, total, human_bytes(offload.get("gpu_bytes")))
-        if offload.get("requested_gpu_layers") == 0:
+            ).format(gpu_layers, total, human_bytes(offload.gpu_bytes))
+        if offload.requested_gpu_layers == 0:
             return self.tr("Launched to run on the processor only (no GPU layers asked for)")
         return self.tr(
             "Runs on the processor: this XinDesk build or this computer has no graphics card "
             "it can use"
         )
 
-    def type_text(self, row: dict[str, Any]) -> str:
-        kind = row["model_type"]
+    def type_text(self, row: RunningRow) -> str:
+        kind = row.model_type
         if kind == "LLM":
-            if "chat" in row["abilities"]:
+            if "chat" in row.abilities:
                 return self.tr("Chat (LLM)")
             return self.tr("Text generation (LLM)")
         if kind == "embedding":
             return self.tr("Embedding")
         if kind == "rerank":
             return self.tr("Rerank")
-        return str(kind or "–")
+        return kind or "–"
 
-    def state_text(self, row: dict[str, Any]) -> str:
-        state = row["state"]
+    def state_text(self, row: RunningRow) -> str:
+        state = row.state
         if state == "downloading":
-            if row["progress"] is None:
+            if row.progress is None:
                 return self.tr("Downloading…")
-            percent = int(float(row["progress"]) * 100)
-            if row.get("download_state") == "paused":
+            percent = int(row.progress * 100)
+            if row.download_state is JobState.PAUSED:
                 return self.tr("Download paused at {0}%").format(percent)
-            if row.get("speed"):
-                return self.tr("Downloading {0}% · {1}").format(percent, human_speed(row["speed"]))
+            if row.speed:
+                return self.tr("Downloading {0}% · {1}").format(percent, human_speed(row.speed))
             return self.tr("Downloading {0}%").format(percent)
         if state == "loading":
-            if row.get("waited") is not None:
-                return self.tr("Loading into memory… {0}").format(human_duration(row["waited"]))
+            if row.waited is not None:
+                return self.tr("Loading into memory… {0}").format(human_duration(row.waited))
             return self.tr("Loading into memory…")
         if state == "error":
-            return self.tr("Error: {0}").format(row["error"] or self.tr("unknown error"))
+            return self.tr("Error: {0}").format(row.error or self.tr("unknown error"))
         return self.tr("Ready")
 
-    def can_chat(self, row: dict[str, Any]) -> bool:
-        return bool(row["state"] == "ready" and row["model_type"] == "LLM")
+    def can_chat(self, row: RunningRow) -> bool:
+        return row.state == "ready" and row.model_type == "LLM"
 
     # -- the page header's summary ------------------------------------------------------------
 
     def summary(self) -> str:
         """ "2 ready · 1 loading · 1.2 GB of memory", or nothing when no model runs."""
-        states = [str(row["state"]) for row in self._records]
+        states = [row.state for row in self._records]
         parts: list[str] = []
         if ready := states.count("ready"):
             parts.append(self.tr("{0} ready").format(ready))
@@ -335,7 +343,7 @@ class RunningModelsModel(RecordTableModel[dict[str, Any]]):
             parts.append(self.tr("{0} starting").format(starting))
         if failed := states.count("error"):
             parts.append(self.tr("{0} stopped with an error").format(failed))
-        memory = sum(int(row["memory_bytes"] or 0) for row in self._records)
+        memory = sum(row.memory_bytes or 0 for row in self._records)
         if memory:
             parts.append(self.tr("{0} of memory").format(human_bytes(memory)))
         return " · ".join(parts)

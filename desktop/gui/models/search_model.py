@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt
 
+from desktop.api.common import ModelType
+from desktop.api.library import SearchHit
 from desktop.gui.models.record_table import RecordTableModel
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -23,7 +24,7 @@ def hub_name(hub: str | None) -> str:
     return names.get(hub or "", hub or "")
 
 
-def guess_model_type(repo_id: str) -> str:
+def guess_model_type(repo_id: str) -> ModelType:
     """What a repository probably holds, from its name: "…-Embedding-…" is an embedding
     model, "…rerank…" a reranker, anything else a chat model. Only a default the person can
     change before launching."""
@@ -33,29 +34,6 @@ def guess_model_type(repo_id: str) -> str:
     if "embed" in name or "bge-" in name or "e5-" in name:
         return "embedding"
     return "LLM"
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One repository with GGUF files on a hub."""
-
-    hub: str
-    repo_id: str
-    downloads: int
-    likes: int
-    updated: str | None
-    gguf_files: int | None
-
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> SearchHit:
-        return cls(
-            hub=str(data.get("hub") or ""),
-            repo_id=str(data["repo_id"]),
-            downloads=int(data.get("downloads") or 0),
-            likes=int(data.get("likes") or 0),
-            updated=data.get("updated"),
-            gguf_files=data.get("gguf_files"),
-        )
 
 
 class SearchColumn(IntEnum):
@@ -71,8 +49,8 @@ class SearchModel(RecordTableModel[SearchHit]):
 
     column_count = len(SearchColumn)
 
-    def set_results(self, results: list[dict[str, Any]]) -> None:
-        self.set_records([SearchHit.from_api(item) for item in results])
+    def set_results(self, results: list[SearchHit]) -> None:
+        self.set_records(results)
 
     def key(self, record: SearchHit) -> Hashable:
         return (record.hub, record.repo_id)

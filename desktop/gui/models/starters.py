@@ -17,16 +17,14 @@ the result, a test can call it with any machine.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
+from desktop.api.common import ModelType, Verdict
+from desktop.api.library import FitVerdict, HardwareView
+from desktop.api.xinference import LaunchRequest
 from desktop.client import ClientError, XinDeskClient
 from desktop.core.memory.quant import DEFAULT_QUANT, quant_from_filename, quant_level
 from desktop.core.units import GiB, MiB
 from desktop.gui.models.catalog_model import CatalogEntry
-
-FITS_GPU = "fits_gpu"
-PARTIAL = "partial_offload"
-CPU_ONLY = "cpu_only"
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class StarterCandidate:
         min_cpu_cores: On the CPU alone, suggest only with this many physical cores.
     """
 
-    model_type: str
+    model_type: ModelType
     name: str
     size: str | None
     params_billion: float
@@ -48,7 +46,7 @@ class StarterCandidate:
     min_cpu_cores: int = 0
 
 
-LADDERS: dict[str, tuple[StarterCandidate, ...]] = {
+LADDERS: dict[ModelType, tuple[StarterCandidate, ...]] = {
     "LLM": (
         # A mixture of experts: 30B of knowledge, 3B working per token, fast on a big GPU.
         StarterCandidate("LLM", "Qwen3-Instruct", "30", 30.5, gpu_only=True),
@@ -68,7 +66,7 @@ LADDERS: dict[str, tuple[StarterCandidate, ...]] = {
 }
 
 # Small models lose more from rounding and cost little memory either way.
-_PREFERRED_QUANTS: dict[str, tuple[str, ...]] = {
+_PREFERRED_QUANTS: dict[ModelType, tuple[str, ...]] = {
     "LLM": (DEFAULT_QUANT,),
     "embedding": ("Q8_0", DEFAULT_QUANT),
     "rerank": ("Q8_0", DEFAULT_QUANT),
@@ -85,21 +83,19 @@ class Machine:
     cores: int
 
     @classmethod
-    def from_hardware(cls, hardware: dict[str, Any]) -> Machine:
+    def from_api(cls, hardware: HardwareView) -> Machine:
         """Budgets as the server's fit reckons them: keep max(1 GiB, 10 %) free."""
-        total = int(hardware.get("ram_total_bytes") or 0)
-        available = int(hardware.get("ram_available_bytes") or 0)
-        gpu_total = hardware.get("gpu_total_bytes")
-        gpu_free = hardware.get("gpu_free_bytes")
+        total, available = hardware.ram_total_bytes, hardware.ram_available_bytes
+        gpu_total, gpu_free = hardware.gpu_total_bytes, hardware.gpu_free_bytes
         gpu_budget = None
-        if hardware.get("gpu_offload") and hardware.get("gpus") and gpu_total and gpu_free:
-            gpu_budget = int(gpu_free) - max(GiB, int(gpu_total) // 10)
-        cores = hardware.get("cpu_physical_cores") or (hardware.get("cpu_logical_cores") or 2) // 2
+        if hardware.gpu_offload and hardware.gpus and gpu_total and gpu_free:
+            gpu_budget = gpu_free - max(GiB, gpu_total // 10)
+        cores = hardware.cpu_physical_cores or (hardware.cpu_logical_cores or 2) // 2
         return cls(
             ram_budget=available - max(GiB, total // 10),
             gpu_budget=gpu_budget,
-            unified=bool(hardware.get("unified_memory")),
-            cores=max(1, int(cores)),
+            unified=hardware.unified_memory,
+            cores=max(1, cores),
         )
 
 
@@ -111,7 +107,7 @@ class StarterPick:
         quantization: The level to get, in the catalog's spelling.
         download_size: Bytes to download (estimated when `estimated`).
         estimated: Size and fit come from the rough check, not from the hub and the server.
-        verdict: The fit verdict ("fits_gpu", "partial_offload", "cpu_only"), None unknown.
+        verdict: The fit verdict, None when unknown.
         fit: The server's fit of the pick (with its message), None when not checked.
         problem: Why the exact check could not be made (the server's words).
     """
@@ -120,33 +116,33 @@ class StarterPick:
     quantization: str
     download_size: int | None
     estimated: bool
-    verdict: str | None
-    fit: dict[str, Any] | None = None
+    verdict: Verdict | None
+    fit: FitVerdict | None = None
     problem: str | None = None
 
-    def launch_body(self) -> dict[str, Any]:
+    def launch_body(self) -> LaunchRequest:
         """The launch request (the uid is the model's name, as Xinference does)."""
-        body: dict[str, Any] = {
-            "model_uid": self.candidate.name,
-            "model_name": self.candidate.name,
-            "model_type": self.candidate.model_type,
-            "model_engine": "llama.cpp",
-            "model_format": "ggufv2",
-            "quantization": self.quantization,
-        }
+        body = LaunchRequest(
+            model_uid=self.candidate.name,
+            model_name=self.candidate.name,
+            model_type=self.candidate.model_type,
+            model_engine="llama.cpp",
+            model_format="ggufv2",
+            quantization=self.quantization,
+        )
         if self.candidate.size is not None:
-            body["model_size_in_billions"] = self.candidate.size
+            body.model_size_in_billions = self.candidate.size
         return body
 
 
-def _runs_well(candidate: StarterCandidate, verdict: str | None, machine: Machine) -> bool:
-    if verdict == FITS_GPU:
+def _runs_well(candidate: StarterCandidate, verdict: Verdict | None, machine: Machine) -> bool:
+    if verdict is Verdict.FITS_GPU:
         return True
     if candidate.gpu_only:
         return False
-    if verdict == PARTIAL:
+    if verdict is Verdict.PARTIAL_OFFLOAD:
         return True
-    if verdict == CPU_ONLY:
+    if verdict is Verdict.CPU_ONLY:
         return machine.cores >= candidate.min_cpu_cores
     return False
 
@@ -160,18 +156,20 @@ def _rough_quant(candidate: StarterCandidate, entry: CatalogEntry) -> str:
     return offered[0] if offered else DEFAULT_QUANT
 
 
-def _rough_verdict(need: int, machine: Machine) -> str | None:
+def _rough_verdict(need: int, machine: Machine) -> Verdict | None:
     fits_ram = need + 128 * MiB <= machine.ram_budget
     on_gpu = machine.gpu_budget is not None and need <= machine.gpu_budget
     if on_gpu and (not machine.unified or fits_ram):
-        return FITS_GPU
+        return Verdict.FITS_GPU
     if fits_ram:
-        return PARTIAL if machine.gpu_budget and not machine.unified else CPU_ONLY
+        if machine.gpu_budget and not machine.unified:
+            return Verdict.PARTIAL_OFFLOAD
+        return Verdict.CPU_ONLY
     return None
 
 
 def rough_pick(
-    model_type: str, catalog: dict[str, CatalogEntry], machine: Machine, start: int = 0
+    model_type: ModelType, catalog: dict[str, CatalogEntry], machine: Machine, start: int = 0
 ) -> tuple[int, StarterPick] | None:
     """The first rung (from `start`) that the rough check says runs well, with its index."""
     ladder = LADDERS[model_type]
@@ -198,7 +196,7 @@ def rough_pick(
 
 def checked_pick(
     client: XinDeskClient,
-    model_type: str,
+    model_type: ModelType,
     catalog: dict[str, CatalogEntry],
     machine: Machine,
     context_length: int,
@@ -217,36 +215,30 @@ def checked_pick(
             )
         except ClientError as exc:
             return replace(rough, problem=exc.detail)
-        specs = answer.get("specs") or []
-        chosen = next((row for row in specs if row.get("recommended")), None)
+        chosen = next((row for row in answer.specs if row.recommended), None)
         if chosen is None:
             # No estimate (the header could not be read): the rough level, at its real size.
             same = next(
                 (
                     row
-                    for row in specs
-                    if str(row.get("quantization")).upper() == rough.quantization.upper()
-                    and row.get("size") is not None
+                    for row in answer.specs
+                    if row.quantization.upper() == rough.quantization.upper()
+                    and row.size is not None
                 ),
                 None,
             )
-            notes = [s.get("fit_note") for s in answer.get("sizes") or [] if s.get("fit_note")]
+            notes = [size.fit_note for size in answer.sizes or [] if size.fit_note]
+            problem = notes[0] if notes else None
             if same is None:
-                return replace(rough, problem=notes[0] if notes else None)
-            return replace(
-                rough,
-                download_size=int(same["size"]),
-                estimated=False,
-                problem=notes[0] if notes else None,
-            )
-        fit = chosen.get("fit") or {}
+                return replace(rough, problem=problem)
+            return replace(rough, download_size=same.size, estimated=False, problem=problem)
         pick = StarterPick(
             candidate=candidate,
-            quantization=str(chosen["quantization"]),
-            download_size=chosen.get("size"),
+            quantization=chosen.quantization,
+            download_size=chosen.size,
             estimated=False,
-            verdict=fit.get("verdict"),
-            fit=fit or None,
+            verdict=chosen.fit.verdict if chosen.fit else None,
+            fit=chosen.fit,
         )
         if _runs_well(candidate, pick.verdict, machine):
             return pick

@@ -11,58 +11,48 @@ import logging
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal, TypedDict
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
-    QSpinBox,
     QStackedWidget,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.api.common import ModelState
+from desktop.api.openai import ChatCompletionChunk, ChatMessage, ChatRequest
+from desktop.api.xinference import ListedLLM, ListedModel
 from desktop.client import XinDeskClient
 from desktop.gui.context import GuiContext
 from desktop.gui.pages.base import Page
 from desktop.gui.tasks import Worker
+from desktop.gui.widgets.chat_settings import ChatSettings
 from desktop.gui.widgets.chat_view import ChatView, PromptEdit
 from desktop.gui.widgets.common import Banner, heading, hint
 
 log = logging.getLogger("xindesk.gui.chat")
 
-DEFAULT_TEMPERATURE = 0.7
-DEFAULT_TOP_P = 0.95
-DEFAULT_MAX_TOKENS = 1024
-SETTINGS_WIDTH = 290
 USER_STOPPED = "user"
 
 
-def is_chat_model(model: dict[str, Any]) -> bool:
+class Turn(TypedDict):
+    """One message of the conversation shown."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+def is_chat_model(model: ListedModel) -> bool:
     """True for a running LLM that answers `/v1/chat/completions` (a chat template)."""
-    return model.get("model_type") == "LLM" and "chat" in (model.get("model_ability") or [])
-
-
-def parse_stops(text: str) -> list[str]:
-    """Stop sequences from the box: one per line or separated by commas; `\\n` is a line
-    break (so a blank line can be a stop)."""
-    stops = []
-    for line in text.splitlines():
-        for part in line.split(","):
-            stop = part.strip().replace("\\n", "\n")
-            if stop and stop not in stops:
-                stops.append(stop)
-    return stops
+    return isinstance(model, ListedLLM) and "chat" in model.model_ability
 
 
 @dataclass
@@ -97,8 +87,8 @@ class ChatPage(Page):
 
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._history: list[dict[str, str]] = []
-        self._models: list[dict[str, Any]] = []
+        self._history: list[Turn] = []
+        self._models: list[ListedModel] = []
         self._wanted_uid: str | None = None
         self._loading_models = False
         self._reload_again = False
@@ -217,80 +207,9 @@ class ChatPage(Page):
         row = QHBoxLayout(page)
         row.setContentsMargins(0, 0, 0, 0)
         row.addLayout(conversation, 1)
-        row.addWidget(self._build_settings(page))
+        self.sampling = ChatSettings(page)
+        row.addWidget(self.sampling)
         return page
-
-    def _build_settings(self, parent: QWidget) -> QWidget:
-        panel = QFrame()
-        panel.setObjectName("chatSettings")
-        self.settings_title = QLabel(panel)
-        self.settings_title.setObjectName("subheading")
-        self.system_edit = QPlainTextEdit(panel)
-        self.system_edit.setFixedHeight(self.system_edit.fontMetrics().lineSpacing() * 4 + 14)
-        self.temperature = QDoubleSpinBox(panel)
-        self.temperature.setRange(0.0, 2.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setDecimals(2)
-        self.temperature.setValue(DEFAULT_TEMPERATURE)
-        self.top_p = QDoubleSpinBox(panel)
-        self.top_p.setRange(0.0, 1.0)
-        self.top_p.setSingleStep(0.05)
-        self.top_p.setDecimals(2)
-        self.top_p.setValue(DEFAULT_TOP_P)
-        self.max_tokens = QSpinBox(panel)
-        self.max_tokens.setRange(0, 131_072)
-        self.max_tokens.setSingleStep(256)
-        self.max_tokens.setValue(DEFAULT_MAX_TOKENS)
-        self.stop_edit = QPlainTextEdit(panel)
-        self.stop_edit.setFixedHeight(self.stop_edit.fontMetrics().lineSpacing() * 3 + 14)
-
-        self.system_label = QLabel(panel)
-        self.temperature_label = QLabel(panel)
-        self.top_p_label = QLabel(panel)
-        self.max_tokens_label = QLabel(panel)
-        self.stop_label = QLabel(panel)
-        self.temperature_hint = hint(panel)
-        self.top_p_hint = hint(panel)
-        self.max_tokens_hint = hint(panel)
-        self.stop_hint = hint(panel)
-        self.system_hint = hint(panel)
-
-        form = QVBoxLayout(panel)
-        form.setContentsMargins(12, 4, 4, 4)
-        form.addWidget(self.settings_title)
-        form.addWidget(self.system_label)
-        form.addWidget(self.system_edit)
-        form.addWidget(self.system_hint)
-        # Label and field on one line, the hint under them (a form layout cuts off wrapped
-        # rows that span both columns).
-        for label, number, explanation in (
-            (self.temperature_label, self.temperature, self.temperature_hint),
-            (self.top_p_label, self.top_p, self.top_p_hint),
-            (self.max_tokens_label, self.max_tokens, self.max_tokens_hint),
-        ):
-            line = QHBoxLayout()
-            line.addWidget(label, 1)
-            number.setMinimumWidth(110)
-            line.addWidget(number)
-            form.addLayout(line)
-            form.addWidget(explanation)
-        form.addWidget(self.stop_label)
-        form.addWidget(self.stop_edit)
-        form.addWidget(self.stop_hint)
-        form.addStretch(1)
-
-        scroll = QScrollArea(parent)
-        scroll.setWidget(panel)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(SETTINGS_WIDTH)
-        # Room for the scroll bar a short window needs: with wrapped hints (height for width)
-        # the scroll area would not narrow the panel for it, and the fields' right edge would
-        # be cut off.
-        bar = scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        panel.setFixedWidth(SETTINGS_WIDTH - bar - 2)
-        return scroll
 
     # -- Page ---------------------------------------------------------------------------------
 
@@ -329,32 +248,6 @@ class ChatPage(Page):
         self.copy_answer_button.setToolTip(self.tr("Copy the last answer to the clipboard"))
         self.copy_chat_button.setText(self.tr("Copy chat"))
         self.copy_chat_button.setToolTip(self.tr("Copy the whole conversation as text"))
-        self.settings_title.setText(self.tr("Settings"))
-        self.system_label.setText(self.tr("System prompt"))
-        self.system_edit.setPlaceholderText(self.tr("For example: You are a helpful assistant."))
-        self.system_hint.setText(
-            self.tr("Instructions the model follows for the whole conversation.")
-        )
-        self.temperature_label.setText(self.tr("Temperature"))
-        self.temperature_hint.setText(
-            self.tr("Higher gives more varied answers, lower more focused and repeatable ones.")
-        )
-        self.top_p_label.setText(self.tr("Top P"))
-        self.top_p_hint.setText(
-            self.tr("Only the likeliest words, up to this share of probability, are considered.")
-        )
-        self.max_tokens_label.setText(self.tr("Max tokens"))
-        self.max_tokens.setSpecialValueText(self.tr("No limit"))
-        self.max_tokens_hint.setText(
-            self.tr("The answer stops after this many tokens (a token is about ¾ of a word).")
-        )
-        self.stop_label.setText(self.tr("Stop sequences"))
-        self.stop_edit.setPlaceholderText(self.tr("One per line, or separated by commas"))
-        self.stop_hint.setText(
-            self.tr(
-                "The answer ends where the model writes one of these. Write \\n for a line break."
-            )
-        )
         self._show_stats()
 
     def activate(self, argument: object = None) -> None:
@@ -392,7 +285,7 @@ class ChatPage(Page):
         self.refresh_button.setEnabled(False)
         self.ctx.tasks.run(self.ctx.session.client.list_models, self._models_loaded, self._failed)
 
-    def _models_loaded(self, models: list[dict[str, Any]]) -> None:
+    def _models_loaded(self, models: list[ListedModel]) -> None:
         self._loading_models = False
         self.refresh_button.setEnabled(True)
         if self._list_failed:
@@ -402,18 +295,17 @@ class ChatPage(Page):
             self._reload_again = False
             self.reload_models()
         self._models = sorted(
-            (model for model in models if is_chat_model(model)), key=lambda m: str(m.get("id"))
+            (model for model in models if is_chat_model(model)), key=lambda m: m.id
         )
         current = self._wanted_uid or self.current_uid()
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         for model in self._models:
-            uid, name = str(model.get("id")), str(model.get("model_name") or "")
+            uid, name = model.id, model.model_name
             label = uid if name in ("", uid) else f"{uid} · {name}"
-            status = model.get("status")
-            if status == "loading":
+            if model.status is ModelState.LOADING:
                 label = self.tr("{0} (loading)").format(label)
-            elif status == "error":
+            elif model.status is ModelState.ERROR:
                 label = self.tr("{0} (stopped)").format(label)
             self.model_combo.addItem(label, uid)
         self.model_combo.blockSignals(False)
@@ -459,27 +351,12 @@ class ChatPage(Page):
     def streaming(self) -> bool:
         return self._worker is not None
 
-    def request_body(self, uid: str) -> dict[str, Any]:
+    def request_body(self, uid: str) -> ChatRequest:
         """The chat request for the conversation so far, with the settings panel's values."""
-        messages: list[dict[str, str]] = []
-        system = self.system_edit.toPlainText().strip()
-        if system:
-            messages.append({"role": "system", "content": system})
-        messages += self._history
-        body: dict[str, Any] = {
-            "model": uid,
-            "messages": messages,
-            "temperature": round(self.temperature.value(), 2),
-            "top_p": round(self.top_p.value(), 2),
-            # The usage chunk gives the exact token count for the figures line.
-            "stream_options": {"include_usage": True},
-        }
-        if self.max_tokens.value() > 0:
-            body["max_tokens"] = self.max_tokens.value()
-        stops = parse_stops(self.stop_edit.toPlainText())
-        if stops:
-            body["stop"] = stops
-        return body
+        conversation = [
+            ChatMessage(role=turn["role"], content=turn["content"]) for turn in self._history
+        ]
+        return self.sampling.request(uid, conversation)
 
     def send(self) -> None:
         """Send the typed message with the conversation so far and stream the answer."""
@@ -499,7 +376,7 @@ class ChatPage(Page):
         self.view.start_answer(uid)
         body = self.request_body(uid)
         client = self.ctx.session.slow_client
-        log.info("chat with %s: %d messages", uid, len(body["messages"]))
+        log.info("chat with %s: %d messages", uid, len(body.messages))
         self._worker = self.ctx.tasks.stream(
             _stream_generator(client, body),
             self._on_chunk,
@@ -519,18 +396,17 @@ class ChatPage(Page):
         self._show_stats()
         self._update_buttons()
 
-    def _on_chunk(self, chunk: dict[str, Any]) -> None:
+    def _on_chunk(self, chunk: ChatCompletionChunk) -> None:
         if self._stop_requested:
             return
-        usage = chunk.get("usage")
-        if isinstance(usage, dict):
-            if usage.get("completion_tokens") is not None:
-                self._stats.completion_tokens = int(usage["completion_tokens"])
-            if usage.get("prompt_tokens") is not None:
-                self._stats.prompt_tokens = int(usage["prompt_tokens"])
-        for choice in chunk.get("choices") or []:
-            delta = choice.get("delta") or {}
-            content = delta.get("content")
+        usage = chunk.usage
+        if usage is not None:
+            if usage.completion_tokens is not None:
+                self._stats.completion_tokens = usage.completion_tokens
+            if usage.prompt_tokens is not None:
+                self._stats.prompt_tokens = usage.prompt_tokens
+        for choice in chunk.choices:
+            content = choice.delta.content
             if content:
                 now = time.perf_counter()
                 if self._stats.first_token is None:
@@ -539,8 +415,8 @@ class ChatPage(Page):
                 self._stats.chunks += 1
                 self._answer += content
                 self.view.append_answer(content)
-            if choice.get("finish_reason"):
-                self._stats.finish_reason = str(choice["finish_reason"])
+            if choice.finish_reason:
+                self._stats.finish_reason = choice.finish_reason
 
     def _on_error(self, message: str) -> None:
         self._error = message
@@ -648,7 +524,7 @@ class ChatPage(Page):
     def transcript_text(self) -> str:
         """The conversation as plain text, system prompt first."""
         parts = []
-        system = self.system_edit.toPlainText().strip()
+        system = self.sampling.system_prompt()
         if system:
             parts.append(self.tr("System:") + "\n" + system)
         for message in self._history:
@@ -684,13 +560,13 @@ class ChatPage(Page):
 
 
 def _stream_generator(
-    client: XinDeskClient, body: dict[str, Any]
-) -> Callable[[], Generator[dict[str, Any], None, None]]:
+    client: XinDeskClient, body: ChatRequest
+) -> Callable[[], Generator[ChatCompletionChunk, None, None]]:
     """The stream for `Tasks.stream`. When the worker stops it (the Stop button) it closes this
     generator, which closes the HTTP response: the server sees the client go and stops
     generating at once."""
 
-    def generate() -> Generator[dict[str, Any], None, None]:
+    def generate() -> Generator[ChatCompletionChunk, None, None]:
         yield from client.chat_stream(body)
 
     return generate

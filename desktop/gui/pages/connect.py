@@ -7,11 +7,8 @@ access, and hosts the FastGPT / One API export at the bottom.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,84 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.client import ClientError, XinDeskClient
+from desktop.api.admin import ApiKeyCreated, ApiKeyDeleted, SettingsUpdate
 from desktop.core.netaddr import is_loopback_url
 from desktop.core.secrets import API_KEY_ENV
 from desktop.gui.context import GuiContext
-from desktop.gui.local_server import ServerState
+from desktop.gui.local_server import LocalServerStatus
+from desktop.gui.models.server_view import ServerView, curl_command, read_server_view
 from desktop.gui.pages.base import Page
 from desktop.gui.widgets.common import Banner, CopyField, heading, hint, scrolling_column, section
 from desktop.gui.widgets.export_panel import ExportPanel
 
 log = logging.getLogger("xindesk.gui.connect")
-
-
-@dataclass(frozen=True)
-class ServerView:
-    """What the Connect page shows about the server, read in one go off the GUI thread."""
-
-    endpoint: str
-    xindesk: bool
-    """False for a server without XinDesk's routes (a real Xinference): its keys are its own."""
-    port: int | None = None
-    lan_access: bool = False
-    """Listening where other computers can reach it, now."""
-    lan_saved: bool = False
-    """The saved setting; it takes effect at the next server start."""
-    lan_addresses: list[str] = field(default_factory=list)
-    auth: bool = False
-    keyring_available: bool = True
-    keyring_message: str | None = None
-    model_uid: str | None = None
-
-
-def first_chat_model(models: list[dict[str, object]]) -> str | None:
-    """The uid of a running chat model (else any running model) for the test command."""
-    for model in models:
-        if model.get("model_type") == "LLM":
-            return str(model["id"])
-    return str(models[0]["id"]) if models else None
-
-
-def read_server_view(client: XinDeskClient) -> ServerView:
-    """Everything the page needs (runs on a worker thread)."""
-    try:
-        info = client.server_info()
-    except ClientError as exc:
-        if exc.status != 404:
-            raise
-        # Not an XinDesk: only the OpenAI routes are ours to show.
-        return ServerView(
-            endpoint=client.endpoint,
-            xindesk=False,
-            port=urlsplit(client.endpoint).port,
-            model_uid=first_chat_model(client.list_models()),
-        )
-    key_info = client.api_key_info()
-    settings = client.get_settings()
-    keyring = key_info.get("keyring") or {}
-    return ServerView(
-        endpoint=client.endpoint,
-        xindesk=True,
-        port=int(info["port"]),
-        lan_access=bool(info["lan_access"]),
-        lan_saved=bool(settings["server"]["lan_access"]),
-        lan_addresses=[str(address) for address in info.get("lan_addresses") or []],
-        auth=bool(key_info["enabled"]),
-        keyring_available=bool(keyring.get("available", True)),
-        keyring_message=keyring.get("message"),
-        model_uid=first_chat_model(client.list_models()),
-    )
-
-
-def curl_command(base_url: str, key: str | None, model_uid: str) -> str:
-    """A one-line chat request to paste in a terminal."""
-    auth = f' -H "Authorization: Bearer {key}"' if key else ""
-    message = {"model": model_uid, "messages": [{"role": "user", "content": "hi"}]}
-    body = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-    return (
-        f"curl {base_url}/chat/completions{auth} -H \"Content-Type: application/json\" -d '{body}'"
-    )
 
 
 class ConnectPage(Page):
@@ -310,7 +240,7 @@ class ConnectPage(Page):
             self.reload()
 
     def _server_state_changed(self, state: object) -> None:
-        if self._active and state in (ServerState.RUNNING, ServerState.ATTACHED):
+        if self._active and state in (LocalServerStatus.RUNNING, LocalServerStatus.ATTACHED):
             self.reload()
 
     def _loaded(self, view: ServerView) -> None:
@@ -481,21 +411,14 @@ class ConnectPage(Page):
             lambda: client.create_api_key(use=False), self._key_created, self._key_failed
         )
 
-    def _key_created(self, result: dict[str, object]) -> None:
+    def _key_created(self, created: ApiKeyCreated) -> None:
         self._busy = False
         # The server switched to the new key at once: every later call must send it.
-        key = str(result["api_key"])
-        self.ctx.session.connect_to(self.ctx.session.endpoint, key)
-        server = self.ctx.server
-        if server is not None and self._owns_server():
-            # Without a keychain the server forgets the key when it stops; the window hands
-            # it over at each restart it does, so the key lasts as long as the app runs.
-            server.set_api_key(None if result.get("stored") else key)
-        message = str(result.get("message") or "")
-        if result.get("stored"):
-            self.banner.show_info(message)
+        self.ctx.connection.use_key(created.api_key, kept=created.stored)
+        if created.stored:
+            self.banner.show_info(created.message)
         else:
-            self.banner.show_error(message)
+            self.banner.show_error(created.message)
         self.reload()
 
     def _key_failed(self, message: str) -> None:
@@ -522,10 +445,10 @@ class ConnectPage(Page):
         client = self.ctx.session.client
         self.ctx.tasks.run(client.delete_api_key, self._key_deleted, self._key_failed)
 
-    def _key_deleted(self, result: dict[str, object]) -> None:
+    def _key_deleted(self, deleted: ApiKeyDeleted) -> None:
         self._busy = False
-        self.ctx.session.connect_to(self.ctx.session.endpoint, None)
-        self.banner.show_info(str(result.get("message") or ""))
+        self.ctx.connection.use_key(None)
+        self.banner.show_info(deleted.message)
         self.reload()
 
     # -- LAN access ---------------------------------------------------------------------------
@@ -550,7 +473,7 @@ class ConnectPage(Page):
             and not os.environ.get(API_KEY_ENV)
             and not (server is not None and server.has_restart_key)
         )
-        if enabled and keyless_restart and self._owns_server():
+        if enabled and keyless_restart and self.ctx.connection.owns_server:
             # The restarted server reads its key from the keychain; with none it would
             # refuse to listen on the network, and the window would lose its server.
             self.banner.show_error(
@@ -579,21 +502,15 @@ class ConnectPage(Page):
             self.banner.action.show()
         self._render()
 
-    def _lan_saved(self, result: dict[str, object]) -> None:
+    def _lan_saved(self, update: SettingsUpdate) -> None:
         self._busy = False
-        restart = result.get("restart_required")
-        if isinstance(restart, list) and "server.lan_access" in restart:
+        if "server.lan_access" in update.restart_required:
             self._offer_restart()
         self.reload()
 
-    def _owns_server(self) -> bool:
-        """Whether the window talks to the local server it started (and so can restart it)."""
-        server = self.ctx.server
-        return server is not None and server.owned and server.url == self.ctx.session.endpoint
-
     def _offer_restart(self) -> None:
         server = self.ctx.server
-        if server is None or not self._owns_server():
+        if server is None or not self.ctx.connection.owns_server:
             self.banner.show_info(
                 self.tr(
                     "Saved. Restart the server for this to take effect (stop `xindesk serve` "

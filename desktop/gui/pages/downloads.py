@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHeaderView, QLabel, QMessageBox, QPushButton, QWidget
 
+from desktop.api.common import JobState
+from desktop.api.downloads import DownloadJobView
 from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
 from desktop.gui.models.downloads_model import CLEARABLE_STATES, DownloadColumn, DownloadsModel
@@ -39,17 +41,17 @@ class DownloadActions(RowActions):
     # "Retry" is a resume of a failed job: the server treats both alike.
     REQUESTS: ClassVar[Mapping[str, str]] = {"retry": "resume"}
 
-    def show_for(self, state: str, *, busy: bool, can_open: bool) -> None:
+    def show_for(self, state: JobState, *, busy: bool, can_open: bool) -> None:
         """Show the buttons that make sense for `state`; all disabled while a call runs."""
         shown = {
-            "queued": {"pause", "cancel"},
-            "downloading": {"pause", "cancel"},
-            "verifying": {"pause", "cancel"},
-            "paused": {"resume", "cancel"},
-            "failed": {"retry", "remove"},
-            "cancelled": {"remove"},
-            "completed": {"open", "remove"} if can_open else {"remove"},
-        }.get(state, {"remove"})
+            JobState.QUEUED: {"pause", "cancel"},
+            JobState.DOWNLOADING: {"pause", "cancel"},
+            JobState.VERIFYING: {"pause", "cancel"},
+            JobState.PAUSED: {"resume", "cancel"},
+            JobState.FAILED: {"retry", "remove"},
+            JobState.CANCELLED: {"remove"},
+            JobState.COMPLETED: {"open", "remove"} if can_open else {"remove"},
+        }[state]
         self.show_only(shown, busy=busy)
 
     def retranslate(self) -> None:
@@ -74,7 +76,7 @@ class DownloadActions(RowActions):
         )
 
 
-class DownloadsPage(TablePage[DownloadActions]):
+class DownloadsPage(TablePage[DownloadJobView, DownloadActions]):
     """Progress of every download, with pause / resume / retry / cancel per row.
 
     `activate(job_id)` selects that job once the list is loaded (e.g. right after another page
@@ -154,10 +156,10 @@ class DownloadsPage(TablePage[DownloadActions]):
 
     # -- loading ------------------------------------------------------------------------------
 
-    def _fetch(self) -> list[dict[str, Any]]:
+    def _fetch(self) -> list[DownloadJobView]:
         return self.ctx.session.client.downloads()
 
-    def _load(self, records: list[dict[str, Any]]) -> None:
+    def _load(self, records: list[DownloadJobView]) -> None:
         self.model.set_jobs(records)
 
     def _load_error(self, message: str) -> str:
@@ -165,44 +167,39 @@ class DownloadsPage(TablePage[DownloadActions]):
 
     def _refresh_view(self) -> None:
         self.clear_button.setEnabled(
-            any(job.get("state") in CLEARABLE_STATES for job in self.model.records())
+            any(job.state in CLEARABLE_STATES for job in self.model.records())
         )
         super()._refresh_view()
 
     def _show_actions(
-        self, actions: DownloadActions, record: dict[str, Any], *, busy: bool
+        self, actions: DownloadActions, record: DownloadJobView, *, busy: bool
     ) -> None:
-        actions.show_for(
-            str(record.get("state")), busy=busy, can_open=self._folder_here(record) is not None
-        )
+        actions.show_for(record.state, busy=busy, can_open=self._folder_here(record) is not None)
 
     # -- what a person reads ------------------------------------------------------------------
 
-    def _describe(self, job: dict[str, Any]) -> None:
+    def _describe(self, job: DownloadJobView) -> None:
         files = ", ".join(
-            self.tr("{0} ({1})").format(f.get("path"), human_bytes(f.get("size")))
-            for f in job.get("files") or []
+            self.tr("{0} ({1})").format(f.path, human_bytes(f.size)) for f in job.files
         )
         lines = [
-            self.tr("{0}: {1} from {2}").format(
-                job.get("label"), job.get("repo_id"), job.get("hub")
-            ),
+            self.tr("{0}: {1} from {2}").format(job.label, job.repo_id, job.hub),
             self.tr("Files: {0}").format(files),
             self.tr("Downloaded: {0}").format(self.model.size_text(job)),
-            self.tr("Saved in: {0}").format(job.get("folder")),
+            self.tr("Saved in: {0}").format(job.folder),
         ]
-        if job.get("state") == "failed" and job.get("error"):
-            lines.append(self.tr("What went wrong: {0}").format(job["error"]))
+        if job.state is JobState.FAILED and job.error:
+            lines.append(self.tr("What went wrong: {0}").format(job.error))
         self.details.setText("\n".join(lines))
 
-    def selected_job(self) -> dict[str, Any] | None:
+    def selected_job(self) -> DownloadJobView | None:
         return self.selected_record()
 
-    def _folder_here(self, job: dict[str, Any]) -> Path | None:
+    def _folder_here(self, job: DownloadJobView) -> Path | None:
         # A remote server's folders are on another computer: only a local one can be opened.
-        if self.ctx.server is None or not job.get("folder"):
+        if self.ctx.server is None or not job.folder:
             return None
-        folder = Path(str(job["folder"]))
+        folder = Path(job.folder)
         return folder if folder.is_dir() else None
 
     # -- actions ------------------------------------------------------------------------------
@@ -227,17 +224,17 @@ class DownloadsPage(TablePage[DownloadActions]):
         elif action == "open" and (folder := self._folder_here(job)) is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
-    def ask_cancel(self, job: dict[str, Any]) -> bool | None:
+    def ask_cancel(self, job: DownloadJobView) -> bool | None:
         """Confirm a cancel: True to delete the partial file, False to keep it, None: don't."""
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(self.tr("Cancel download"))
-        box.setText(self.tr("Cancel the download of {0}?").format(job.get("label")))
+        box.setText(self.tr("Cancel the download of {0}?").format(job.label))
         box.setInformativeText(
             self.tr(
                 "You can keep what is already downloaded ({0}): downloading the same model "
                 "later continues from there."
-            ).format(human_bytes(job.get("downloaded_bytes")))
+            ).format(human_bytes(job.downloaded_bytes))
         )
         delete = box.addButton(
             self.tr("Cancel and delete the partial file"), QMessageBox.ButtonRole.DestructiveRole
@@ -260,9 +257,9 @@ class DownloadsPage(TablePage[DownloadActions]):
     def clear_finished(self) -> None:
         """Forget every completed and cancelled job (their files stay)."""
         ids = [
-            str(job["id"])
+            job.id
             for job in self.model.records()
-            if job.get("state") in CLEARABLE_STATES and job["id"] not in self._busy
+            if job.state in CLEARABLE_STATES and job.id not in self._busy
         ]
         if not ids:
             return
@@ -277,7 +274,7 @@ class DownloadsPage(TablePage[DownloadActions]):
         self._start_call(ids, forget_all)
 
     def _call_done(self, keys: list[str], result: object) -> None:
-        if isinstance(result, dict) and result.get("id") in keys:
+        if isinstance(result, DownloadJobView) and result.id in keys:
             # The server answered with the job as it is now: show that at once.
             self.model.replace_record(result)
         super()._call_done(keys, result)

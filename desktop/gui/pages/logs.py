@@ -12,7 +12,6 @@ import json
 import logging
 import platform
 import sys
-from typing import Any
 
 import PySide6
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, qVersion
@@ -33,8 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
+from desktop.api.admin import Diagnostics, LogPage
 from desktop.gui.context import GuiContext
-from desktop.gui.local_server import ServerState
+from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.models.log_model import LogFilter, LogModel, LogRow
 from desktop.gui.pages.base import Page
 from desktop.gui.polling import Poller
@@ -49,11 +49,13 @@ CONSOLE_SOURCE = "console"
 # The bundle's own lines are English on purpose: whoever reads a bug report may not read the
 # reporter's language. The server's part is English too.
 _CONNECTION_MODES = {
-    ServerState.RUNNING: "local server started by this window",
-    ServerState.ATTACHED: "local server that was already running (not started by this window)",
-    ServerState.STARTING: "local server, starting",
-    ServerState.STOPPED: "local server, stopped",
-    ServerState.FAILED: "local server, failed to start",
+    LocalServerStatus.RUNNING: "local server started by this window",
+    LocalServerStatus.ATTACHED: (
+        "local server that was already running (not started by this window)"
+    ),
+    LocalServerStatus.STARTING: "local server, starting",
+    LocalServerStatus.STOPPED: "local server, stopped",
+    LocalServerStatus.FAILED: "local server, failed to start",
 }
 
 
@@ -65,7 +67,7 @@ def connection_mode(ctx: GuiContext) -> str:
 
 
 def diagnostics_text(
-    ctx: GuiContext, server_bundle: dict[str, Any] | None, server_error: str | None
+    ctx: GuiContext, server_bundle: Diagnostics | None, server_error: str | None
 ) -> str:
     """The support bundle as text: the GUI's facts, then the server's bundle (or why it is
     missing, with the console's last lines when this window ran the server). The API key is
@@ -85,7 +87,8 @@ def diagnostics_text(
     ]
     if server_bundle is not None:
         lines += ["Server diagnostics", "------------------"]
-        lines.append(json.dumps(server_bundle, indent=2, ensure_ascii=False, sort_keys=False))
+        bundle = server_bundle.model_dump(mode="json")
+        lines.append(json.dumps(bundle, indent=2, ensure_ascii=False, sort_keys=False))
     else:
         lines += ["Server diagnostics: not available", f"Reason: {server_error}"]
     if ctx.server is not None and ctx.server.lines():
@@ -207,7 +210,7 @@ class LogsPage(Page):
         layout.addWidget(splitter, 1)
         layout.addLayout(actions)
 
-        self.poller: Poller[tuple[int, int, dict[str, Any]]] = Poller(
+        self.poller: Poller[tuple[int, int, LogPage]] = Poller(
             ctx.tasks, self._fetch, self._apply, self._poll_failed, POLL_MS, self
         )
         if ctx.server is not None:
@@ -272,27 +275,27 @@ class LogsPage(Page):
 
     # -- the server's log over REST -----------------------------------------------------------
 
-    def _fetch(self) -> tuple[int, int, dict[str, Any]]:
+    def _fetch(self) -> tuple[int, int, LogPage]:
         # Runs off the GUI thread; the generation and seq read here say which question the
         # answer belongs to.
         generation, after = self._generation, self._after
         return generation, after, self.ctx.session.client.logs(after=after, limit=PAGE_SIZE)
 
-    def _apply(self, answer: tuple[int, int, dict[str, Any]]) -> None:
+    def _apply(self, answer: tuple[int, int, LogPage]) -> None:
         generation, after, result = answer
         if generation != self._generation or after != self._after:
             return
         if self.banner.isVisible() and self.source_combo.currentData() == SERVER_SOURCE:
             self.banner.clear()
-        records = result.get("records") or []
-        last_seq = int(result.get("last_seq") or 0)
+        records = result.records
+        last_seq = result.last_seq
         if last_seq < after:
             # A fresh buffer: the server restarted. Read it from its start.
             log.info("the server's log restarted (seq %d after %d)", last_seq, after)
             self._after = 0
             self.poller.poll_now()
             return
-        self.server_model.append([LogRow.from_record(record) for record in records])
+        self.server_model.append([LogRow.from_api(record) for record in records])
         self._after = last_seq
         if len(records) >= PAGE_SIZE and self.poller.active:
             # More are waiting (a first read of a full buffer): fetch them now, not in a second.
@@ -398,7 +401,7 @@ class LogsPage(Page):
             self.ctx.session.client.diagnostics, self._diagnostics_ready, self._diagnostics_failed
         )
 
-    def _diagnostics_ready(self, bundle: dict[str, Any]) -> None:
+    def _diagnostics_ready(self, bundle: Diagnostics) -> None:
         QGuiApplication.clipboard().setText(diagnostics_text(self.ctx, bundle, None))
         self.diagnostics_button.setEnabled(True)
         self.copy_status.setText(self.tr("Copied"))

@@ -12,9 +12,7 @@ name like a catalog model.
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
@@ -22,51 +20,56 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.api.common import Verdict
+from desktop.api.downloads import DownloadJobView, StartDownload
+from desktop.api.hubs import HubName
+from desktop.api.library import (
+    CatalogModelFiles,
+    HardwareView,
+    InstalledModelView,
+    RepoFiles,
+)
+from desktop.api.xinference import LaunchRequest, Registration
 from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
-from desktop.gui.dialogs.launch import LaunchDialog, LaunchRequest, context_choices
+from desktop.gui.dialogs.launch import LaunchDialog, LaunchTarget, context_choices
 from desktop.gui.models.catalog_model import (
-    MODEL_TYPES,
     CatalogEntry,
-    ability_name,
     context_label,
-    language_name,
     size_label,
     type_name,
     words_label,
 )
 from desktop.gui.models.quant_model import QuantColumn, QuantModel, QuantRow, rows_from_catalog
 from desktop.gui.models.quant_model import rows_from_repo as quant_rows_from_repo
-from desktop.gui.models.search_model import guess_model_type, hub_name
-from desktop.gui.widgets.common import Banner, fit_columns, heading, table_view
+from desktop.gui.widgets.common import Banner, fit_columns, table_view
+from desktop.gui.widgets.model_summary import ModelSummary, RepoRef, Subject
+from desktop.gui.widgets.register_row import RegisterRow
 
 log = logging.getLogger("xindesk.gui.models")
 
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def default_model_name(repo_id: str) -> str:
-    """The name a registered repository launches by: the repository's own name, with only the
-    characters model names allow (the server picks the same default)."""
-    return _UNSAFE_NAME.sub("-", repo_id.split("/")[-1]).strip("-") or "model"
-
 
 @dataclass(frozen=True)
-class RepoRef:
-    """A repository found on a hub."""
+class DetailAnswer:
+    """What one reload read from the server: a catalog model's files, or a repository's with
+    the models on disk; the hardware the first time."""
 
-    repo_id: str
-    hub: str | None = None
+    serial: int
+    hardware: HardwareView | None = None
+    catalog: CatalogModelFiles | None = None
+    repo: RepoFiles | None = None
+    installed: list[InstalledModelView] = field(default_factory=list)
 
 
-Subject = CatalogEntry | RepoRef
+def gpu_usable(hardware: HardwareView) -> bool:
+    """Whether models can put layers on a GPU of this machine."""
+    return hardware.gpu_offload and bool(hardware.gpus)
 
 
 class ModelDetail(QWidget):
@@ -84,8 +87,7 @@ class ModelDetail(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self._subject: Subject | None = None
-        self._hardware: dict[str, Any] | None = None
-        self._answer: dict[str, Any] = {}
+        self._hardware: HardwareView | None = None
         self._serial = 0
         self._loading = False
 
@@ -93,18 +95,7 @@ class ModelDetail(QWidget):
         self.back_button.setObjectName("backButton")
         self.back_button.setFlat(True)
         self.back_button.clicked.connect(self.back_requested)
-        self.title = heading(self)
-        # The model's or repository's name: data, not words to translate.
-        self.title.setProperty("xindesk_data", True)
-        self.title.setWordWrap(True)
-        self.source_label = QLabel(self)
-        self.source_label.setObjectName("hint")
-        self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.description = QLabel(self)
-        self.description.setWordWrap(True)
-        self.facts = QLabel(self)
-        self.facts.setObjectName("hint")
-        self.facts.setWordWrap(True)
+        self.summary = ModelSummary(self)
 
         self.size_label = QLabel(self)
         self.size_combo = QComboBox(self)
@@ -151,22 +142,8 @@ class ModelDetail(QWidget):
         self.fit_note.setWordWrap(True)
 
         # A searched repository can be kept as one of "my models".
-        self.register_row = QWidget(self)
-        self.register_label = QLabel(self.register_row)
-        self.register_name = QLineEdit(self.register_row)
-        self.register_name.setObjectName("registerName")
-        self.register_type = QComboBox(self.register_row)
-        for model_type in MODEL_TYPES:
-            self.register_type.addItem("", model_type)
-        self.register_button = QPushButton(self.register_row)
-        self.register_button.setObjectName("registerButton")
-        self.register_button.clicked.connect(self.register)
-        register_layout = QHBoxLayout(self.register_row)
-        register_layout.setContentsMargins(0, 0, 0, 0)
-        register_layout.addWidget(self.register_label)
-        register_layout.addWidget(self.register_name, 1)
-        register_layout.addWidget(self.register_type)
-        register_layout.addWidget(self.register_button)
+        self.register_row = RegisterRow(self)
+        self.register_row.button.clicked.connect(self.register)
         self.register_row.hide()
 
         self.selection_label = QLabel(self)
@@ -185,10 +162,7 @@ class ModelDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.title)
-        layout.addWidget(self.source_label)
-        layout.addWidget(self.description)
-        layout.addWidget(self.facts)
+        layout.addWidget(self.summary)
         layout.addLayout(choices)
         layout.addWidget(self.banner)
         layout.addLayout(table_head)
@@ -214,18 +188,16 @@ class ModelDetail(QWidget):
         self._subject = entry
         self._fill_choices(entry.sizes, entry.context_length)
         self.register_row.hide()
-        self._describe()
+        self.summary.set_subject(self._subject)
         self.reload()
 
-    def show_repo(self, repo_id: str, hub: str | None = None) -> None:
+    def show_repo(self, repo_id: str, hub: HubName | None = None) -> None:
         """Show a repository found on a hub."""
         self._subject = RepoRef(repo_id, hub)
         self._fill_choices((), None)
-        self.register_name.setText(default_model_name(repo_id))
-        guess = guess_model_type(repo_id)
-        self.register_type.setCurrentIndex(max(0, self.register_type.findData(guess)))
+        self.register_row.suggest(repo_id)
         self.register_row.show()
-        self._describe()
+        self.summary.set_subject(self._subject)
         self.reload()
 
     def _fill_choices(self, sizes: tuple[str, ...], max_context: int | None) -> None:
@@ -285,56 +257,6 @@ class ModelDetail(QWidget):
                 return True
         return False
 
-    def _describe(self) -> None:
-        subject = self._subject
-        if isinstance(subject, CatalogEntry):
-            self.title.setText(subject.name)
-            self.source_label.setText(
-                self.tr("{0} model from the XinDesk catalog").format(type_name(subject.model_type))
-                if subject.builtin
-                else self.tr("{0} model you added").format(type_name(subject.model_type))
-            )
-            self.description.setText(subject.description or subject.summary())
-            # The catalog's own description (English): data, unlike the words for a repository.
-            self.description.setProperty("xindesk_data", bool(subject.description))
-            facts = []
-            if subject.context_length:
-                facts.append(
-                    self.tr("Reads up to {0} tokens ({1})").format(
-                        f"{subject.context_length:,}", words_label(subject.context_length)
-                    )
-                )
-            if subject.languages:
-                facts.append(
-                    self.tr("Languages: {0}").format(
-                        ", ".join(language_name(code) for code in subject.languages)
-                    )
-                )
-            abilities = [ability_name(a) for a in subject.abilities if a != "generate"]
-            if abilities:
-                facts.append(self.tr("Can do: {0}").format(", ".join(abilities)))
-            if len(subject.sizes) == 1:
-                facts.append(self.tr("Size: {0} parameters").format(size_label(subject.sizes[0])))
-            if subject.dimensions:
-                facts.append(self.tr("Vectors of {0} numbers").format(subject.dimensions))
-            self.facts.setText("  ·  ".join(facts))
-        elif isinstance(subject, RepoRef):
-            self.title.setText(subject.repo_id)
-            self.source_label.setText(
-                self.tr("Repository on {0}").format(hub_name(subject.hub))
-                if subject.hub
-                else self.tr("Repository on a model hub")
-            )
-            self.description.setProperty("xindesk_data", False)
-            self.description.setText(
-                self.tr(
-                    "Found by search. Pick a quality / size level to download it, or add it to "
-                    "your models so apps can launch it by name."
-                )
-            )
-            self.facts.setText("")
-        self.facts.setVisible(bool(self.facts.text()))
-
     # -- loading --------------------------------------------------------------------------------
 
     def reload(self, *, keep_rows: bool = False) -> None:
@@ -355,47 +277,41 @@ class ModelDetail(QWidget):
         need_hardware = self._hardware is None
         size, context = self.selected_size(), self.context_length()
 
-        def fetch() -> tuple[int, dict[str, Any]]:
-            result: dict[str, Any] = {}
-            if need_hardware:
-                result["hardware"] = client.hardware()
+        def fetch() -> DetailAnswer:
+            hardware = client.hardware() if need_hardware else None
             if isinstance(subject, CatalogEntry):
-                result["catalog"] = client.catalog_files(
+                files = client.catalog_files(
                     subject.model_type, subject.name, size=size, context_length=context
                 )
-            else:
-                result["repo"] = client.repo_files(
-                    subject.repo_id, hub=subject.hub, context_length=context
-                )
-                result["installed"] = client.installed()
-            return serial, result
+                return DetailAnswer(serial, hardware, catalog=files)
+            repo = client.repo_files(subject.repo_id, hub=subject.hub, context_length=context)
+            return DetailAnswer(serial, hardware, repo=repo, installed=client.installed())
 
         self.ctx.tasks.run(fetch, self._loaded, self._load_failed)
 
-    def _loaded(self, answer: tuple[int, dict[str, Any]]) -> None:
-        serial, result = answer
-        if serial != self._serial:
+    def _loaded(self, answer: DetailAnswer) -> None:
+        if answer.serial != self._serial:
             return  # an older request; a newer one is on its way
         self._set_loading(False)
-        if "hardware" in result:
-            self._hardware = result["hardware"]
-        self._answer = result
-        if "catalog" in result:
-            catalog = result["catalog"]
-            rows = rows_from_catalog(catalog.get("specs") or [])
-            sizes = catalog.get("sizes") or []
-            notes = [str(s["fit_note"]) for s in sizes if s.get("fit_note")]
-            assumptions = [str(a) for s in sizes for a in s.get("assumptions") or []]
-            hint = next((s.get("recommended") for s in sizes if s.get("recommended")), None)
+        if answer.hardware is not None:
+            self._hardware = answer.hardware
+        if answer.catalog is not None:
+            rows = rows_from_catalog(answer.catalog.specs)
+            sizes = answer.catalog.sizes or []
+            notes = [s.fit_note for s in sizes if s.fit_note]
+            assumptions = [a for s in sizes for a in s.assumptions]
+            hint = next((s.recommended for s in sizes if s.recommended), None)
+        elif answer.repo is not None:
+            repo = answer.repo
+            rows = quant_rows_from_repo(repo, answer.installed)
+            notes = [repo.fit_note] if repo.fit_note else []
+            assumptions = list(repo.assumptions)
+            hint = repo.recommended
+            if isinstance(self._subject, RepoRef):
+                self._subject = RepoRef(self._subject.repo_id, repo.hub)
+                self.summary.set_subject(self._subject)
         else:
-            repo = result["repo"]
-            rows = quant_rows_from_repo(repo, result.get("installed") or [])
-            notes = [str(repo["fit_note"])] if repo.get("fit_note") else []
-            assumptions = [str(a) for a in repo.get("assumptions") or []]
-            hint = repo.get("recommended")
-            if isinstance(self._subject, RepoRef) and repo.get("hub"):
-                self._subject = RepoRef(self._subject.repo_id, str(repo["hub"]))
-                self._describe()
+            return
         self.quants.set_records(rows)
         stale = next((row.note for row in rows if row.available and row.note), None)
         if not rows:
@@ -425,15 +341,14 @@ class ModelDetail(QWidget):
         self._update_buttons()
 
     def _show_fit_note(self, notes: list[str], assumptions: list[str]) -> None:
-        hardware = self._hardware or {}
-        if hardware.get("gpu_offload") and hardware.get("gpus"):
+        hardware = self._hardware
+        if hardware is not None and gpu_usable(hardware):
             where = self.tr("this computer's GPU memory ({0} free) and RAM ({1} free)").format(
-                human_bytes(hardware.get("gpu_free_bytes")),
-                human_bytes(hardware.get("ram_available_bytes")),
+                human_bytes(hardware.gpu_free_bytes), human_bytes(hardware.ram_available_bytes)
             )
         else:
             where = self.tr("this computer's RAM ({0} free; no GPU XinDesk can use)").format(
-                human_bytes(hardware.get("ram_available_bytes"))
+                human_bytes(hardware.ram_available_bytes if hardware is not None else None)
             )
         text = self.tr(
             "“On this computer” is an estimate for {0} tokens of context with {1}. Smaller levels "
@@ -462,32 +377,29 @@ class ModelDetail(QWidget):
         subject = self._subject
         if row is None or subject is None:
             return
-        body: dict[str, Any]
         if isinstance(subject, CatalogEntry):
-            body = {
-                "model_name": subject.name,
-                "model_type": subject.model_type,
-                "quantization": row.quantization,
-            }
+            body = StartDownload(
+                model_name=subject.name,
+                model_type=subject.model_type,
+                quantization=row.quantization,
+            )
             if row.model_size:
-                body["model_size_in_billions"] = row.model_size
+                body.model_size_in_billions = row.model_size
         else:
-            body = {"repo_id": subject.repo_id, "quantization": row.quantization}
+            body = StartDownload(repo_id=subject.repo_id, quantization=row.quantization)
             if row.hub:
-                body["hub"] = row.hub
+                body.hub = row.hub
         self.download_button.setEnabled(False)
         client = self.ctx.session.client
         self.ctx.tasks.run(
             lambda: client.start_download(body), self._download_started, self._failed
         )
 
-    def _download_started(self, job: dict[str, Any]) -> None:
+    def _download_started(self, job: DownloadJobView) -> None:
         self._update_buttons()
         self.ctx.navigator.downloads_changed.emit()
         self.banner.show_info(
-            self.tr("Downloading {0}. It carries on in the background.").format(
-                job.get("label") or ""
-            )
+            self.tr("Downloading {0}. It carries on in the background.").format(job.label)
         )
         self._offer_action(self.tr("Open Downloads"), "downloads")
 
@@ -508,77 +420,60 @@ class ModelDetail(QWidget):
         subject = self._subject
         if not isinstance(subject, RepoRef):
             return
-        name = self.register_name.text().strip()
-        body: dict[str, Any] = {
-            "repo_id": subject.repo_id,
-            "model_type": str(self.register_type.currentData()),
-        }
-        if name:
-            body["model_name"] = name
-        if subject.hub:
-            body["hub"] = subject.hub
-        self.register_button.setEnabled(False)
+        body = self.register_row.request(subject)
+        self.register_row.button.setEnabled(False)
         client = self.ctx.session.client
         self.ctx.tasks.run(lambda: client.register_repo(body), self._registered, self._failed)
 
-    def _registered(self, family: dict[str, Any]) -> None:
-        self.register_button.setEnabled(True)
-        model_type = str(self.register_type.currentData())
+    def _registered(self, family: Registration) -> None:
+        self.register_row.button.setEnabled(True)
         self.banner.show_info(
             self.tr(
                 "Added as “{0}”: it is in the {1} list now, and apps can launch it by that name."
-            ).format(family.get("model_name", ""), type_name(model_type))
+            ).format(family.model_name, type_name(self.register_row.model_type()))
         )
         self.catalog_changed.emit()
 
-    def launch_request(self) -> LaunchRequest | None:
+    def launch_request(self) -> LaunchTarget | None:
         """What Launch would start with the current choices (None: nothing to launch)."""
         row = self.selected_row()
         subject = self._subject
         if row is None or subject is None or not row.available:
             return None
-        hardware = self._hardware or {}
-        gpu = bool(hardware.get("gpu_offload") and hardware.get("gpus"))
-        common: dict[str, Any] = {
-            "context_length": self.context_length(),
-            "gpu_layers": row.gpu_layers if row.verdict == "partial_offload" else None,
-            "gpu_available": gpu if self._hardware is not None else None,
-            "cpu_threads": hardware.get("cpu_logical_cores"),
-            "download_size": None if row.downloaded else row.size,
-        }
+        hardware = self._hardware
+        partial = row.verdict is Verdict.PARTIAL_OFFLOAD
         if isinstance(subject, CatalogEntry):
-            body: dict[str, Any] = {
-                "model_name": subject.name,
-                "model_type": subject.model_type,
-                "quantization": row.quantization,
-            }
+            body = LaunchRequest(
+                model_name=subject.name,
+                model_type=subject.model_type,
+                quantization=row.quantization,
+            )
             title = subject.name
             if row.model_size:
-                body["model_size_in_billions"] = row.model_size
+                body.model_size_in_billions = row.model_size
                 title = self.tr("{0} {1}").format(subject.name, size_label(row.model_size))
-            return LaunchRequest(
-                title=self.tr("{0}, {1}").format(title, row.quantization),
-                body=body,
-                model_type=subject.model_type,
-                max_context=subject.context_length,
-                **common,
+            model_type = subject.model_type
+            max_context = subject.context_length
+            register = None
+            title = self.tr("{0}, {1}").format(title, row.quantization)
+        else:
+            body = LaunchRequest(
+                quantization=row.quantization, model_type=self.register_row.model_type()
             )
-        register: dict[str, Any] = {
-            "repo_id": subject.repo_id,
-            "model_name": self.register_name.text().strip() or default_model_name(subject.repo_id),
-        }
-        if subject.hub:
-            register["hub"] = subject.hub
-        return LaunchRequest(
-            title=self.tr("{0}, {1}").format(subject.repo_id, row.quantization),
-            body={
-                "quantization": row.quantization,
-                "model_type": str(self.register_type.currentData()),
-            },
-            model_type=None,
-            max_context=None,
+            model_type, max_context = None, None
+            register = self.register_row.request(subject)
+            title = self.tr("{0}, {1}").format(subject.repo_id, row.quantization)
+        return LaunchTarget(
+            title=title,
+            body=body,
+            model_type=model_type,
+            max_context=max_context,
+            context_length=self.context_length(),
+            gpu_layers=row.gpu_layers if partial else None,
+            gpu_available=gpu_usable(hardware) if hardware is not None else None,
+            cpu_threads=hardware.cpu_logical_cores if hardware is not None else None,
+            download_size=None if row.downloaded else row.size,
             register=register,
-            **common,
         )
 
     def open_launch_dialog(self) -> LaunchDialog | None:
@@ -652,19 +547,12 @@ class ModelDetail(QWidget):
         self._label_context_items()
         self.table_heading.setText(self.tr("Quality / size level (quantization)"))
         self.busy_label.setText(self.tr("Checking the files and the memory each needs…"))
-        self.register_label.setText(self.tr("Add to my models as"))
-        for index in range(self.register_type.count()):
-            self.register_type.setItemText(
-                index, type_name(str(self.register_type.itemData(index)))
-            )
-        self.register_button.setText(self.tr("Add"))
         self.launch_button.setText(self.tr("Launch…"))
         self.launch_button.setToolTip(
             self.tr("Start the model so apps can use it (it is downloaded first if needed)")
         )
         self.download_button.setToolTip(self.tr("Only download it now, to launch later"))
         self.quants.retranslate()
-        self._describe()
         self._update_buttons()
 
     def changeEvent(self, event: QEvent) -> None:

@@ -9,7 +9,7 @@ the page has a Back button, so the quantization table gets the whole width.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
@@ -26,22 +26,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.api.hubs import HUB_NAMES
+from desktop.api.common import MODEL_TYPES, ModelType
+from desktop.api.hubs import HUB_NAMES, HubName
+from desktop.api.library import HardwareView, InstalledModelView, SearchHit, SearchResults
+from desktop.api.xinference import DetailedRegistration, LaunchRequest
 from desktop.gui.context import GuiContext
-from desktop.gui.dialogs.launch import LaunchDialog, LaunchRequest
+from desktop.gui.dialogs.launch import LaunchDialog, LaunchTarget
 from desktop.gui.models.catalog_model import (
-    MODEL_TYPES,
     CatalogColumn,
     CatalogEntry,
     CatalogFilter,
     CatalogModel,
 )
-from desktop.gui.models.installed_model import InstalledModel, LocalColumn, LocalModel
+from desktop.gui.models.installed_model import (
+    InstalledTableModel,
+    LocalColumn,
+    file_name,
+    launch_name,
+)
 from desktop.gui.models.record_table import RECORD_ROLE
-from desktop.gui.models.search_model import SearchColumn, SearchHit, SearchModel
+from desktop.gui.models.search_model import SearchColumn, SearchModel
 from desktop.gui.models.search_model import guess_model_type as guess_type
 from desktop.gui.pages.base import Page
-from desktop.gui.pages.model_detail import ModelDetail
+from desktop.gui.pages.model_detail import ModelDetail, gpu_usable
 from desktop.gui.widgets.common import Banner, fit_columns, heading, hint, table_view
 
 log = logging.getLogger("xindesk.gui.models")
@@ -58,6 +65,16 @@ CATALOG_WIDTHS = {
 }
 
 
+@dataclass(frozen=True)
+class ModelsAnswer:
+    """What one reload read from the server: the catalog by model type, the models on disk,
+    and the hardware the first time."""
+
+    catalog: dict[ModelType, list[DetailedRegistration]]
+    installed: list[InstalledModelView]
+    hardware: HardwareView | None
+
+
 def _table(parent: QWidget, name: str) -> QTableView:
     view = table_view(parent, name)
     view.setWordWrap(False)
@@ -69,19 +86,17 @@ def _table(parent: QWidget, name: str) -> QTableView:
 class ModelsPage(Page):
     """The catalog, the models on disk and hub search; a model's page on top.
 
-    `activate` accepts a model type ("LLM", "embedding", "rerank") to show that list, or
-    {"model_type": ..., "model_name": ...} to open that model's page.
+    `activate` accepts a model type ("LLM", "embedding", "rerank") to show that list.
     """
 
     key = "models"
 
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self._hardware: dict[str, Any] | None = None
+        self._hardware: HardwareView | None = None
         self._loading = False
         self._reload_again = False
         self._searching = False
-        self._pending_open: dict[str, Any] | None = None
         self._last_query = ""
 
         self.stack = QStackedWidget(self)
@@ -121,9 +136,9 @@ class ModelsPage(Page):
 
         self.tabs = QTabWidget(self.list_page)
         self.tabs.setObjectName("modelTabs")
-        self.catalogs: dict[str, CatalogModel] = {}
-        self.filters: dict[str, CatalogFilter] = {}
-        self.catalog_views: dict[str, QTableView] = {}
+        self.catalogs: dict[ModelType, CatalogModel] = {}
+        self.filters: dict[ModelType, CatalogFilter] = {}
+        self.catalog_views: dict[ModelType, QTableView] = {}
         self._tab_keys: list[str] = []
         for model_type in MODEL_TYPES:
             model = CatalogModel(model_type, self)
@@ -150,7 +165,7 @@ class ModelsPage(Page):
             self.tabs.addTab(view, "")
             self._tab_keys.append(model_type)
 
-        self.installed = InstalledModel(self)
+        self.installed = InstalledTableModel(self)
         self.installed_filter = QSortFilterProxyModel(self)
         self.installed_filter.setSourceModel(self.installed)
         self.installed_filter.setFilterKeyColumn(-1)
@@ -213,8 +228,6 @@ class ModelsPage(Page):
         if isinstance(argument, str) and argument in self._tab_keys:
             self.show_list()
             self.show_tab(argument)
-        elif isinstance(argument, dict) and argument.get("model_name"):
-            self._pending_open = argument
         self.reload()
 
     def show_tab(self, key: str) -> None:
@@ -247,15 +260,15 @@ class ModelsPage(Page):
         client = self.ctx.session.client
         need_hardware = self._hardware is None
 
-        def fetch() -> dict[str, Any]:
-            result: dict[str, Any] = {
-                model_type: client.registrations(model_type, detailed=True)
-                for model_type in MODEL_TYPES
-            }
-            result[INSTALLED_TAB] = client.installed()
-            if need_hardware:
-                result["hardware"] = client.hardware()
-            return result
+        def fetch() -> ModelsAnswer:
+            return ModelsAnswer(
+                catalog={
+                    model_type: client.registrations(model_type, detailed=True)
+                    for model_type in MODEL_TYPES
+                },
+                installed=client.installed(),
+                hardware=client.hardware() if need_hardware else None,
+            )
 
         self.ctx.tasks.run(fetch, self._loaded, self._load_failed)
 
@@ -263,23 +276,17 @@ class ModelsPage(Page):
     def loading(self) -> bool:
         return self._loading
 
-    def _loaded(self, result: dict[str, Any]) -> None:
+    def _loaded(self, answer: ModelsAnswer) -> None:
         self._loading = False
         if self._reload_again:
             self.reload()
         for model_type in MODEL_TYPES:
-            self.catalogs[model_type].set_registrations(result[model_type])
-        self.installed.set_installed(result[INSTALLED_TAB])
-        if "hardware" in result:
-            self._hardware = result["hardware"]
+            self.catalogs[model_type].set_registrations(answer.catalog[model_type])
+        self.installed.set_installed(answer.installed)
+        if answer.hardware is not None:
+            self._hardware = answer.hardware
         self._update_counts()
         self._installed_selected()
-        pending, self._pending_open = self._pending_open, None
-        if pending is not None:
-            entry = self.catalogs.get(str(pending.get("model_type") or "LLM"))
-            found = entry.entry(str(pending["model_name"])) if entry else None
-            if found is not None:
-                self.open_entry(found)
 
     def _load_failed(self, message: str) -> None:
         self._loading = False
@@ -330,19 +337,23 @@ class ModelsPage(Page):
         self.busy.show()
         self.search_button.setEnabled(False)
         self.online_hint.setText(self.tr("Searching for “{0}”…").format(query))
-        hub = self.hub_combo.currentData()
+        hub = self._chosen_hub()
         client = self.ctx.session.client
         self.ctx.tasks.run(
             lambda: client.search(query, hub=hub, limit=50), self._searched, self._search_failed
         )
 
+    def _chosen_hub(self) -> HubName | None:
+        chosen = self.hub_combo.currentData()
+        return next((hub for hub in HUB_NAMES if hub == chosen), None)
+
     @property
     def searching(self) -> bool:
         return self._searching
 
-    def _searched(self, answer: dict[str, Any]) -> None:
+    def _searched(self, answer: SearchResults) -> None:
         self._search_done()
-        results = answer.get("results") or []
+        results = answer.results
         self.results.set_results(results)
         self._update_counts()
         if results:
@@ -358,9 +369,8 @@ class ModelsPage(Page):
                     self._last_query
                 )
             )
-        notes = answer.get("notes") or []
-        if notes:
-            self.banner.show_info(" ".join(str(note) for note in notes))
+        if answer.notes:
+            self.banner.show_info(" ".join(answer.notes))
 
     def _search_failed(self, message: str) -> None:
         self._search_done()
@@ -390,7 +400,7 @@ class ModelsPage(Page):
         if isinstance(hit, SearchHit):
             self.open_repo(hit.repo_id, hit.hub)
 
-    def open_repo(self, repo_id: str, hub: str | None = None) -> None:
+    def open_repo(self, repo_id: str, hub: HubName | None = None) -> None:
         """Show a hub repository's page."""
         self.banner.clear()
         self.detail.show_repo(repo_id, hub)
@@ -398,18 +408,18 @@ class ModelsPage(Page):
 
     # -- models on disk -------------------------------------------------------------------------
 
-    def selected_local(self) -> LocalModel | None:
+    def selected_local(self) -> InstalledModelView | None:
         rows = self.installed_view.selectionModel().selectedRows()
         if not rows:
             return None
         record = rows[0].data(RECORD_ROLE)
-        return record if isinstance(record, LocalModel) else None
+        return record if isinstance(record, InstalledModelView) else None
 
     def _installed_selected(self) -> None:
         local = self.selected_local()
         self.installed_launch.setEnabled(local is not None and local.usable)
 
-    def _family_of(self, local: LocalModel) -> CatalogEntry | None:
+    def _family_of(self, local: InstalledModelView) -> CatalogEntry | None:
         """The catalog family a downloaded file belongs to (its chat template and facts)."""
         if not local.repo_id:
             return None
@@ -419,23 +429,19 @@ class ModelsPage(Page):
                     return entry
         return None
 
-    def launch_request_for(self, local: LocalModel) -> LaunchRequest:
+    def launch_request_for(self, local: InstalledModelView) -> LaunchTarget:
         family = self._family_of(local)
-        hardware = self._hardware or {}
-        name = family.name if family is not None else local.stem
-        guess = family.model_type if family else guess_type(local.repo_id or local.file_name)
-        return LaunchRequest(
-            title=local.file_name,
-            body={"model_name": name, "model_path": local.path, "model_type": guess},
+        hardware = self._hardware
+        name = family.name if family is not None else launch_name(local)
+        guess = family.model_type if family else guess_type(local.repo_id or file_name(local))
+        return LaunchTarget(
+            title=file_name(local),
+            body=LaunchRequest(model_name=name, model_path=local.path, model_type=guess),
             model_type=family.model_type if family is not None else None,
             max_context=local.context_length,
             context_length=self.ctx.settings.models.default_context_length,
-            gpu_available=(
-                bool(hardware.get("gpu_offload") and hardware.get("gpus"))
-                if self._hardware is not None
-                else None
-            ),
-            cpu_threads=hardware.get("cpu_logical_cores"),
+            gpu_available=gpu_usable(hardware) if hardware is not None else None,
+            cpu_threads=hardware.cpu_logical_cores if hardware is not None else None,
         )
 
     def launch_installed(self) -> LaunchDialog | None:

@@ -7,7 +7,6 @@ while it loads into memory, once ready, and after a failure (with the reason and
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
@@ -25,6 +24,7 @@ from desktop.gui.models.record_table import COLOUR_ROLE, PROGRESS_ROLE
 from desktop.gui.models.running_model import (
     RunningColumn,
     RunningModelsModel,
+    RunningRow,
     fetch_running_models,
 )
 from desktop.gui.pages.table_page import TablePage
@@ -107,15 +107,15 @@ class ModelDetails(QFrame):
         layout.addWidget(self.error)
         self.retranslate()
 
-    def show_model(self, endpoint: str, row: dict[str, Any]) -> None:
-        self.title.setText(self.tr("Use {0} from other apps").format(row["uid"]))
+    def show_model(self, endpoint: str, row: RunningRow) -> None:
+        self.title.setText(self.tr("Use {0} from other apps").format(row.uid))
         self.address.set_value(f"{endpoint}/v1")
-        self.uid.set_value(str(row["uid"]))
-        self.file.setText(str(row["model_path"] or "–"))
-        context = row["context_length"]
+        self.uid.set_value(row.uid)
+        self.file.setText(row.model_path or "–")
+        context = row.context_length
         self.context.setText(self.tr("{0} tokens").format(context) if context else "–")
-        if row["state"] == "error" and row["error"]:
-            self.error.setText(self.tr("What went wrong: {0}").format(row["error"]))
+        if row.state == "error" and row.error:
+            self.error.setText(self.tr("What went wrong: {0}").format(row.error))
             self.error.show()
         else:
             self.error.hide()
@@ -139,7 +139,7 @@ class ModelDetails(QFrame):
         super().changeEvent(event)
 
 
-class RunningPage(TablePage[RunningActions]):
+class RunningPage(TablePage[RunningRow, RunningActions]):
     """Launched models with their state, memory and actions (open in chat, stop, relaunch).
 
     `activate(uid)` selects that model once the list is loaded.
@@ -214,21 +214,21 @@ class RunningPage(TablePage[RunningActions]):
 
     # -- loading ------------------------------------------------------------------------------
 
-    def _fetch(self) -> list[dict[str, Any]]:
+    def _fetch(self) -> list[RunningRow]:
         return fetch_running_models(self.ctx.session.client)
 
-    def _load(self, records: list[dict[str, Any]]) -> None:
+    def _load(self, records: list[RunningRow]) -> None:
         self.model.set_models(records)
 
     def _load_error(self, message: str) -> str:
         return self.tr("Cannot load the running models: {0}").format(message)
 
-    def _show_actions(self, actions: RunningActions, record: dict[str, Any], *, busy: bool) -> None:
-        actions.show_for(str(record["state"]), can_chat=self.model.can_chat(record), busy=busy)
+    def _show_actions(self, actions: RunningActions, record: RunningRow, *, busy: bool) -> None:
+        actions.show_for(record.state, can_chat=self.model.can_chat(record), busy=busy)
 
     # -- what a person reads ------------------------------------------------------------------
 
-    def _describe(self, record: dict[str, Any]) -> None:
+    def _describe(self, record: RunningRow) -> None:
         self.details.show_model(self.ctx.session.endpoint, record)
         self.details.runs_on.setText(self.model.device_text(record))
         self.details.runs_on.setToolTip(self.model.device_tooltip(record) or "")
@@ -246,7 +246,7 @@ class RunningPage(TablePage[RunningActions]):
             if self.confirm_stop(uid):
                 self._call(uid, lambda: client.terminate(uid))
         elif action == "cancel":
-            if record["state"] == "downloading":
+            if record.state == "downloading":
                 # The partial file stays: launching the same model later resumes the download.
                 self._call(uid, lambda: client.cancel_launch(uid))
             else:

@@ -9,7 +9,7 @@ server while shown; each row's buttons ask it for one thing at a time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt
 from PySide6.QtWidgets import (
@@ -30,12 +30,12 @@ from desktop.gui.widgets.common import Banner, heading, hint, table_view
 from desktop.gui.widgets.empty_state import EmptyState
 from desktop.gui.widgets.row_actions import RowActions
 
-Record = dict[str, Any]
+R = TypeVar("R")
 A = TypeVar("A", bound=RowActions)
 
 
-class TablePage(Page, Generic[A]):
-    """Records of the server in a table, refreshed while shown, with buttons on every row.
+class TablePage(Page, Generic[R, A]):
+    """Rs of the server in a table, refreshed while shown, with buttons on every row.
 
     Subclasses build the model and the details widget, fetch and load the records, make and
     show each row's buttons and say what their actions do; they set every text in `retranslate`
@@ -57,7 +57,7 @@ class TablePage(Page, Generic[A]):
     poll_ms: ClassVar[int] = 1000
 
     def __init__(
-        self, ctx: GuiContext, model: RecordTableModel[Record], parent: QWidget | None = None
+        self, ctx: GuiContext, model: RecordTableModel[R], parent: QWidget | None = None
     ) -> None:
         super().__init__(ctx, parent)
         self.model = model
@@ -109,7 +109,7 @@ class TablePage(Page, Generic[A]):
         layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
 
-        self._poller: Poller[list[Record]] = Poller(
+        self._poller: Poller[list[R]] = Poller(
             ctx.tasks, self._fetch, self._apply, self._poll_failed, self.poll_ms, self
         )
         ctx.session.changed.connect(self.reload)
@@ -120,11 +120,11 @@ class TablePage(Page, Generic[A]):
         """The widget under the table that shows the selected record."""
         raise NotImplementedError
 
-    def _fetch(self) -> list[Record]:
+    def _fetch(self) -> list[R]:
         """The records, from the server (runs off the GUI thread)."""
         raise NotImplementedError
 
-    def _load(self, records: list[Record]) -> None:
+    def _load(self, records: list[R]) -> None:
         """Give the model what `_fetch` returned."""
         raise NotImplementedError
 
@@ -136,11 +136,11 @@ class TablePage(Page, Generic[A]):
         """The banner's words when an action on these rows failed."""
         raise NotImplementedError
 
-    def _show_actions(self, actions: A, record: Record, *, busy: bool) -> None:
+    def _show_actions(self, actions: A, record: R, *, busy: bool) -> None:
         """Show the buttons that make sense for the record's state."""
         raise NotImplementedError
 
-    def _describe(self, record: Record) -> None:
+    def _describe(self, record: R) -> None:
         """Fill the details widget with the selected record."""
         raise NotImplementedError
 
@@ -179,7 +179,7 @@ class TablePage(Page, Generic[A]):
 
     # -- loading ------------------------------------------------------------------------------
 
-    def _apply(self, records: list[Record]) -> None:
+    def _apply(self, records: list[R]) -> None:
         if self._poll_error_shown:
             self._poll_error_shown = False
             self.banner.clear()
@@ -276,7 +276,7 @@ class TablePage(Page, Generic[A]):
         self._describe(record)
         self.details.show()
 
-    def selected_record(self) -> Record | None:
+    def selected_record(self) -> R | None:
         index = self.table.selectionModel().currentIndex()
         if not index.isValid() or index.row() >= self.model.rowCount():
             return None

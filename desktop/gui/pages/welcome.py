@@ -4,329 +4,59 @@ A knowledge base (FastGPT, Dify) needs a chat model, an embedding model and a re
 page suggests one of each that runs well here (see `desktop.gui.models.starters`), each with a
 "Get it" button that launches it: the server downloads a catalog model that is not on disk
 first, so one click ends with a running model. Progress shows on the card. Skipping, or getting
-anything, marks the welcome as done (PATCH /v1/xindesk/settings), so the next start opens the
-Models page.
+anything, marks the welcome as done (a window preference, saved by the connection), so the next
+start opens the Models page.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.client import XinDeskClient
+from desktop.api.common import MODEL_TYPES, ModelType
+from desktop.api.library import HardwareView
+from desktop.api.xinference import DetailedRegistration, InstanceInfo
 from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
-from desktop.gui.models.catalog_model import MODEL_TYPES, CatalogEntry, size_label
-from desktop.gui.models.quant_model import verdict_badge_name, verdict_text
-from desktop.gui.models.starters import Machine, StarterPick, checked_pick, rough_pick
+from desktop.gui.models.catalog_model import CatalogEntry
+from desktop.gui.models.starters import Machine, checked_pick, rough_pick
 from desktop.gui.pages.base import Page
 from desktop.gui.polling import Poller
 from desktop.gui.widgets.common import Banner, heading
+from desktop.gui.widgets.starter_card import (
+    FAILED,
+    IDLE,
+    IN_FLIGHT,
+    READY,
+    STARTING,
+    LaunchState,
+    StarterCard,
+    launch_state,
+)
 
 log = logging.getLogger("xindesk.gui.welcome")
 
-# Launch states a card shows.
-IDLE = "idle"
-STARTING = "starting"
-DOWNLOADING = "downloading"
-LOADING = "loading"
-READY = "ready"
-FAILED = "error"
-IN_FLIGHT = frozenset({STARTING, DOWNLOADING, LOADING})
 
+@dataclass(frozen=True)
+class Overview:
+    """What the page reads from the server when it opens."""
 
-def launch_state(client: XinDeskClient, uid: str, job_id: str | None) -> dict[str, Any]:
-    """Where the launch of `uid` stands: downloading (with figures), loading, ready or error.
-
-    Blocking; runs off the GUI thread. A launch whose download failed leaves no instance
-    behind, so the download job (known from an earlier answer) tells what went wrong.
-    """
-    found = client.instances(uid)
-    if found:
-        status = str(found[0].get("status"))
-        if status == "CREATING":
-            download = client.progress(uid).get("download") or {}
-            return {
-                "state": DOWNLOADING,
-                "fraction": download.get("progress"),
-                "done": download.get("downloaded_bytes"),
-                "total": download.get("total_bytes"),
-                "job_id": download.get("job_id"),
-            }
-        if status == "READY":
-            return {"state": READY}
-        if status == "ERROR":
-            replicas = found[0].get("replica_statuses") or [{}]
-            return {"state": FAILED, "message": replicas[0].get("error_message") or ""}
-        return {"state": LOADING}
-    if job_id:
-        job = client.download(job_id)
-        if job.get("state") in ("failed", "cancelled"):
-            return {"state": FAILED, "message": job.get("error") or str(job.get("state"))}
-    return {"state": STARTING}
-
-
-class StarterCard(QFrame):
-    """One suggestion: the model, its size and fit, a Get it button and the launch's progress.
-
-    Signals:
-        get_requested(): the person clicked Get it.
-        launch_started(str): the server accepted the launch; the model's uid.
-        launch_failed(str): the server refused it; its message.
-        open_requested(str, str): page key and uid to open (Chat or Running) once it runs.
-        others_requested(str): show the other models of this card's type.
-        changed(): the suggestion or its state changed.
-    """
-
-    get_requested = Signal()
-    changed = Signal()
-    launch_started = Signal(str)
-    launch_failed = Signal(str)
-    open_requested = Signal(str, str)
-    others_requested = Signal(str)
-
-    def __init__(self, model_type: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("card")
-        self.model_type = model_type
-        self.pick: StarterPick | None = None
-        self.checking = False
-        self.state = IDLE
-        self.message = ""
-        self.job_id: str | None = None
-        self._figures: dict[str, Any] = {}
-
-        self.role = QLabel(self)
-        self.role.setObjectName("subheading")
-        self.role_hint = QLabel(self)
-        self.role_hint.setObjectName("hint")
-        self.role_hint.setWordWrap(True)
-        self.model_label = QLabel(self)
-        self.model_label.setObjectName("starterModel")
-        # The suggested model's name: the catalog's data, not words to translate.
-        self.model_label.setProperty("xindesk_data", True)
-        self.model_label.setWordWrap(True)
-        self.size_label = QLabel(self)
-        self.size_label.setWordWrap(True)
-        self.badge = QLabel(self)
-        self.badge.setWordWrap(True)
-        # Both tooltips carry the server's memory estimate or error: data, not our words.
-        for label in (self.size_label, self.badge):
-            label.setProperty("xindesk_data_tooltip", True)
-        self.status = QLabel(self)
-        self.status.setObjectName("starterStatus")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.progress = QProgressBar(self)
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(8)
-        self.progress.hide()
-        self.get_button = QPushButton(self)
-        self.get_button.setObjectName("primary")
-        self.get_button.clicked.connect(self._clicked)
-        self.others_button = QPushButton(self)
-        self.others_button.setFlat(True)
-        self.others_button.clicked.connect(lambda: self.others_requested.emit(self.model_type))
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 12)
-        layout.addWidget(self.role)
-        layout.addWidget(self.role_hint)
-        layout.addSpacing(6)
-        layout.addWidget(self.model_label)
-        layout.addWidget(self.size_label)
-        layout.addWidget(self.badge)
-        layout.addStretch(1)
-        layout.addWidget(self.status)
-        layout.addWidget(self.progress)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.others_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.get_button)
-        layout.addLayout(buttons)
-        self.retranslate()
-
-    # -- state ----------------------------------------------------------------------------------
-
-    @property
-    def uid(self) -> str | None:
-        return self.pick.candidate.name if self.pick is not None else None
-
-    def set_pick(self, pick: StarterPick | None, *, checking: bool = False) -> None:
-        self.pick = pick
-        self.checking = checking
-        self.retranslate()
-
-    def checked(self, pick: StarterPick | None) -> None:
-        """The server's fit confirmed or changed the suggestion."""
-        if self.state in IN_FLIGHT or self.state == READY:
-            self.checking = False  # already chosen and on its way; keep what was clicked
-            self.retranslate()
-            return
-        self.set_pick(pick if pick is not None else self.pick)
-
-    def check_failed(self, message: str) -> None:
-        self.checking = False
-        if self.pick is not None:
-            self.pick = replace(self.pick, problem=message)
-        self.retranslate()
-
-    def started(self, uid: str) -> None:
-        self.launch_started.emit(uid)
-
-    def start_failed(self, message: str) -> None:
-        self.launch_failed.emit(message)
-
-    def set_state(
-        self, state: str, message: str = "", figures: dict[str, Any] | None = None
-    ) -> None:
-        self.state = state
-        self.message = message
-        figures = figures or {}
-        if figures.get("job_id"):
-            self.job_id = str(figures["job_id"])
-        fraction = figures.get("fraction")
-        if state == DOWNLOADING and fraction is not None:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(float(fraction) * 1000))
-        elif state in (STARTING, LOADING) or (state == DOWNLOADING and fraction is None):
-            self.progress.setRange(0, 0)
-        self.progress.setVisible(state in IN_FLIGHT)
-        self._figures = figures
-        self.retranslate()
-
-    def _clicked(self) -> None:
-        if self.state == READY and self.uid:
-            page = "chat" if self.model_type == "LLM" else "running"
-            self.open_requested.emit(page, self.uid)
-            return
-        self.get_requested.emit()
-
-    # -- looks ----------------------------------------------------------------------------------
-
-    def retranslate(self) -> None:
-        roles = {
-            "LLM": (
-                self.tr("Chat"),
-                self.tr("Answers questions and writes. FastGPT uses it for its replies."),
-            ),
-            "embedding": (
-                self.tr("Embedding"),
-                self.tr(
-                    "Turns documents into vectors, so a knowledge base finds the right passages."
-                ),
-            ),
-            "rerank": (
-                self.tr("Rerank"),
-                self.tr("Puts the most relevant passages first, for sharper answers."),
-            ),
-        }
-        role, hint = roles[self.model_type]
-        self.role.setText(role)
-        self.role_hint.setText(hint)
-        self.others_button.setText(self.tr("Other choices"))
-        pick = self.pick
-        if pick is None:
-            self.model_label.setText(
-                self.tr("Looking for a model that suits this computer…")
-                if self.checking
-                else self.tr("No suggestion: the catalog has none of this kind.")
-            )
-            self.size_label.clear()
-            self.badge.clear()
-            self.get_button.setEnabled(False)
-            self.get_button.setText(self.tr("Get it"))
-            self.status.clear()
-            self.changed.emit()
-            return
-        name = pick.candidate.name
-        if pick.candidate.size:
-            name = self.tr("{0} ({1})").format(name, size_label(pick.candidate.size))
-        self.model_label.setText(f"<b>{name}</b>")
-        size = human_bytes(pick.download_size) if pick.download_size else "–"
-        if pick.estimated:
-            self.size_label.setText(
-                self.tr("About {0} to download · quality level {1}").format(size, pick.quantization)
-            )
-        else:
-            self.size_label.setText(
-                self.tr("{0} to download · quality level {1}").format(size, pick.quantization)
-            )
-        if self.checking:
-            badge = self.tr("Checking the fit…")
-            self.badge.setObjectName("hint")
-        else:
-            badge = verdict_text(pick.verdict)
-            if pick.estimated and pick.verdict:
-                badge = self.tr("{0} (estimate)").format(badge)
-            self.badge.setObjectName(verdict_badge_name(pick.verdict))
-        self.badge.setText(badge)
-        tooltip = str((pick.fit or {}).get("message") or "")
-        if pick.problem:
-            tooltip = self.tr(
-                "Could not check the exact files and memory with the hub, so the size and fit "
-                "are estimates from this computer's memory: {0}"
-            ).format(pick.problem)
-        self.badge.setToolTip(tooltip)
-        self.size_label.setToolTip(tooltip)
-        self.badge.style().unpolish(self.badge)
-        self.badge.style().polish(self.badge)
-        self._show_state()
-
-    def _show_state(self) -> None:
-        figures = self._figures
-        uid = self.uid or ""
-        self.get_button.setEnabled(self.state not in IN_FLIGHT and self.pick is not None)
-        if self.state == IDLE:
-            self.get_button.setText(self.tr("Get it"))
-            self.status.clear()
-        elif self.state == STARTING:
-            self.get_button.setText(self.tr("Starting…"))
-            self.status.setText(self.tr("Asking the server to get it…"))
-        elif self.state == DOWNLOADING:
-            self.get_button.setText(self.tr("Downloading…"))
-            if figures.get("total"):
-                self.status.setText(
-                    self.tr("Downloading: {0} of {1}").format(
-                        human_bytes(figures.get("done") or 0), human_bytes(figures["total"])
-                    )
-                )
-            else:
-                self.status.setText(self.tr("Downloading…"))
-        elif self.state == LOADING:
-            self.get_button.setText(self.tr("Starting…"))
-            self.status.setText(self.tr("Downloaded. Loading it into memory…"))
-        elif self.state == READY:
-            self.get_button.setText(
-                self.tr("Open in Chat") if self.model_type == "LLM" else self.tr("Show running")
-            )
-            self.status.setText(self.tr("Running. Apps call it “{0}”.").format(uid))
-        else:
-            self.get_button.setText(self.tr("Try again"))
-            self.status.setText(self.tr("Did not work: {0}").format(self.message))
-        kind = {READY: "ready", FAILED: "error"}.get(self.state, "")
-        if self.status.property("kind") != kind:
-            # The style sheet colours the line by its "kind"; re-polish to apply it.
-            self.status.setProperty("kind", kind)
-            self.status.style().unpolish(self.status)
-            self.status.style().polish(self.status)
-        self.changed.emit()
+    hardware: HardwareView
+    instances: list[InstanceInfo]
+    catalog: dict[ModelType, list[DetailedRegistration]]
 
 
 class WelcomePage(Page):
@@ -338,7 +68,7 @@ class WelcomePage(Page):
         super().__init__(ctx, parent)
         self._loaded = False
         self._loading = False
-        self._hardware: dict[str, Any] = {}
+        self._hardware: HardwareView | None = None
         self._watch: tuple[tuple[str, str | None], ...] = ()
 
         content = QWidget(self)
@@ -384,7 +114,7 @@ class WelcomePage(Page):
         self.starters_hint = QLabel(content)
         self.starters_hint.setObjectName("hint")
         self.starters_hint.setWordWrap(True)
-        self.cards: dict[str, StarterCard] = {}
+        self.cards: dict[ModelType, StarterCard] = {}
         cards_row = QHBoxLayout()
         cards_row.setSpacing(12)
         for model_type in MODEL_TYPES:
@@ -432,7 +162,7 @@ class WelcomePage(Page):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll)
 
-        self.poller: Poller[dict[str, dict[str, Any]]] = Poller(
+        self.poller: Poller[dict[str, LaunchState]] = Poller(
             ctx.tasks, self._fetch_states, self._apply_states, self._poll_failed, 1000, self
         )
         ctx.session.changed.connect(self._session_changed)
@@ -471,31 +201,32 @@ class WelcomePage(Page):
                 card.set_pick(None, checking=True)
         client = self.ctx.session.client
 
-        def fetch() -> dict[str, Any]:
-            result: dict[str, Any] = {
-                "hardware": client.hardware(),
-                "instances": client.instances(),
-            }
-            for model_type in MODEL_TYPES:
-                result[model_type] = client.registrations(model_type, detailed=True)
-            return result
+        def fetch() -> Overview:
+            return Overview(
+                hardware=client.hardware(),
+                instances=client.instances(),
+                catalog={
+                    model_type: client.registrations(model_type, detailed=True)
+                    for model_type in MODEL_TYPES
+                },
+            )
 
         self.ctx.tasks.run(fetch, self._overview_loaded, self._load_failed)
 
-    def _overview_loaded(self, result: dict[str, Any]) -> None:
+    def _overview_loaded(self, overview: Overview) -> None:
         self._loading = False
         self._loaded = True
-        self._hardware = result["hardware"]
+        self._hardware = overview.hardware
         self._show_hardware()
-        machine = Machine.from_hardware(self._hardware)
-        running = {str(i.get("model_uid")): str(i.get("status")) for i in result["instances"]}
+        machine = Machine.from_api(overview.hardware)
+        running = {instance.model_uid for instance in overview.instances}
         client = self.ctx.session.client
         context = self.ctx.settings.models.default_context_length
         for model_type, card in self.cards.items():
             catalog = {
                 entry.name: entry
                 for entry in (
-                    CatalogEntry.from_registration(model_type, item) for item in result[model_type]
+                    CatalogEntry.from_api(model_type, item) for item in overview.catalog[model_type]
                 )
             }
             found = rough_pick(model_type, catalog, machine)
@@ -520,7 +251,7 @@ class WelcomePage(Page):
 
     def _show_hardware(self) -> None:
         hw = self._hardware
-        if not hw:
+        if hw is None:
             return
         backends = {
             "CUDA": self.tr("NVIDIA GPU (CUDA)"),
@@ -529,11 +260,10 @@ class WelcomePage(Page):
             "Vulkan": self.tr("GPU (Vulkan)"),
             "CPU": self.tr("The processor only (CPU)"),
         }
-        backend = str(hw.get("backend") or "CPU")
+        backend = hw.backend or "CPU"
         self.backend_value.setText(backends.get(backend, backend))
-        cores = hw.get("cpu_physical_cores")
-        threads = hw.get("cpu_logical_cores")
-        cpu = str(hw.get("cpu_name") or self.tr("Unknown processor"))
+        cores, threads = hw.cpu_physical_cores, hw.cpu_logical_cores
+        cpu = hw.cpu_name or self.tr("Unknown processor")
         if cores and threads and threads != cores:
             cpu = self.tr("{0} · {1} cores, {2} threads").format(cpu, cores, threads)
         elif cores or threads:
@@ -541,27 +271,26 @@ class WelcomePage(Page):
         self.cpu_value.setText(cpu)
         self.ram_value.setText(
             self.tr("{0} free of {1}").format(
-                human_bytes(hw.get("ram_available_bytes")), human_bytes(hw.get("ram_total_bytes"))
+                human_bytes(hw.ram_available_bytes), human_bytes(hw.ram_total_bytes)
             )
         )
-        gpus = hw.get("gpus") or []
-        if gpus:
+        if hw.gpus:
             lines = []
-            for gpu in gpus:
-                if gpu.get("total_bytes"):
+            for gpu in hw.gpus:
+                if gpu.total_bytes:
                     memory = self.tr("{0} free of {1} video memory (VRAM)").format(
-                        human_bytes(gpu.get("free_bytes")), human_bytes(gpu.get("total_bytes"))
+                        human_bytes(gpu.free_bytes), human_bytes(gpu.total_bytes)
                     )
                 else:
                     memory = self.tr("video memory unknown")
-                if gpu.get("unified_memory"):
+                if gpu.unified_memory:
                     memory = self.tr("shares the computer's RAM")
-                lines.append(self.tr("{0}: {1}").format(gpu.get("name", "GPU"), memory))
+                lines.append(self.tr("{0}: {1}").format(gpu.name, memory))
             self.gpu_value.setText("\n".join(lines))
         else:
             self.gpu_value.setText(self.tr("None that XinDesk can use"))
-        notes = [str(note) for note in hw.get("notes") or []]
-        if backend == "CPU" or not hw.get("gpu_offload"):
+        notes = list(hw.notes)
+        if backend == "CPU" or not hw.gpu_offload:
             notes.insert(
                 0,
                 self.tr(
@@ -579,14 +308,14 @@ class WelcomePage(Page):
         if isinstance(card, StarterCard):
             self.get(card.model_type)
 
-    def get(self, model_type: str) -> None:
+    def get(self, model_type: ModelType) -> None:
         """Launch the suggestion of one kind (downloading it first when needed)."""
         card = self.cards[model_type]
         pick = card.pick
         if pick is None or card.state in IN_FLIGHT:
             return
         self.mark_done()
-        card.set_state(STARTING)
+        card.set_state(LaunchState(STARTING))
         body = pick.launch_body()
         session = self.ctx.session
         log.info("getting the starter %s", body)
@@ -619,35 +348,35 @@ class WelcomePage(Page):
             # Launched before (another window, or by hand): show how that one is doing.
             self._follow(card, uid)
             return
-        card.set_state(FAILED, message)
+        card.set_state(LaunchState(FAILED, message))
 
     def _follow(self, card: StarterCard, uid: str) -> None:
         if card.state not in IN_FLIGHT:
-            card.set_state(STARTING)
+            card.set_state(LaunchState(STARTING))
         self._watch = (*[w for w in self._watch if w[0] != uid], (uid, card.job_id))
         if self.isVisible():
             self.poller.start()
         else:
             self.poller.poll_now()
 
-    def _fetch_states(self) -> dict[str, dict[str, Any]]:
+    def _fetch_states(self) -> dict[str, LaunchState]:
         watch = self._watch
         client = self.ctx.session.client
         return {uid: launch_state(client, uid, job_id) for uid, job_id in watch}
 
-    def _apply_states(self, states: dict[str, dict[str, Any]]) -> None:
+    def _apply_states(self, states: dict[str, LaunchState]) -> None:
         for card in self.cards.values():
             state = states.get(card.uid or "")
             if state is not None:
-                card.set_state(str(state["state"]), str(state.get("message") or ""), state)
+                card.set_state(state)
         still: list[tuple[str, str | None]] = []
         for uid, job_id in self._watch:
-            if uid in states and states[uid].get("state") not in IN_FLIGHT:
+            if uid in states and states[uid].state not in IN_FLIGHT:
                 continue
             owner = self._card_for(uid)
             still.append((uid, owner.job_id if owner is not None and owner.job_id else job_id))
         self._watch = tuple(still)
-        finished = [uid for uid, s in states.items() if s.get("state") in (READY, FAILED)]
+        finished = [uid for uid, s in states.items() if s.state in (READY, FAILED)]
         if finished:
             self.ctx.navigator.running_changed.emit()
         if not self._watch:
@@ -666,13 +395,7 @@ class WelcomePage(Page):
         """Remember that the welcome was seen: the next start opens the Models page."""
         if self.ctx.settings.ui.welcome_done:
             return
-        self.ctx.settings.ui.welcome_done = True
-        client = self.ctx.session.client
-        self.ctx.tasks.run(
-            lambda: client.update_settings({"ui": {"welcome_done": True}}),
-            None,
-            self._save_failed,
-        )
+        self.ctx.connection.save_ui({"welcome_done": True}, self._save_failed)
 
     def _save_failed(self, message: str) -> None:
         log.warning("could not save welcome_done: %s", message)
@@ -715,7 +438,7 @@ class WelcomePage(Page):
         self.cpu_label.setText(self.tr("Processor"))
         self.ram_label.setText(self.tr("Memory (RAM)"))
         self.gpu_label.setText(self.tr("Graphics (GPU)"))
-        if not self._hardware:
+        if self._hardware is None:
             for value in (self.backend_value, self.cpu_value, self.ram_value, self.gpu_value):
                 value.setText(self.tr("Checking…"))
             self.machine_note.hide()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -28,13 +28,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.api.export import ExportAnswer, ExportFormat, Target
 from desktop.gui.context import GuiContext
 from desktop.gui.widgets.common import Banner, hint
 
+if TYPE_CHECKING:
+    # The check loads its HTTP machinery when it first runs, not at the window's start.
+    from desktop.core.export.check import CheckResult
+
 log = logging.getLogger("xindesk.gui.export")
 
-FORMATS = ("v4.9", "legacy", "legacy-full", "oneapi", "aiproxy", "env", "curl")
-TARGETS = ("docker", "same", "lan")
+# Every format and target of the export, in the order offered: the newest FastGPT first, and
+# FastGPT in Docker on this computer, the usual setup.
+FORMATS: tuple[ExportFormat, ...] = (
+    "v4.9",
+    "legacy",
+    "legacy-full",
+    "oneapi",
+    "aiproxy",
+    "env",
+    "curl",
+)
+TARGETS: tuple[Target, ...] = ("docker", "same", "lan")
 
 
 class CheckRelay(QObject):
@@ -107,7 +122,7 @@ class ExportPanel(QWidget):
         self._checking = False
         self._passed = 0
         self._ran = 0
-        self._export: dict[str, Any] | None = None
+        self._export: ExportAnswer | None = None
         self._generation = 0
         self.format_combo.currentIndexChanged.connect(self.refresh)
         self.target_combo.currentIndexChanged.connect(self.refresh)
@@ -116,13 +131,13 @@ class ExportPanel(QWidget):
 
     # -- what is chosen ------------------------------------------------------------------------
 
-    def export_format(self) -> str:
+    def export_format(self) -> ExportFormat:
         return FORMATS[max(self.format_combo.currentIndex(), 0)]
 
-    def target(self) -> str:
+    def target(self) -> Target:
         return TARGETS[max(self.target_combo.currentIndex(), 0)]
 
-    def set_choice(self, export_format: str, target: str) -> None:
+    def set_choice(self, export_format: ExportFormat, target: Target) -> None:
         self.format_combo.setCurrentIndex(FORMATS.index(export_format))
         self.target_combo.setCurrentIndex(TARGETS.index(target))
 
@@ -137,19 +152,19 @@ class ExportPanel(QWidget):
         self._generation += 1
         generation, session = self._generation, self.ctx.session
 
-        def fetch() -> tuple[int, dict[str, Any]]:
+        def fetch() -> tuple[int, ExportAnswer]:
             return generation, session.client.export_fastgpt(export_format, target=target)
 
         self.ctx.tasks.run(fetch, self._exported, self._export_failed)
 
-    def _exported(self, answer: tuple[int, dict[str, Any]]) -> None:
+    def _exported(self, answer: tuple[int, ExportAnswer]) -> None:
         generation, result = answer
         if generation != self._generation:
             return  # the answer to a choice the person has changed since
         self._export = result
         self.banner.clear()
-        self.text.setPlainText(str(result.get("text", "")))
-        notes = [str(w) for w in result.get("warnings", [])]
+        self.text.setPlainText(result.text)
+        notes = result.warnings
         self.warnings.setText("\n".join(f"• {note}" for note in notes))
         self.warnings.setVisible(bool(notes))
         self.copy_button.setEnabled(True)
@@ -168,7 +183,7 @@ class ExportPanel(QWidget):
         self.copy_button.setText(self.tr("Copied"))
 
     def _save(self) -> None:
-        is_json = self._export is not None and self._export.get("content_type") == "json"
+        is_json = self._export is not None and self._export.content_type == "json"
         suggested = (
             "config.json"
             if self.export_format() == "legacy-full"
@@ -218,13 +233,13 @@ class ExportPanel(QWidget):
 
         self.ctx.tasks.run(run, self._check_done, self._check_failed)
 
-    def _check_result(self, result: Any) -> None:
+    def _check_result(self, result: CheckResult) -> None:
         self._ran += 1
-        self._passed += int(bool(result.passed))
+        self._passed += int(result.passed)
         mark = self.tr("Pass") if result.passed else self.tr("Fail")
-        item = QTreeWidgetItem([mark, str(result.name), str(result.reason)])
-        item.setToolTip(2, str(result.reason))
-        item.setData(0, Qt.ItemDataRole.UserRole, bool(result.passed))
+        item = QTreeWidgetItem([mark, result.name, result.reason])
+        item.setToolTip(2, result.reason)
+        item.setData(0, Qt.ItemDataRole.UserRole, result.passed)
         item.setForeground(0, Qt.GlobalColor.darkGreen if result.passed else Qt.GlobalColor.red)
         self.results.addTopLevelItem(item)
         self.results.resizeColumnToContents(0)
@@ -290,8 +305,8 @@ class ExportPanel(QWidget):
         }
         for index, key in enumerate(FORMATS):
             self.format_combo.setItemText(index, format_titles[key])
-        for index, key in enumerate(TARGETS):
-            self.target_combo.setItemText(index, target_titles[key])
+        for index, target in enumerate(TARGETS):
+            self.target_combo.setItemText(index, target_titles[target])
         self.copy_button.setText(self.tr("Copy"))
         self.save_button.setText(self.tr("Save as…"))
         self._update_check_button()

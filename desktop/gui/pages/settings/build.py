@@ -8,7 +8,6 @@ The facts come from the server (`GET /v1/xindesk/build`, the same shapes as `xin
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QGuiApplication
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
+from desktop.api.admin import BackendFacts, BuildFacts, BuildSections, DevicesFacts, Diagnostics
 from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
 from desktop.gui.pages.logs import diagnostics_text
@@ -41,7 +41,7 @@ class BuildCard(QFrame):
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("card")
-        self._data: dict[str, Any] | None = None
+        self._data: BuildSections | None = None
         self._error: str | None = None
         self._not_xindesk = False
 
@@ -95,7 +95,7 @@ class BuildCard(QFrame):
         client = self.ctx.session.client
         self.ctx.tasks.run(client.build_info, self._loaded, self._failed)
 
-    def _loaded(self, data: dict[str, Any]) -> None:
+    def _loaded(self, data: BuildSections) -> None:
         self._data, self._error = data, None
         self._render()
 
@@ -116,7 +116,7 @@ class BuildCard(QFrame):
         self.copy_status.setText(self.tr("Collecting…"))
         self.ctx.tasks.run(self.ctx.session.client.diagnostics, self._copied, self._copy_failed)
 
-    def _copied(self, bundle: dict[str, Any]) -> None:
+    def _copied(self, bundle: Diagnostics) -> None:
         QGuiApplication.clipboard().setText(diagnostics_text(self.ctx, bundle, None))
         self.copy_button.setEnabled(True)
         self.copy_status.setText(self.tr("Copied"))
@@ -165,47 +165,39 @@ class BuildCard(QFrame):
                 text = self.tr("Asking the server…")
             self.backend_value.setText(text)
             return
-        build = data.get("build") or {}
-        server_version = str(build.get("version") or "?")
+        server_version = data.build.version
         self.version_value.setText(
             server_version
             if server_version == __version__
             else self.tr("{0} (this window: {1})").format(server_version, __version__)
         )
-        self.variant_value.setText(self.variant_text(build))
-        self.backend_value.setText(self.backend_text(data))
-        self.devices_value.setText(self.devices_text(data))
+        self.variant_value.setText(self.variant_text(data.build))
+        self.backend_value.setText(self.backend_text(data.backend, data.devices))
+        self.devices_value.setText(self.devices_text(data.devices))
 
-    def variant_text(self, build: dict[str, Any]) -> str:
-        variant = build.get("variant")
+    def variant_text(self, build: BuildFacts) -> str:
         names = {
             "cpu": self.tr("CPU build"),
             "cuda": self.tr("NVIDIA CUDA build"),
             "rocm": self.tr("AMD ROCm build"),
             "metal": self.tr("Apple Metal build"),
         }
-        llama = build.get("llama_cpp_python") or "?"
-        if not build.get("frozen"):
+        llama = build.llama_cpp_python or "?"
+        if not build.frozen:
             return self.tr("Run from source (llama-cpp-python {0})").format(llama)
-        name = names.get(str(variant), self.tr("Unknown build"))
+        name = names.get(build.variant or "", self.tr("Unknown build"))
         return self.tr("{0} (llama-cpp-python {1})").format(name, llama)
 
-    def backend_text(self, data: dict[str, Any]) -> str:
+    def backend_text(self, backend: BackendFacts, devices: DevicesFacts) -> str:
         """Built for what, running on what; or which library is missing."""
-        backend = data.get("backend") or {}
-        problem = backend.get("load_problem")
-        if isinstance(problem, dict):
+        if backend.load_problem is not None:
             return self.tr("llama.cpp cannot be loaded, so no model can run. {0}").format(
-                problem.get("message", "")
+                backend.load_problem.message
             )
-        built_for = str(backend.get("built_for") or "CPU")
-        if backend.get("running_on") != "CPU":
-            gpus = [
-                d
-                for d in (data.get("devices") or {}).get("ggml") or []
-                if d.get("kind") in ("gpu", "igpu")
-            ]
-            where = ", ".join(f"{d.get('description') or d['name']} ({d['name']})" for d in gpus)
+        built_for = backend.built_for or "CPU"
+        if backend.running_on != "CPU":
+            gpus = [d for d in devices.ggml if d.kind in ("gpu", "igpu")]
+            where = ", ".join(f"{d.description or d.name} ({d.name})" for d in gpus)
             return self.tr("Built for {0}: models run on {1}").format(built_for, where)
         if built_for == "CPU":
             return self.tr("Built for the processor (CPU): models run on the CPU")
@@ -214,16 +206,12 @@ class BuildCard(QFrame):
         ).format(built_for)
 
     @staticmethod
-    def devices_text(data: dict[str, Any]) -> str:
-        devices = (data.get("devices") or {}).get("ggml") or []
-        memory = {
-            gpu.get("name"): gpu.get("total_bytes")
-            for gpu in (data.get("devices") or {}).get("gpus") or []
-        }
+    def devices_text(devices: DevicesFacts) -> str:
+        memory = {gpu.name: gpu.total_bytes for gpu in devices.gpus}
         lines = []
-        for device in devices:
-            line = f"{device.get('name')}: {device.get('description')}"
-            total = device.get("total_bytes") or memory.get(device.get("description"))
+        for device in devices.ggml:
+            line = f"{device.name}: {device.description}"
+            total = device.total_bytes or memory.get(device.description)
             if total:
                 line += f" ({human_bytes(total)})"
             lines.append(line)
