@@ -28,6 +28,7 @@ from desktop.api.xinference import (
     ListedLLM,
     ListedModel,
     LLMEngineParams,
+    ServiceChange,
 )
 from desktop.client import ClientError, XinDeskClient, default_endpoint
 from desktop.core.netaddr import is_loopback
@@ -289,10 +290,52 @@ def cmd_list(args: argparse.Namespace) -> int:
     with _client(args) as client:
         models = client.list_models()
     rows = [
-        [m.id, m.model_type, m.model_name, *_size_and_context(m), m.quantization, m.status]
+        [
+            m.id,
+            m.model_type,
+            m.model_name,
+            *_size_and_context(m),
+            m.quantization,
+            m.status,
+            _kept(m.pinned, m.idle_minutes),
+        ]
         for m in models
     ]
-    _out(_table(rows, ["UID", "Type", "Name", "Size", "Quantization", "Context", "Status"]))
+    headers = ["UID", "Type", "Name", "Size", "Quantization", "Context", "Status", "Kept"]
+    _out(_table(rows, headers))
+    return 0
+
+
+def _kept(pinned: bool, idle_minutes: float | None) -> str:
+    if pinned:
+        return "pinned"
+    return f"idle {idle_minutes:g} min" if idle_minutes is not None else "loaded"
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        state = client.load_model(args.model_uid, force=args.force)
+    _out(f"{state.model_uid}: {state.status}")
+    return 0
+
+
+def cmd_unload(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        state = client.unload_model(args.model_uid)
+    _out(f"{state.model_uid}: {state.status}")
+    return 0
+
+
+def cmd_keep(args: argparse.Namespace) -> int:
+    change = ServiceChange(
+        pinned=args.pin, load_at_start=args.load_at_start, idle_minutes=args.idle_minutes
+    )
+    with _client(args) as client:
+        state = client.set_service(args.model_uid, change)
+    _out(
+        f"{state.model_uid}: {state.status}, {_kept(state.pinned, state.idle_minutes)}"
+        f"{', loads at start' if state.load_at_start else ''}"
+    )
     return 0
 
 
@@ -579,6 +622,34 @@ def build_parser() -> argparse.ArgumentParser:
     term = sub.add_parser("terminate", help="Stop a running model.")
     client_opts(term)
     term.add_argument("--model-uid", required=True)
+    load = sub.add_parser("load", help="Load a served model into memory now.")
+    client_opts(load)
+    load.add_argument("--model-uid", required=True)
+    load.add_argument(
+        "--force", action="store_true", help="load even where the memory check says no"
+    )
+    unload = sub.add_parser(
+        "unload", help="Free a served model's memory; the next request loads it again."
+    )
+    client_opts(unload)
+    unload.add_argument("--model-uid", required=True)
+    keep = sub.add_parser(
+        "keep", help="Pin a served model, load it at start, or set its idle time."
+    )
+    client_opts(keep)
+    keep.add_argument("--model-uid", required=True)
+    keep.add_argument(
+        "--pin", action=argparse.BooleanOptionalAction, default=None, help="never unload it"
+    )
+    keep.add_argument(
+        "--load-at-start",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="load it when the server starts",
+    )
+    keep.add_argument(
+        "--idle-minutes", type=float, help="unload it after this many idle minutes (0: never)"
+    )
     regs = sub.add_parser("registrations", help="List model families.")
     client_opts(regs)
     regs.add_argument("-t", "--model-type", default="LLM")
@@ -657,6 +728,9 @@ _COMMANDS = {
     "api-key": cmd_api_key,
     "list": cmd_list,
     "terminate": cmd_terminate,
+    "load": cmd_load,
+    "unload": cmd_unload,
+    "keep": cmd_keep,
     "registrations": cmd_registrations,
     "engine": cmd_engine,
     "cached": cmd_cached,

@@ -63,6 +63,8 @@ from desktop.api.xinference import (
     ModelDescription,
     Registration,
     RegistrationName,
+    ServiceChange,
+    ServiceState,
 )
 
 if TYPE_CHECKING:
@@ -247,6 +249,25 @@ class XinDeskClient:
 
     def relaunch(self, uid: str) -> str:
         return self._get(LaunchAnswer, "POST", f"/v1/xindesk/models/{uid}/relaunch").model_uid
+
+    def load_model(self, uid: str, *, force: bool = False) -> ServiceState:
+        """Load a served model now (it waits until the model answers)."""
+        return self._get(
+            ServiceState, "POST", f"/v1/xindesk/models/{uid}/load", params={"force": force}
+        )
+
+    def unload_model(self, uid: str) -> ServiceState:
+        """Free a served model's memory; the next request loads it again."""
+        return self._get(ServiceState, "POST", f"/v1/xindesk/models/{uid}/unload")
+
+    def set_service(self, uid: str, change: ServiceChange) -> ServiceState:
+        """Pin a served model, load it at start, or change its idle time."""
+        return self._get(
+            ServiceState,
+            "PATCH",
+            f"/v1/xindesk/models/{uid}/service",
+            json=change.model_dump(exclude_none=True),
+        )
 
     def start_relaunch(self, uid: str) -> str:
         """Relaunch a model without waiting for it to load (follow it with `list_models`)."""

@@ -1116,6 +1116,38 @@ Saved in: {3}</source>
     </message>
 </context>
 <context>
+    <name>KeepDialog</name>
+    <message>
+        <source>Keep {0}</source>
+        <extracomment>The longest idle time the dialog offers, in minutes (a week).</extracomment>
+        <translation>保持 {0}</translation>
+    </message>
+    <message>
+        <source>Pinned: never unload it (idle or to make room)</source>
+        <translation>固定：从不卸载（空闲或腾出内存时都不卸载）</translation>
+    </message>
+    <message>
+        <source>Load it when the server starts</source>
+        <translation>服务器启动时加载</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <source>An unloaded model frees its memory and loads again, in a few seconds, for the next request that names it.</source>
+        <translation>卸载的模型会释放内存；下一个指名它的请求会在几秒内重新加载它。</translation>
+    </message>
+    <message>
+        <source>Unload after</source>
+        <translation>空闲多久后卸载</translation>
+    </message>
+</context>
+<context>
     <name>LanguageSection</name>
     <message>
         <source>Language</source>
@@ -1555,6 +1587,10 @@ Saved in: {3}</source>
         <source>Runs on</source>
         <translation>运行于</translation>
     </message>
+    <message>
+        <source>Kept</source>
+        <translation>保持方式</translation>
+    </message>
 </context>
 <context>
     <name>ModelFacts</name>
@@ -1975,12 +2011,36 @@ Saved in: {3}</source>
         <translation>在“对话”页面与这个模型对话</translation>
     </message>
     <message>
+        <source>Load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <source>Load the model into memory now</source>
+        <translation>现在把模型加载到内存</translation>
+    </message>
+    <message>
+        <source>Unload</source>
+        <translation>卸载</translation>
+    </message>
+    <message>
+        <source>Free its memory; the next request that names it loads it again</source>
+        <translation>释放它的内存；下一个指名它的请求会重新加载它</translation>
+    </message>
+    <message>
+        <source>Keep…</source>
+        <translation>保持…</translation>
+    </message>
+    <message>
+        <source>Pin it, load it when the server starts, or set its idle time</source>
+        <translation>固定它、在服务器启动时加载，或设置空闲时间</translation>
+    </message>
+    <message>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <source>Unload the model and free its memory</source>
-        <translation>卸载模型并释放它占用的内存</translation>
+        <source>Stop serving the model and free its memory</source>
+        <translation>停止提供该模型并释放内存</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -2158,8 +2218,28 @@ Saved in: {3}</source>
         <translation>未知错误</translation>
     </message>
     <message>
+        <source>Unloaded · loads on the next request</source>
+        <translation>已卸载 · 下一个请求时加载</translation>
+    </message>
+    <message>
         <source>Ready</source>
         <translation>运行中</translation>
+    </message>
+    <message>
+        <source>Pinned: never unloaded</source>
+        <translation>已固定：从不卸载</translation>
+    </message>
+    <message>
+        <source>Unloads after {0} min idle</source>
+        <translation>空闲 {0} 分钟后卸载</translation>
+    </message>
+    <message>
+        <source>Stays loaded</source>
+        <translation>保持加载</translation>
+    </message>
+    <message>
+        <source>loads when the server starts</source>
+        <translation>服务器启动时加载</translation>
     </message>
     <message>
         <source>{0} ready</source>
@@ -2168,6 +2248,10 @@ Saved in: {3}</source>
     <message>
         <source>{0} starting</source>
         <translation>{0} 个启动中</translation>
+    </message>
+    <message>
+        <source>{0} unloaded</source>
+        <translation>{0} 个已卸载</translation>
     </message>
     <message>
         <source>{0} stopped with an error</source>

@@ -116,3 +116,32 @@ def test_api_key_with_real_clients(tmp_path: Path, gemma_gguf: Path) -> None:
         with pytest.raises(openai.AuthenticationError):
             bad.models.list()
         assert "sk-test-key-123" not in server.log()
+
+
+def test_cli_unload_load_and_keep(server: ServerProcess, gemma_gguf: Path) -> None:
+    uid = server.launch_gguf(gemma_gguf, "cli-kept", n_ctx=512)
+    endpoint = ("-e", server.url)
+    unloaded = _xindesk("unload", *endpoint, "--model-uid", uid)
+    assert unloaded.returncode == 0, unloaded.stderr
+    assert unloaded.stdout.strip() == f"{uid}: unloaded"
+    listed = _xindesk("list", *endpoint)
+    row = next(line for line in listed.stdout.splitlines() if line.startswith(uid))
+    assert "unloaded" in row
+    assert "idle 30 min" in row
+    kept = _xindesk(
+        "keep", *endpoint, "--model-uid", uid, "--pin", "--load-at-start", "--idle-minutes", "5"
+    )
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.strip() == f"{uid}: unloaded, pinned, loads at start"
+    loaded = _xindesk("load", *endpoint, "--model-uid", uid)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == f"{uid}: ready"
+    row = next(
+        line for line in _xindesk("list", *endpoint).stdout.splitlines() if line.startswith(uid)
+    )
+    assert "ready" in row
+    assert "pinned" in row
+    missing = _xindesk("unload", *endpoint, "--model-uid", "nope")
+    assert missing.returncode != 0
+    assert "nope" in missing.stderr
+    _xindesk("terminate", *endpoint, "--model-uid", uid)

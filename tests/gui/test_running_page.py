@@ -5,20 +5,22 @@ a catalog model downloading before it loads, and the table model."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from desktop.api.xinference import InstanceInfo, LaunchProgress, LaunchRequest, ListedModel
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
+from desktop.gui.dialogs.keep import KeepDialog
 from desktop.gui.models.record_table import PROGRESS_ROLE
 from desktop.gui.models.running_model import (
     RunningColumn,
@@ -177,7 +179,7 @@ def test_a_launched_model_is_listed_then_stopped(
     assert page.details.address.value() == f"{gui_server.url}/v1"
     actions = page.actions_for(uid)
     assert actions is not None
-    assert actions.visible_actions() == ["chat", "stop"]
+    assert actions.visible_actions() == ["chat", "unload", "keep", "stop"]
     tester = check_model(qtmodeltester, page.model)
 
     with qtbot.waitSignal(desktop_app.ctx.navigator.open_page, timeout=5_000) as opened:
@@ -302,3 +304,60 @@ def test_a_catalog_model_downloading_before_it_loads_shows_its_progress(
     assert page.actions_for(uid) is not None
     client.terminate(uid)
     qtbot.waitUntil(lambda: page.model.row_of(uid) < 0, timeout=10_000)
+
+
+@pytest.mark.slow
+def test_unload_load_and_keep_a_served_model(
+    desktop_app: DesktopApp,
+    qtbot: QtBot,
+    gui_server: ServerProcess,
+    client: XinDeskClient,
+    gemma_gguf: Path,
+) -> None:
+    uid = gui_server.launch_gguf(gemma_gguf, "gemma-kept", n_ctx=512)
+    page = open_page(desktop_app, RunningPage)
+    qtbot.waitUntil(lambda: cell(page, uid, RunningColumn.STATE) == "Ready", timeout=15_000)
+    page.select(uid)
+    assert page.details.keeping.text() == "Unloads after 30 min idle"
+
+    click(qtbot, page, uid, "unload")
+    qtbot.waitUntil(
+        lambda: cell(page, uid, RunningColumn.STATE) == "Unloaded · loads on the next request",
+        timeout=30_000,
+    )
+    assert client.describe(uid).status == "unloaded"
+    actions = page.actions_for(uid)
+    assert actions is not None
+    assert actions.visible_actions() == ["chat", "load", "keep", "stop"]
+    assert "1 unloaded" in page.summary.text()
+
+    click(qtbot, page, uid, "load")
+    qtbot.waitUntil(lambda: cell(page, uid, RunningColumn.STATE) == "Ready", timeout=60_000)
+    assert client.describe(uid).status == "ready"
+
+    def pin(dialog: KeepDialog) -> None:
+        assert dialog.idle.value() == 30
+        dialog.pinned.setChecked(True)
+        assert not dialog.idle.isEnabled()
+        dialog.load_at_start.setChecked(True)
+        dialog.accept()
+
+    QTimer.singleShot(50, lambda: _with_keep_dialog(pin))
+    click(qtbot, page, uid, "keep")
+    qtbot.waitUntil(lambda: client.describe(uid).pinned, timeout=15_000)
+    assert client.describe(uid).load_at_start
+    qtbot.waitUntil(
+        lambda: (
+            page.details.keeping.text() == "Pinned: never unloaded · loads when the server starts"
+        ),
+        timeout=15_000,
+    )
+    client.terminate(uid)
+
+
+def _with_keep_dialog(act: Callable[[KeepDialog], None], tries: int = 100) -> None:
+    dialog = QApplication.activeModalWidget()
+    if isinstance(dialog, KeepDialog):
+        act(dialog)
+    elif tries:
+        QTimer.singleShot(20, lambda: _with_keep_dialog(act, tries - 1))

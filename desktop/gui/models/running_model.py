@@ -70,6 +70,9 @@ class RunningRow:
     speed: float | None = None
     eta: float | None = None
     offload: OffloadReport | None = None
+    pinned: bool = False
+    load_at_start: bool = False
+    idle_minutes: float | None = None
 
     @classmethod
     def from_api(cls, model: ListedModel | InstanceInfo) -> RunningRow:
@@ -103,6 +106,9 @@ class RunningRow:
             context_length=context,
             model_path=model.model_path,
             offload=model.offload,
+            pinned=model.pinned,
+            load_at_start=model.load_at_start,
+            idle_minutes=model.idle_minutes,
         )
 
     def with_progress(self, progress: LaunchProgress) -> RunningRow:
@@ -326,10 +332,27 @@ class RunningModelsModel(RecordTableModel[RunningRow]):
             return self.tr("Loading into memory…")
         if state == "error":
             return self.tr("Error: {0}").format(row.error or self.tr("unknown error"))
+        if state == "unloaded":
+            return self.tr("Unloaded · loads on the next request")
         return self.tr("Ready")
 
+    def keeping_text(self, row: RunningRow) -> str:
+        """How the model is kept, in words: "Pinned · loads at start", "Unloads after 30 min
+        idle"."""
+        parts = []
+        if row.pinned:
+            parts.append(self.tr("Pinned: never unloaded"))
+        elif row.idle_minutes is not None:
+            parts.append(self.tr("Unloads after {0} min idle").format(f"{row.idle_minutes:g}"))
+        else:
+            parts.append(self.tr("Stays loaded"))
+        if row.load_at_start:
+            parts.append(self.tr("loads when the server starts"))
+        return " · ".join(parts)
+
     def can_chat(self, row: RunningRow) -> bool:
-        return row.state == "ready" and row.model_type == "LLM"
+        # An unloaded model loads for the chat's first message.
+        return row.state in ("ready", "unloaded") and row.model_type == "LLM"
 
     # -- the page header's summary ------------------------------------------------------------
 
@@ -341,6 +364,8 @@ class RunningModelsModel(RecordTableModel[RunningRow]):
             parts.append(self.tr("{0} ready").format(ready))
         if starting := states.count("loading") + states.count("downloading"):
             parts.append(self.tr("{0} starting").format(starting))
+        if unloaded := states.count("unloaded"):
+            parts.append(self.tr("{0} unloaded").format(unloaded))
         if failed := states.count("error"):
             parts.append(self.tr("{0} stopped with an error").format(failed))
         memory = sum(row.memory_bytes or 0 for row in self._records)

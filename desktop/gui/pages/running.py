@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gui.context import GuiContext
+from desktop.gui.dialogs.keep import KeepDialog
 from desktop.gui.models.record_table import COLOUR_ROLE, PROGRESS_ROLE
 from desktop.gui.models.running_model import (
     RunningColumn,
@@ -38,16 +39,18 @@ log = logging.getLogger("xindesk.gui.running")
 class RunningActions(RowActions):
     """The buttons of one running model's row; which ones show depends on its state.
 
-    `requested` carries an action ("chat", "stop", "cancel", "relaunch", "remove") and the
-    model's uid.
+    `requested` carries an action ("chat", "load", "unload", "keep", "stop", "cancel",
+    "relaunch", "remove") and the model's uid.
     """
 
-    ACTIONS = ("chat", "stop", "cancel", "relaunch", "remove")
+    ACTIONS = ("chat", "load", "unload", "keep", "stop", "cancel", "relaunch", "remove")
     NAME = "running"
 
     def show_for(self, state: str, *, can_chat: bool, busy: bool) -> None:
+        chat = {"chat"} if can_chat else set()
         shown = {
-            "ready": {"chat", "stop"} if can_chat else {"stop"},
+            "ready": chat | {"unload", "keep", "stop"},
+            "unloaded": chat | {"load", "keep", "stop"},
             "loading": {"cancel"},
             "downloading": {"cancel"},
             "error": {"relaunch", "remove"},
@@ -59,7 +62,19 @@ class RunningActions(RowActions):
         self.set_texts(
             {
                 "chat": (self.tr("Open in chat"), self.tr("Talk to this model on the Chat page")),
-                "stop": (self.tr("Stop"), self.tr("Unload the model and free its memory")),
+                "load": (self.tr("Load"), self.tr("Load the model into memory now")),
+                "unload": (
+                    self.tr("Unload"),
+                    self.tr("Free its memory; the next request that names it loads it again"),
+                ),
+                "keep": (
+                    self.tr("Keep…"),
+                    self.tr("Pin it, load it when the server starts, or set its idle time"),
+                ),
+                "stop": (
+                    self.tr("Stop"),
+                    self.tr("Stop serving the model and free its memory"),
+                ),
                 "cancel": (
                     self.tr("Cancel"),
                     self.tr("Stop starting this model (a download keeps what it already has)"),
@@ -92,13 +107,22 @@ class ModelDetails(QFrame):
         self.runs_on = QLabel(self)
         self.runs_on.setObjectName("runsOn")
         self.runs_on.setWordWrap(True)
+        self.keeping = QLabel(self)
+        self.keeping.setWordWrap(True)
         self.error = QLabel(self)
         self.error.setWordWrap(True)
         self.error.setObjectName("runningError")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.form = QFormLayout()
         # Labels made here: QFormLayout makes none for an empty text, and retranslate fills them.
-        for field in (self.address, self.uid, self.file, self.context, self.runs_on):
+        for field in (
+            self.address,
+            self.uid,
+            self.file,
+            self.context,
+            self.runs_on,
+            self.keeping,
+        ):
             self.form.addRow(QLabel(self), field)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
@@ -127,6 +151,7 @@ class ModelDetails(QFrame):
             self.tr("File"),
             self.tr("Context length"),
             self.tr("Runs on"),
+            self.tr("Kept"),
         )
         for row, text in enumerate(labels):
             item = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
@@ -232,6 +257,7 @@ class RunningPage(TablePage[RunningRow, RunningActions]):
         self.details.show_model(self.ctx.session.endpoint, record)
         self.details.runs_on.setText(self.model.device_text(record))
         self.details.runs_on.setToolTip(self.model.device_tooltip(record) or "")
+        self.details.keeping.setText(self.model.keeping_text(record))
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -251,6 +277,15 @@ class RunningPage(TablePage[RunningRow, RunningActions]):
                 self._call(uid, lambda: client.cancel_launch(uid))
             else:
                 self._call(uid, lambda: client.terminate(uid))
+        elif action == "load":
+            self._call(uid, lambda: client.load_model(uid))
+        elif action == "unload":
+            self._call(uid, lambda: client.unload_model(uid))
+        elif action == "keep":
+            dialog = KeepDialog(record, self)
+            if dialog.exec() == KeepDialog.DialogCode.Accepted:
+                change = dialog.change()
+                self._call(uid, lambda: client.set_service(uid, change))
         elif action == "relaunch":
             self._call(uid, lambda: client.start_relaunch(uid))
         elif action == "remove":
