@@ -43,6 +43,7 @@ from desktop.core.hub.manager import DownloadManager
 from desktop.core.memory.pressure import Pressure, memory_pressure
 from desktop.core.running import admission
 from desktop.core.running.download_first import DownloadFirst
+from desktop.core.running.idle import watch_idle
 from desktop.core.running.keep import (
     check_relaunch,
     idle_limit_seconds,
@@ -124,7 +125,7 @@ class Supervisor:
         served = self.lifecycle.served
         for entry in await asyncio.to_thread(served.load) if served is not None else []:
             await self._restore(entry)
-        self._watcher = asyncio.create_task(self._watch(), name="idle-watch")
+        self._watcher = asyncio.create_task(watch_idle(self), name="idle-watch")
 
     async def _restore(self, entry: ServedModel) -> None:
         request = {**entry.request, "model_uid": entry.uid, "model_path": entry.model_path}
@@ -254,7 +255,7 @@ class Supervisor:
                 uid=other.uid,
                 needs=other.needs,
                 last_used=other.last_used,
-                evictable=self._evictable(other, now),
+                evictable=self.evictable(other, now),
             )
             for other in self._models.values()
             if other is not record and other.state in (ModelState.READY, ModelState.LOADING)
@@ -263,9 +264,11 @@ class Supervisor:
             record.needs, self.settings, loaded, self.lifecycle.available_ram
         )
         for uid in evict:
-            await self._unload(self._models[uid], f"to make room for {record.uid}")
+            await self.unload_record(self._models[uid], f"to make room for {record.uid}")
 
-    def _evictable(self, record: RunningModel, now: float) -> bool:
+    def evictable(self, record: RunningModel, now: float) -> bool:
+        """Whether `record` may be unloaded now: loaded, not pinned, answering nothing, its
+        keep_alive over."""
         return (
             record.state is ModelState.READY
             and record.handle is not None
@@ -396,9 +399,10 @@ class Supervisor:
         if record.state is ModelState.LOADING:
             raise InvalidRequest(f"Model {uid} is loading; cancel the launch instead.")
         if record.state is ModelState.READY:
-            await self._unload(record, "asked to")
+            await self.unload_record(record, "asked to")
 
-    async def _unload(self, record: RunningModel, why: str) -> None:
+    async def unload_record(self, record: RunningModel, why: str) -> None:
+        """Stop `record`'s worker and free its memory; `why` goes into the log."""
         freed = record.resident_bytes()
         handle = record.handle
         # No request takes the worker from here on; "unloaded" is said once it is gone.
@@ -421,47 +425,6 @@ class Supervisor:
     def idle_limit(self, record: RunningModel) -> float | None:
         """Seconds unused after which `record` is unloaded; None when never."""
         return idle_limit_seconds(record.service, record.plan.model_type, self.settings)
-
-    async def _watch(self) -> None:
-        """Unload models past their idle time, every tick, and idle models while the system
-        says memory is short."""
-        last_pressure_check = time.monotonic()
-        while True:
-            await asyncio.sleep(self.lifecycle.tick_s)
-            try:
-                await self._unload_idle()
-                if time.monotonic() - last_pressure_check >= self.lifecycle.pressure_every_s:
-                    last_pressure_check = time.monotonic()
-                    await self._relieve_pressure()
-            except Exception:
-                log.exception("the idle-model check failed; it runs again")
-
-    async def _relieve_pressure(self) -> None:
-        """Under memory pressure, unload the least recently used idle model (one per check,
-        so the system can say whether that was enough)."""
-        level = await asyncio.to_thread(self.lifecycle.pressure)
-        if level is None or level < Pressure.WARNING:
-            return
-        now = time.monotonic()
-        idle = [r for r in self._models.values() if self._evictable(r, now)]
-        if idle:
-            oldest = min(idle, key=lambda r: r.last_used)
-            await self._unload(oldest, f"under memory pressure ({level.name.lower()})")
-
-    async def _unload_idle(self) -> None:
-        now = time.monotonic()
-        for record in list(self._models.values()):
-            if not self._evictable(record, now):
-                continue
-            if record.unload_when_idle:
-                record.unload_when_idle = False
-                await self._unload(record, "after its answer (keep_alive 0)")
-                continue
-            limit = self.idle_limit(record)
-            idle = now - record.last_used
-            if limit is not None and idle >= limit:
-                spent = f"{idle / 60:.0f} min" if idle >= 60 else f"{idle:.0f} s"
-                await self._unload(record, f"after {spent} idle")
 
     # -- queries ---------------------------------------------------------------------------------
 

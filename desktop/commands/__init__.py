@@ -1,0 +1,1 @@
+"""The commands of `xindesk`, one module per kind; `desktop.cli` parses and dispatches."""
