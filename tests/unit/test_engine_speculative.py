@@ -146,12 +146,21 @@ class Oracle:
         return guess
 
 
+class FixedStepCost(StepCost):
+    """The configured step overhead, never refitted from the steps' times: what the tests
+    assert then follows from the tokens alone, however busy the machine is."""
+
+    def observe(self, tokens: int, seconds: float) -> None:
+        return
+
+
 class Loop:
     def __init__(self, runtime: ModelRuntime, **kwargs: Any) -> None:
         assert runtime.text is not None
         self.runtime = runtime
         self.events: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self.batcher = Batcher(runtime.text, self._collect, **kwargs)
+        self.batcher.step_cost = FixedStepCost(self.batcher.step_cost.prior)
 
     def _collect(self, events: list[RequestEvent]) -> None:
         for rid, kind, payload in events:
