@@ -11,6 +11,7 @@ them to messages; nothing else needs to know about HTTP.
     │   ├── NotAGGUF                         a file that is not GGUF                   -> 400
     │   │   └── GGUFHeaderIncomplete         a header longer than the bytes at hand    -> 400
     │   ├── ModelFileMissing                 catalog model not downloaded yet          -> 400
+    │   ├── UnsafePath                       a path from outside that leaves its folder -> 400
     │   └── InvalidSettings                  an unknown setting or an invalid value    -> 422
     ├── ModelNotFound (LookupError)          unknown registration / spec               -> 400
     ├── UnknownModelUID (LookupError)        no running model with this uid            -> 400/404
@@ -25,6 +26,7 @@ them to messages; nothing else needs to know about HTTP.
     ├── HubError                             a hub answered with an error               -> 502
     │   └── HubUnreachable                   no hub could be reached (offline, blocked)  -> 502
     ├── NotEnoughDiskSpace                   a download would not fit on the disk      -> 507
+    ├── PathTimeout                          a look at a user's path did not finish    -> 504
     └── IntegrityError                       a downloaded file's sha256/size is wrong  -> 502
 """
 
@@ -93,6 +95,11 @@ class ModelFileMissing(InvalidRequest):
     """A catalog model whose file is not on disk yet."""
 
 
+class UnsafePath(InvalidRequest):
+    """A path from outside (a hub listing, a request) that is not a plain relative path, or
+    that leads out of the folder it must stay in; nothing is read or written through it."""
+
+
 class InvalidSettings(InvalidRequest):
     """A settings change names an unknown setting or gives an invalid value."""
 
@@ -156,6 +163,11 @@ class HubUnreachable(HubError):
 
 class NotEnoughDiskSpace(XinDeskError):
     """A download would not fit in the free space of its folder; checked before it starts."""
+
+
+class PathTimeout(XinDeskError):
+    """Looking at a user's path (a stat) did not finish in time: a network mount that stopped
+    answering, most likely."""
 
 
 class IntegrityError(XinDeskError):

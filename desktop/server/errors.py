@@ -27,6 +27,7 @@ from desktop.core.errors import (
     ModelNotFound,
     ModelNotReady,
     NotEnoughDiskSpace,
+    PathTimeout,
     UnknownModelUID,
     WorkerCrashed,
     WrongModelType,
@@ -58,6 +59,7 @@ _STATUS: list[tuple[type[XinDeskError], int]] = [
     (HubError, 502),
     (IntegrityError, 502),
     (NotEnoughDiskSpace, 507),
+    (PathTimeout, 504),
 ]
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from desktop.core.errors import InvalidRequest, ModelNotFound
 from desktop.core.memory.gguf_info import check_gguf_file, read_gguf_info
+from desktop.core.safepaths import user_path
 from desktop.core.store.files import (
     NAMES_IN_MESSAGE,
     delete_model_file,
@@ -121,7 +122,7 @@ class ModelStore:
             NotAGGUF: The path is missing, a folder, or not a GGUF file.
             InvalidRequest: A split set with parts missing.
         """
-        given = Path(path).expanduser()
+        given = user_path(str(path), what="The file to import")
         check_gguf_file(given)
         # Keep the path as given, not resolved: resolving a Hugging Face snapshot link would
         # give a blob named by its hash, and a split set's parts are found by name.
@@ -210,7 +211,11 @@ class ModelStore:
         if mode not in ("move", "link"):
             raise InvalidRequest(f"mode must be 'move' or 'link', not {mode!r}")
         old = self.models_dir
-        new = Path(new_dir).expanduser().absolute()
+        new = user_path(str(new_dir), what="The new models folder")
+        if not new.is_absolute():
+            raise InvalidRequest(
+                f"{new_dir} is a relative path; name the new models folder by its full path."
+            )
         old_real, new_real = Path(os.path.realpath(old)), Path(os.path.realpath(new))
         if new_real == old_real:
             # The same folder under another name (a link): nothing to move.

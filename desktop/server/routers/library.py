@@ -135,7 +135,7 @@ async def installed(state: StateDep) -> InstalledModels:
 @router.post("/installed/import")
 async def import_model(body: ImportModel, state: StateDep) -> InstalledModelView:
     """Register a local .gguf (or a split set) where it is, without copying it."""
-    model = await asyncio.to_thread(lambda: state.store.import_path(Path(body.path).expanduser()))
+    model = await asyncio.to_thread(state.store.import_path, Path(body.path))
     return present.installed_model(model)
 
 
@@ -274,7 +274,7 @@ async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> ModelsF
             + ", ".join(unfinished)
         )
     new_dir = await asyncio.to_thread(
-        lambda: state.store.move_models_dir(Path(body.path).expanduser(), mode=body.mode)
+        lambda: state.store.move_models_dir(Path(body.path), mode=body.mode)
     )
     await asyncio.to_thread(state.settings_store.update, {"models": {"models_dir": str(new_dir)}})
     return ModelsFolderMoved(models_dir=str(new_dir), mode=body.mode)
