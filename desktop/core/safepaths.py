@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import os
 import re
@@ -28,7 +29,7 @@ import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from desktop.core.errors import NotAGGUF, PathTimeout, UnsafePath
 
@@ -38,8 +39,8 @@ T = TypeVar("T")
 
 #: Seconds a look at a user's path may take before the request fails with `PathTimeout`.
 PROBE_TIMEOUT = 5.0
-#: Looks that may hang at once; past that, the next one fails at once instead of queueing.
-MAX_STALLED = 4
+#: Looks that may run (or hang) at once; past that, the next one fails at once.
+MAX_THREADS = 16
 
 # Names Windows gives to devices in every folder ("NUL.gguf" is the null device there too).
 _WINDOWS_DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
@@ -170,70 +171,112 @@ def regular_file(path: Path, *, what: str = "model_path") -> os.stat_result:
     return found
 
 
+def _root_of(path: Path) -> str:
+    """The part of a path that names its drive or share ("/mnt/nas", "//server/share/x"): a
+    mount that stops answering stalls every path below it."""
+    parts = Path(os.path.abspath(path)).parts
+    return str(Path(*parts[:3])) if parts else str(path)
+
+
 class FileProbe:
     """Looks at user-given paths on threads of its own, each look bounded in time.
 
     A look that takes longer than `timeout` fails its caller with `PathTimeout`; its thread
-    stays stuck in the kernel until the mount answers, which is why at most `max_stalled`
-    looks run at once and the next one fails at once. The threads are daemons, so a dead mount
-    cannot keep the process from exiting either.
+    stays stuck in the kernel until the mount answers. While it is stuck, the next look below
+    the same drive or share (`_root_of`) fails at once instead of starting another thread, and
+    at most `max_threads` looks run at all; paths elsewhere are looked at as usual. The threads
+    are daemons, so a dead mount cannot keep the process from exiting either.
     """
 
-    def __init__(self, *, timeout: float = PROBE_TIMEOUT, max_stalled: int = MAX_STALLED) -> None:
+    def __init__(self, *, timeout: float = PROBE_TIMEOUT, max_threads: int = MAX_THREADS) -> None:
         self.timeout = timeout
-        self._slots = threading.BoundedSemaphore(max_stalled)
+        self._threads = threading.BoundedSemaphore(max_threads)
+        self._guard = threading.Lock()
+        # Looks under way, and those among them that timed out; roots with stuck looks, counted.
+        self._running: set[concurrent.futures.Future[Any]] = set()
+        self._late: set[concurrent.futures.Future[Any]] = set()
+        self._stuck: dict[str, int] = {}
 
-    def _start(self, call: Callable[[], T], label: str) -> concurrent.futures.Future[T]:
+    def _busy(self, path: Path) -> PathTimeout:
+        return PathTimeout(
+            f"Cannot look at {path} now: an earlier look at {_root_of(path)} has not finished "
+            "(a network drive that stopped answering?). Try again once the drive answers."
+        )
+
+    def _start(self, call: Callable[[], T], path: Path) -> concurrent.futures.Future[T]:
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        if not self._slots.acquire(blocking=False):
-            future.set_exception(
-                PathTimeout(
-                    f"Cannot look at {label} now: earlier looks at files have not finished "
-                    "(a network drive that stopped answering?). Try again later."
-                )
-            )
+        root = _root_of(path)
+        with self._guard:
+            stuck = root in self._stuck
+        if stuck or not self._threads.acquire(blocking=False):
+            future.set_exception(self._busy(path))
             return future
+        with self._guard:
+            self._running.add(future)
 
         def run() -> None:
+            # The thread's slot is free before the answer goes out, so the caller's next look
+            # finds it. A caller that gave up has cancelled the future (asyncio does, on a
+            # timeout), and the late answer has nobody to go to then.
             try:
                 result = call()
             except BaseException as exc:  # noqa: BLE001  # handed to the waiting caller
-                future.set_exception(exc)
-            else:
+                self._finished(root, future)
+                with contextlib.suppress(concurrent.futures.InvalidStateError):
+                    future.set_exception(exc)
+                return
+            self._finished(root, future)
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
                 future.set_result(result)
-            finally:
-                self._slots.release()
 
         threading.Thread(target=run, name="xindesk-file-probe", daemon=True).start()
         return future
 
-    def _timed_out(self, label: str) -> PathTimeout:
-        log.warning("looking at %s took longer than %.0f s", label, self.timeout)
+    def _finished(self, root: str, future: concurrent.futures.Future[T]) -> None:
+        self._threads.release()
+        with self._guard:
+            self._running.discard(future)
+            if future in self._late:
+                self._late.discard(future)
+                left = self._stuck.get(root, 1) - 1
+                if left > 0:
+                    self._stuck[root] = left
+                else:
+                    self._stuck.pop(root, None)
+                    log.info("%s answers again", root)
+
+    def _timed_out(self, path: Path, future: concurrent.futures.Future[T]) -> PathTimeout:
+        root = _root_of(path)
+        with self._guard:
+            if future in self._running:
+                self._late.add(future)
+                self._stuck[root] = self._stuck.get(root, 0) + 1
+        log.warning("looking at %s took longer than %.1f s", path, self.timeout)
         return PathTimeout(
-            f"Looking at {label} took longer than {self.timeout:.0f} s; is it on a network drive "
+            f"Looking at {path} took longer than {self.timeout:g} s; is it on a network drive "
             "that stopped answering? Check the drive and try again."
         )
 
-    def call(self, call: Callable[[], T], *, label: str) -> T:
-        """`call()` within the time bound, from a thread that may wait."""
-        future = self._start(call, label)
+    def call(self, call: Callable[[], T], *, path: Path) -> T:
+        """`call()` (which looks at `path`) within the time bound, from a thread that may wait."""
+        future = self._start(call, path)
         try:
             return future.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
-            raise self._timed_out(label) from None
+            raise self._timed_out(path, future) from None
 
-    async def acall(self, call: Callable[[], T], *, label: str) -> T:
+    async def acall(self, call: Callable[[], T], *, path: Path) -> T:
         """`call()` within the time bound, awaited: no thread of the event loop's pool waits."""
-        future = asyncio.wrap_future(self._start(call, label))
+        future = self._start(call, path)
         try:
-            return await asyncio.wait_for(future, self.timeout)
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.timeout)
         except TimeoutError:
-            raise self._timed_out(label) from None
+            raise self._timed_out(path, future) from None
 
     def regular_file(self, path: Path, *, what: str = "model_path") -> os.stat_result:
         """`regular_file` within the time bound."""
-        return self.call(lambda: regular_file(path, what=what), label=str(path))
+        return self.call(lambda: regular_file(path, what=what), path=path)
 
     async def aregular_file(self, path: Path, *, what: str = "model_path") -> os.stat_result:
         """`regular_file` within the time bound, awaited."""
-        return await self.acall(lambda: regular_file(path, what=what), label=str(path))
+        return await self.acall(lambda: regular_file(path, what=what), path=path)

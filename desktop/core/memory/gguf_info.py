@@ -13,26 +13,32 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from desktop.core.errors import GGUFHeaderIncomplete, NotAGGUF
+from desktop.core.safepaths import FileProbe, regular_file
 
 GGUF_MAGIC = b"GGUF"
 # No key or value in a real header comes near this (chat templates are tens of KiB).
 MAX_STRING = 64 * 1024 * 1024
 
 
-def check_gguf_file(path: str | Path) -> Path:
-    """Return the resolved path, or raise `NotAGGUF` saying what is wrong with it."""
+def check_gguf_file(
+    path: str | Path, *, what: str = "model_path", probe: FileProbe | None = None
+) -> Path:
+    """Return the resolved path, or raise `NotAGGUF` saying what is wrong with it.
+
+    Only a regular file is opened (a named pipe would block the open, a device or a folder is
+    no model), and a message never lists what a folder holds. With `probe`, the look at the
+    path is bounded in time (`PathTimeout` when a network mount stops answering).
+    """
     file = Path(path).expanduser()
-    if not file.exists():
-        raise NotAGGUF(f"No file at {file}. Check the path (model_path must name a .gguf file).")
-    if file.is_dir():
-        ggufs = sorted(p.name for p in file.glob("*.gguf"))
-        hint = f" It holds: {', '.join(ggufs[:5])}." if ggufs else " It holds no .gguf files."
-        raise NotAGGUF(f"{file} is a folder; model_path must name the .gguf file itself.{hint}")
+    if probe is not None:
+        probe.regular_file(file, what=what)
+    else:
+        regular_file(file, what=what)
     try:
         with file.open("rb") as handle:
             magic = handle.read(4)
     except OSError as exc:
-        raise NotAGGUF(f"Cannot read {file}: {exc}") from exc
+        raise NotAGGUF(f"Cannot read {file}: {exc.strerror or exc}") from exc
     if magic != GGUF_MAGIC:
         raise NotAGGUF(
             f"{file} is not a GGUF file (it does not start with the GGUF signature). XinDesk runs "

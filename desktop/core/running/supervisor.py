@@ -38,6 +38,7 @@ from desktop.core.hub.jobs import DownloadJob, JobState
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.running.launch import LaunchPlan, plan_launch, validate_uid
+from desktop.core.safepaths import user_path
 from desktop.core.store import ModelStore
 
 log = logging.getLogger("xindesk.supervisor")
@@ -185,6 +186,7 @@ class Supervisor:
         uid_asked = request.get("model_uid") or request.get("model_name")
         if isinstance(uid_asked, str) and uid_asked in self._pending:
             raise ModelAlreadyRunning(f"Model is already being downloaded, uid: {uid_asked}")
+        await self._check_given_files(request)
         try:
             plan = await asyncio.to_thread(
                 plan_launch, request, self.catalog, self.settings, self.store
@@ -209,6 +211,16 @@ class Supervisor:
         if wait_ready:
             await self._wait_loaded(record)
         return plan.uid
+
+    async def _check_given_files(self, request: dict[str, Any]) -> None:
+        """Look at the files a request names by path before planning, with a time bound and on
+        the store's own threads: a named pipe, a device or a folder is refused without being
+        opened, and a path on a network mount that stopped answering fails this request
+        (`PathTimeout`) without holding a thread of the event loop's pool."""
+        for key in ("model_path", "draft_model_path"):
+            raw = request.get(key)
+            if isinstance(raw, str) and raw:
+                await self.store.probe.aregular_file(user_path(raw, what=key), what=key)
 
     async def _download_then_launch(self, request: dict[str, Any], *, wait_ready: bool) -> str:
         manager = self.downloads

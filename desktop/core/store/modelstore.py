@@ -12,7 +12,7 @@ from typing import Literal
 
 from desktop.core.errors import InvalidRequest, ModelNotFound
 from desktop.core.memory.gguf_info import check_gguf_file, read_gguf_info
-from desktop.core.safepaths import user_path
+from desktop.core.safepaths import FileProbe, user_path
 from desktop.core.store.files import (
     NAMES_IN_MESSAGE,
     delete_model_file,
@@ -39,6 +39,8 @@ class ModelStore:
             huggingface_hub's default (`HF_HUB_CACHE`), looked up on first use.
         in_use: Answers whether a running model has a file open; files in use are never
             deleted or moved. None means nothing is ever in use.
+        probe: Looks at the user's own files (imports, launched paths) with a time bound, on
+            threads of its own; a new one when None.
     """
 
     def __init__(
@@ -48,11 +50,13 @@ class ModelStore:
         *,
         hf_cache_dir: Path | None = None,
         in_use: Callable[[Path], bool] | None = None,
+        probe: FileProbe | None = None,
     ) -> None:
         self._models_dir = Path(models_dir).expanduser().absolute()
         self._hf_cache_dir = hf_cache_dir
         self._in_use = in_use
         self._imports = ImportsRecord(Path(data_dir).expanduser().absolute())
+        self.probe = probe or FileProbe()
         self._scanner = Scanner()
         # Guards the models folder, which a move changes while other threads list.
         self._lock = threading.Lock()
@@ -76,7 +80,7 @@ class ModelStore:
         """
         entries = [
             *self._scanner.downloads(self.models_dir),
-            *self._scanner.imports(self._imports.paths()),
+            *self._scanner.imports(self._imports.paths(), self.probe),
             *self._scanner.hf_cache(self._hf_cache_dir),
         ]
         seen: set[str] = set()
@@ -123,7 +127,7 @@ class ModelStore:
             InvalidRequest: A split set with parts missing.
         """
         given = user_path(str(path), what="The file to import")
-        check_gguf_file(given)
+        check_gguf_file(given, what="The file to import", probe=self.probe)
         # Keep the path as given, not resolved: resolving a Hugging Face snapshot link would
         # give a blob named by its hash, and a split set's parts are found by name.
         absolute = Path(os.path.abspath(given))
@@ -136,7 +140,7 @@ class ModelStore:
                 f"Put every part in {absolute.parent} and import it again."
             )
         for part in group.parts:
-            check_gguf_file(part)
+            check_gguf_file(part, what="The file to import", probe=self.probe)
         read_gguf_info(group.first)
 
         first_real = os.path.realpath(group.first)

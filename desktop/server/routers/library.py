@@ -4,7 +4,7 @@ quantization with a memory fit, registering a searched repository, and installed
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import os
 from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -36,6 +36,7 @@ from desktop.core.hub.references import parse_repo_reference
 from desktop.core.hub.remote import RemoteHub
 from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename
+from desktop.core.safepaths import user_path
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.presenters import library as present
 from desktop.server.presenters.registry import registration
@@ -135,7 +136,10 @@ async def installed(state: StateDep) -> InstalledModels:
 @router.post("/installed/import")
 async def import_model(body: ImportModel, state: StateDep) -> InstalledModelView:
     """Register a local .gguf (or a split set) where it is, without copying it."""
-    model = await asyncio.to_thread(state.store.import_path, Path(body.path))
+    given = user_path(body.path, what="The file to import")
+    # A named pipe or a stalled network drive is refused here, on the store's own threads.
+    await state.store.probe.aregular_file(given, what="The file to import")
+    model = await asyncio.to_thread(state.store.import_path, given)
     return present.installed_model(model)
 
 
@@ -273,8 +277,10 @@ async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> ModelsF
             "Finish or cancel these downloads before moving the models folder: "
             + ", ".join(unfinished)
         )
-    new_dir = await asyncio.to_thread(
-        lambda: state.store.move_models_dir(Path(body.path), mode=body.mode)
-    )
+    asked = user_path(body.path, what="The new models folder")
+    # Looked at first on the store's own threads, so a drive that does not answer fails this
+    # request without holding a thread of the server's pool.
+    await state.store.probe.acall(lambda: os.path.lexists(asked.parent), path=asked)
+    new_dir = await asyncio.to_thread(lambda: state.store.move_models_dir(asked, mode=body.mode))
     await asyncio.to_thread(state.settings_store.update, {"models": {"models_dir": str(new_dir)}})
     return ModelsFolderMoved(models_dir=str(new_dir), mode=body.mode)
