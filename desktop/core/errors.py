@@ -9,7 +9,8 @@ them to messages; nothing else needs to know about HTTP.
     │   ├── WrongModelType                   embeddings asked of a chat model          -> 400
     │   ├── ModelAlreadyRunning              duplicate model uid                       -> 400
     │   ├── NotAGGUF                         a file that is not GGUF                   -> 400
-    │   │   └── GGUFHeaderIncomplete         a header longer than the bytes at hand    -> 400
+    │   │   ├── GGUFHeaderIncomplete         a header longer than the bytes at hand    -> 400
+    │   │   └── GGUFTruncated                tensor data past the end of the file      -> 400
     │   ├── ModelFileMissing                 catalog model not downloaded yet          -> 400
     │   ├── UnsafePath                       a path from outside that leaves its folder -> 400
     │   └── InvalidSettings                  an unknown setting or an invalid value    -> 422
@@ -187,4 +188,18 @@ class GGUFHeaderIncomplete(NotAGGUF):
     def __init__(self, message: str, *, bytes_read: int, needed: int) -> None:
         super().__init__(message)
         self.bytes_read = bytes_read
+        self.needed = needed
+
+
+class GGUFTruncated(NotAGGUF):
+    """A GGUF whose header is whole but whose tensor data ends early (a cut copy or download).
+
+    Attributes:
+        size: The file's size in bytes.
+        needed: Where the header says the tensor data ends.
+    """
+
+    def __init__(self, message: str, *, size: int, needed: int) -> None:
+        super().__init__(message)
+        self.size = size
         self.needed = needed

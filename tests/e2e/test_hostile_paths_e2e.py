@@ -180,3 +180,42 @@ def test_hostile_listing_through_the_server(tmp_path: Path, hostile_hub: TestHub
     assert [p for p in created if not p.is_relative_to(home)] == []
     # Every download was refused, so no model file or partial file exists anywhere.
     assert [p for p in created if p.name.endswith((".gguf", ".part"))] == []
+
+
+# -- a GGUF cut short inside its tensor data ----------------------------------------------------
+
+
+def test_truncated_gguf_is_damaged_everywhere(server: ServerProcess, gemma_gguf: Path) -> None:
+    """A Gemma copy whose header is whole but whose last 4 MiB of tensor data are missing: the
+    installed list calls it damaged, import refuses it, and launching it is a 400 that says so
+    (llama.cpp itself would fail to load it, which answered 500)."""
+    from desktop.core.memory.gguf_info import read_gguf_metadata, tensor_data_end
+    from tests.fixtures.tiny_gguf import write_truncated_gguf
+
+    end = tensor_data_end(read_gguf_metadata(gemma_gguf))
+    assert end is not None
+    home = server.log_file.parent  # `run_server` keeps its log in the home folder
+    cut = write_truncated_gguf(
+        gemma_gguf,
+        home / "data" / "models" / "google" / "cut-GGUF" / "gemma-3-270m-cut-Q4_K_M.gguf",
+        end - 4 * 1024 * 1024,
+    )
+    try:
+        listed = httpx.get(f"{server.url}/v1/xindesk/installed", timeout=HANG).json()["models"]
+        (entry,) = [m for m in listed if m["path"] == str(cut)]
+        assert entry["usable"] is False
+        assert "truncated" in entry["problem"]
+        imported = httpx.post(
+            f"{server.url}/v1/xindesk/installed/import", json={"path": str(cut)}, timeout=HANG
+        )
+        assert imported.status_code == 400
+        assert "truncated" in imported.json()["detail"]
+        launched = httpx.post(
+            f"{server.url}/v1/models", json=_launch_body(cut, model_uid="cut"), timeout=HANG
+        )
+        assert launched.status_code == 400, launched.text
+        assert "truncated" in launched.json()["detail"]
+        assert str(cut) in launched.json()["detail"]
+        assert httpx.get(f"{server.url}/v1/models", timeout=HANG).json()["data"] == []
+    finally:
+        cut.unlink()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from desktop.core.errors import GGUFHeaderIncomplete, NotAGGUF
+from desktop.core.errors import GGUFHeaderIncomplete, GGUFTruncated, NotAGGUF
 from desktop.core.safepaths import FileProbe, regular_file
 
 GGUF_MAGIC = b"GGUF"
@@ -359,9 +359,41 @@ def read_gguf_metadata(path: str | Path, *, tensors: bool = True) -> dict[str, A
         raise NotAGGUF(f"Cannot read {file}: {exc}") from exc
 
 
+def tensor_data_end(meta: dict[str, Any]) -> int | None:
+    """Where the last tensor's data ends, in bytes from the start of the file: the least size a
+    whole file has. None when the header was read without its tensors, or holds none (a
+    vocabulary-only file ends with its header)."""
+    tensors: tuple[GGUFTensorInfo, ...] = meta.get(TENSORS_KEY) or ()
+    start = meta.get(DATA_OFFSET_KEY)
+    if not tensors or not isinstance(start, int):
+        return None
+    # A tensor of a type this reader does not know counts from its offset: still a bound.
+    return start + max(tensor.offset + (tensor.n_bytes or 0) for tensor in tensors)
+
+
 def read_gguf_info(path: str | Path) -> GGUFInfo:
-    """The facts XinDesk uses from a GGUF header (`NotAGGUF` if it is not one or is damaged)."""
-    meta = read_gguf_metadata(path, tensors=False)
+    """The facts XinDesk uses from a GGUF header.
+
+    Raises:
+        NotAGGUF: Not a GGUF, or a damaged one.
+        GGUFTruncated: The header is whole but the tensor data it describes goes past the end
+            of the file (an interrupted copy or download): llama.cpp would refuse to load it.
+    """
+    meta = read_gguf_metadata(path, tensors=True)
+    file = Path(path).expanduser()
+    end = tensor_data_end(meta)
+    if end is not None:
+        try:
+            size = file.stat().st_size
+        except OSError as exc:
+            raise NotAGGUF(f"Cannot read {file}: {exc.strerror or exc}") from exc
+        if size < end:
+            raise GGUFTruncated(
+                f"{file} is damaged: it is truncated ({size} bytes, and its tensor data goes on "
+                f"to byte {end}; {end - size} bytes are missing). Download or copy it again.",
+                size=size,
+                needed=end,
+            )
     arch = str(meta.get("general.architecture") or "")
 
     def arch_int(suffix: str) -> int | None:

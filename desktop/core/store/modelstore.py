@@ -123,7 +123,8 @@ class ModelStore:
         returns the entry it already has.
 
         Raises:
-            NotAGGUF: The path is missing, a folder, or not a GGUF file.
+            NotAGGUF: The path is missing, not a regular file, or not a GGUF file.
+            GGUFTruncated: A part whose tensor data is cut short (a damaged copy).
             InvalidRequest: A split set with parts missing.
         """
         given = user_path(str(path), what="The file to import")
@@ -141,7 +142,8 @@ class ModelStore:
             )
         for part in group.parts:
             check_gguf_file(part, what="The file to import", probe=self.probe)
-        read_gguf_info(group.first)
+            # Each part holds its own tensors; one cut short is a damaged model.
+            read_gguf_info(part)
 
         first_real = os.path.realpath(group.first)
         for entry in self.installed():

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from desktop.core.errors import NotAGGUF, PathTimeout
+from desktop.core.errors import GGUFTruncated, NotAGGUF, PathTimeout
 from desktop.core.memory.gguf_info import GGUFInfo, read_gguf_info
 from desktop.core.memory.quant import quant_from_file_type, quant_from_filename
 from desktop.core.safepaths import FileProbe
@@ -169,6 +169,8 @@ class Scanner:
         result: GGUFInfo | str
         try:
             result = read_gguf_info(path)
+        except GGUFTruncated as exc:
+            result = str(exc)
         except NotAGGUF as exc:
             result = f"not a GGUF file: {exc}"
         with self._lock:
