@@ -219,3 +219,29 @@ def test_truncated_gguf_is_damaged_everywhere(server: ServerProcess, gemma_gguf:
         assert httpx.get(f"{server.url}/v1/models", timeout=HANG).json()["data"] == []
     finally:
         cut.unlink()
+
+
+# -- unknown uids and names, as xinference-client sees them -------------------------------------
+
+
+def test_unknown_uids_answer_as_xinference_does(server: ServerProcess) -> None:
+    """Xinference 4.1: describe and terminate of an unknown uid are a 400 naming it; progress is
+    200 with nothing done (clients poll it beside the launch that registers the uid); engines of
+    an unknown model are null (recorded: GET /v1/engines/LLM/nope-model -> 200 null)."""
+    from xinference_client import RESTfulClient
+
+    client = RESTfulClient(server.url)
+    for call in (client.describe_model, client.terminate_model):
+        with pytest.raises(RuntimeError, match="uid: nope"):
+            call("nope")
+    progress = client.get_launch_model_progress("nope")
+    assert progress["progress"] == 0.0
+    assert progress["stage"] == "pending"
+    assert client.query_engine_by_model_name("nope-model") is None
+    assert client.query_engine_by_model_name("nope-model", model_type=None) is None
+    known = client.query_engine_by_model_name("qwen2.5-instruct")
+    assert list(known) == ["llama.cpp"]
+    for path in ("/v1/models/nope", "/v1/engines/LLM/nope-model", "/v1/models/nope/progress"):
+        answer = httpx.get(f"{server.url}{path}", timeout=HANG)
+        assert answer.status_code in (200, 400)
+        assert answer.headers["content-type"].startswith("application/json")
