@@ -33,7 +33,7 @@ from desktop.core.catalog.files import QuantChoice, group_gguf_files
 from desktop.core.catalog.from_repo import registration_from_repo
 from desktop.core.errors import HubUnreachable
 from desktop.core.hub.references import parse_repo_reference
-from desktop.core.hub.remote import RemoteHub
+from desktop.core.hub.remote import Probeable, RemoteHub, RepoSummary
 from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.safepaths import user_path
@@ -72,7 +72,7 @@ async def search(
     notes: list[str] = []
     for remote in hubs:
         try:
-            found = await asyncio.to_thread(remote.search, text, limit=limit)
+            found = await asyncio.to_thread(_probed_search, remote, text, limit)
         except HubUnreachable as exc:
             notes.append(str(exc))
             continue
@@ -80,6 +80,14 @@ async def search(
     if not results and len(notes) == len(hubs):
         raise HubUnreachable(" ".join(notes))
     return SearchResults(results=results, notes=notes)
+
+
+def _probed_search(remote: RemoteHub, text: str, limit: int) -> list[RepoSummary]:
+    """The hub's search, after a short reachability probe: offline or blocked, the libraries'
+    own retries would take most of a minute to give up."""
+    if isinstance(remote, Probeable):
+        remote.probe()
+    return remote.search(text, limit=limit)
 
 
 @router.get("/repo")
