@@ -32,9 +32,10 @@ from desktop.core.errors import (
     ModelLoadError,
     ModelNotReady,
     UnknownModelUID,
+    UnsafePath,
     WrongModelType,
 )
-from desktop.core.hub.jobs import DownloadJob, JobState
+from desktop.core.hub.jobs import DownloadJob, JobFile, JobState
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.running.launch import LaunchPlan, plan_launch, validate_uid
@@ -275,7 +276,7 @@ class Supervisor:
         self._pending.pop(pending.uid, None)
         # Launch the very file that was downloaded: the repository's names may differ from the
         # catalog's template, and a by-name lookup must never start the download again.
-        request = {**pending.request, "model_path": str(job.destinations[0])}
+        request = {**pending.request, "model_path": str(job.destination(job.files[0]))}
         return await self.launch(request, wait_ready=True)
 
     async def _wait_loaded(self, record: RunningModel) -> None:
@@ -393,9 +394,7 @@ class Supervisor:
                 pending=pending,
                 job=job,
                 figures=self.downloads.progress(pending.job_id),
-                on_disk=[
-                    dest.stat().st_size if dest.is_file() else None for dest in job.destinations
-                ],
+                on_disk=[_size_on_disk(job, file) for file in job.files],
             )
         return self._models.get(uid)
 
@@ -431,3 +430,13 @@ class Supervisor:
 
     async def call(self, uid: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
         return await self._for_route(uid, op).call(op, params)
+
+
+def _size_on_disk(job: DownloadJob, file: JobFile) -> int | None:
+    """Bytes of a finished file of the job; None while it is not there (or where its path is
+    refused: the job fails without writing it)."""
+    try:
+        destination = job.destination(file)
+    except UnsafePath:
+        return None
+    return destination.stat().st_size if destination.is_file() else None
