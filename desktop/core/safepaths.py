@@ -3,7 +3,8 @@
 Two kinds of path reach XinDesk from outside, and each has one gate here:
 
 - Paths *inside a folder of ours*, named by someone else: the file paths of a hub's repository
-  listing (Hugging Face, a mirror, ModelScope), split-part names, installed-model ids. They must
+  listing (Hugging Face, a mirror, ModelScope), a registration's repository id and file names
+  (split parts included), the job records downloads resume from. They must
   be relative paths of plain names (`plain_relative`), and the file they name must stay inside
   its folder once links are followed (`inside`). A listing holding `../../x`, `/etc/x`, `C:/x`
   or `a\\..\\x` names no file at all, so nothing from outside picks where a file is written.
