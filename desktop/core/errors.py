@@ -9,8 +9,10 @@ them to messages; nothing else needs to know about HTTP.
     │   ├── WrongModelType                   embeddings asked of a chat model          -> 400
     │   ├── ModelAlreadyRunning              duplicate model uid                       -> 400
     │   ├── NotAGGUF                         a file that is not GGUF                   -> 400
-    │   │   └── GGUFHeaderIncomplete         a header longer than the bytes at hand    -> 400
+    │   │   ├── GGUFHeaderIncomplete         a header longer than the bytes at hand    -> 400
+    │   │   └── GGUFTruncated                tensor data past the end of the file      -> 400
     │   ├── ModelFileMissing                 catalog model not downloaded yet          -> 400
+    │   ├── UnsafePath                       a path from outside that leaves its folder -> 400
     │   └── InvalidSettings                  an unknown setting or an invalid value    -> 422
     ├── ModelNotFound (LookupError)          unknown registration / spec               -> 400
     ├── UnknownModelUID (LookupError)        no running model with this uid            -> 400/404
@@ -25,6 +27,7 @@ them to messages; nothing else needs to know about HTTP.
     ├── HubError                             a hub answered with an error               -> 502
     │   └── HubUnreachable                   no hub could be reached (offline, blocked)  -> 502
     ├── NotEnoughDiskSpace                   a download would not fit on the disk      -> 507
+    ├── PathTimeout                          a look at a user's path did not finish    -> 504
     └── IntegrityError                       a downloaded file's sha256/size is wrong  -> 502
 """
 
@@ -91,6 +94,11 @@ class NotAGGUF(InvalidRequest):
 
 class ModelFileMissing(InvalidRequest):
     """A catalog model whose file is not on disk yet."""
+
+
+class UnsafePath(InvalidRequest):
+    """A path from outside (a hub listing, a request) that is not a plain relative path, or
+    that leads out of the folder it must stay in; nothing is read or written through it."""
 
 
 class InvalidSettings(InvalidRequest):
@@ -162,6 +170,11 @@ class NotEnoughDiskSpace(XinDeskError):
     """A download would not fit in the free space of its folder; checked before it starts."""
 
 
+class PathTimeout(XinDeskError):
+    """Looking at a user's path (a stat) did not finish in time: a network mount that stopped
+    answering, most likely."""
+
+
 class IntegrityError(XinDeskError):
     """A downloaded file does not match the hub's size or sha256; it never counts as installed."""
 
@@ -179,4 +192,18 @@ class GGUFHeaderIncomplete(NotAGGUF):
     def __init__(self, message: str, *, bytes_read: int, needed: int) -> None:
         super().__init__(message)
         self.bytes_read = bytes_read
+        self.needed = needed
+
+
+class GGUFTruncated(NotAGGUF):
+    """A GGUF whose header is whole but whose tensor data ends early (a cut copy or download).
+
+    Attributes:
+        size: The file's size in bytes.
+        needed: Where the header says the tensor data ends.
+    """
+
+    def __init__(self, message: str, *, size: int, needed: int) -> None:
+        super().__init__(message)
+        self.size = size
         self.needed = needed

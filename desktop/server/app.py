@@ -22,6 +22,7 @@ from desktop.core.hub.wiring import (
     HubTokens,
     apply_proxy,
     build_download_manager,
+    configure_clients,
     follow_download_settings,
 )
 from desktop.core.paths import AppPaths, resources_dir
@@ -114,6 +115,7 @@ def create_app(
             catalog = Catalog(resources_dir() / "catalog", paths.registrations_dir)
             settings_store = SettingsStore(paths, settings)
             apply_proxy(settings.downloads)
+            configure_clients()
             downloads = build_download_manager(
                 paths, lambda: settings_store.current.downloads, token_for=tokens.get
             )

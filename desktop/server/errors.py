@@ -29,6 +29,7 @@ from desktop.core.errors import (
     ModelNotReady,
     NotEnoughDiskSpace,
     NotEnoughMemory,
+    PathTimeout,
     UnknownModelUID,
     WorkerCrashed,
     WrongModelType,
@@ -75,6 +76,7 @@ _STATUS: list[tuple[type[XinDeskError], int]] = [
     (HubError, 502),
     (IntegrityError, 502),
     (NotEnoughDiskSpace, 507),
+    (PathTimeout, 504),
 ]
 
 

@@ -20,6 +20,7 @@ from desktop.api.xinference import LaunchRequest
 from desktop.client import ClientError, XinDeskClient
 from tests.fixtures.hub_server import TestHub
 from tests.fixtures.server import REPO, ServerProcess, free_port, run_server
+from tests.fixtures.tiny_gguf import write_unknown_architecture_gguf
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -80,9 +81,11 @@ def keyed_server(
                     model_path=str(gemma_gguf),
                 )
             )
-            damaged = tmp_path_factory.mktemp(HUB_TOKEN) / "damaged.gguf"
-            with gemma_gguf.open("rb") as source:
-                damaged.write_bytes(source.read(16 * 2**20))
+            # A whole file llama.cpp refuses (its architecture is unknown), so the failed load
+            # is logged with the path.
+            damaged = write_unknown_architecture_gguf(
+                gemma_gguf, tmp_path_factory.mktemp(HUB_TOKEN) / "damaged.gguf"
+            )
             with pytest.raises(ClientError):
                 client.launch(
                     LaunchRequest(

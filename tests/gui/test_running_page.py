@@ -30,6 +30,7 @@ from desktop.gui.models.running_model import (
 from desktop.gui.pages.running import RunningPage
 from tests.fixtures.hub_server import TestHub
 from tests.fixtures.server import ServerProcess
+from tests.fixtures.tiny_gguf import write_unknown_architecture_gguf
 from tests.gui.conftest import CATALOG_FILE
 from tests.gui.helpers import (
     answer_next_dialog,
@@ -219,10 +220,9 @@ def test_a_model_that_fails_to_load_shows_why_and_relaunches(
     gemma_gguf: Path,
     tmp_path: Path,
 ) -> None:
-    # A GGUF whose header is whole but whose weights are cut off: llama.cpp refuses to load it.
-    damaged = tmp_path / "damaged-gemma.gguf"
-    with gemma_gguf.open("rb") as source:
-        damaged.write_bytes(source.read(16 * 2**20))
+    # A whole GGUF that names an architecture llama.cpp does not know: it passes the server's
+    # checks (a cut-off file would not) and llama.cpp refuses to load it.
+    damaged = write_unknown_architecture_gguf(gemma_gguf, tmp_path / "damaged-gemma.gguf")
     uid = client.launch(
         LaunchRequest(
             model_uid="damaged",

@@ -131,6 +131,56 @@ def test_register_persists_and_reloads(catalog: Catalog, tmp_path: Path) -> None
             },
             "GGUF only",
         ),
+        (
+            {
+                "model_name": "x",
+                "model_ability": ["chat"],
+                "model_specs": [
+                    {
+                        "model_format": "ggufv2",
+                        "quantization": "Q4_K_M",
+                        "model_id": "acme/x",
+                        "model_file_name_template": "../../../../x-{quantization}.gguf",
+                    }
+                ],
+            },
+            "not a plain relative path",
+        ),
+        (
+            {
+                "model_name": "x",
+                "model_ability": ["chat"],
+                "model_specs": [
+                    {"model_format": "ggufv2", "quantization": "Q4_K_M", "model_id": "../../x"}
+                ],
+            },
+            "model_id",
+        ),
+        (
+            {
+                "model_name": "x",
+                "model_ability": ["chat"],
+                "model_specs": [
+                    {"model_format": "ggufv2", "quantization": "Q4_K_M", "model_uri": "/x\x00y"}
+                ],
+            },
+            "control character",
+        ),
+        (
+            {
+                "model_name": "x",
+                "model_ability": ["chat"],
+                "model_specs": [
+                    {
+                        "model_format": "ggufv2",
+                        "quantization": "Q4_K_M",
+                        "model_id": "acme/x",
+                        "model_file_name_template": "x-{nope}.gguf",
+                    }
+                ],
+            },
+            "template does not fit",
+        ),
     ],
 )
 def test_register_rejects(catalog: Catalog, payload: dict[str, object], words: str) -> None:

@@ -315,3 +315,29 @@ def test_proxy_setting_reaches_both_libraries() -> None:
     untouched: dict[str, str] = {"HTTPS_PROXY": "http://users-own:8080"}
     apply_proxy(DownloadSettings(), untouched)
     assert untouched == {"HTTPS_PROXY": "http://users-own:8080"}
+
+
+def test_hub_clients_get_short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """huggingface_hub's shared client waits forever by default; ModelScope's SDK reads its
+    timeouts from the environment. Both get XinDesk's (a value the user set stays)."""
+    from huggingface_hub import get_session, set_client_factory
+    from huggingface_hub.utils._http import default_client_factory
+
+    from desktop.core.hub.remote import CONNECT_TIMEOUT, READ_TIMEOUT
+    from desktop.core.hub.wiring import configure_clients
+
+    environ = {"MODELSCOPE_API_TIMEOUT": "90"}
+    configure_clients(environ)
+    assert environ == {
+        "MODELSCOPE_API_TIMEOUT": "90",
+        "MODELSCOPE_API_CONNECT_TIMEOUT": str(int(CONNECT_TIMEOUT)),
+    }
+    # The process's own variables come back after the test.
+    monkeypatch.setenv("MODELSCOPE_API_CONNECT_TIMEOUT", "7")
+    monkeypatch.setenv("MODELSCOPE_API_TIMEOUT", "90")
+    configure_clients()
+    try:
+        timeout = get_session().timeout
+        assert (timeout.connect, timeout.read) == (CONNECT_TIMEOUT, READ_TIMEOUT)
+    finally:
+        set_client_factory(default_client_factory)

@@ -15,10 +15,16 @@ import gguf
 import numpy as np
 import pytest
 
-from desktop.core.errors import InvalidRequest, ModelNotFound, NotAGGUF, NotEnoughDiskSpace
+from desktop.core.errors import (
+    GGUFTruncated,
+    InvalidRequest,
+    ModelNotFound,
+    NotAGGUF,
+    NotEnoughDiskSpace,
+)
 from desktop.core.store import IMPORTS_FILE, InstalledModel, ModelStore
 from desktop.core.store import scan as store_module
-from tests.fixtures.tiny_gguf import write_not_gguf
+from tests.fixtures.tiny_gguf import write_not_gguf, write_truncated_gguf
 
 QWEN = "Qwen/Qwen2.5-0.5B-Instruct-GGUF"
 
@@ -746,3 +752,76 @@ def test_link_falls_back_to_imports_where_links_fail(
         models_dir / "o" / "r" / "big-Q8_0-00001-of-00002.gguf",
     }
     assert all(entry.complete and entry.problem is None for entry in entries)
+
+
+# -- truncated files -----------------------------------------------------------------------------
+
+
+def _cut_into_tensor_data(src: Path, dest: Path, missing: int) -> Path:
+    """A copy of `src` that keeps its whole header but ends `missing` bytes before its tensor
+    data does, as an interrupted copy leaves it."""
+    from desktop.core.memory.gguf_info import read_gguf_metadata, tensor_data_end
+
+    end = tensor_data_end(read_gguf_metadata(src))
+    assert end is not None
+    return write_truncated_gguf(src, dest, end - missing)
+
+
+@pytest.mark.parametrize("missing", [1, 10_000_000])
+def test_a_truncated_gguf_is_damaged_in_the_list_and_refused_by_import(
+    models_dir: Path,
+    make_store: Callable[..., ModelStore],
+    gemma_gguf: Path,
+    tmp_path: Path,
+    missing: int,
+) -> None:
+    cut = _cut_into_tensor_data(
+        gemma_gguf, models_dir / "google" / "g-GGUF" / "gemma-3-270m-Q4_K_M.gguf", missing
+    )
+    store = make_store()
+    (entry,) = store.installed()
+    assert entry.problem is not None
+    assert "truncated" in entry.problem
+    assert f"{missing} bytes are missing" in entry.problem
+    assert not entry.usable
+    elsewhere = tmp_path / "mine" / "cut.gguf"
+    elsewhere.parent.mkdir()
+    os.link(cut, elsewhere)
+    with pytest.raises(GGUFTruncated, match="truncated"):
+        store.import_path(elsewhere)
+    assert len(store.installed()) == 1
+
+
+def test_a_whole_file_with_padding_is_not_truncated(
+    models_dir: Path, make_store: Callable[..., ModelStore], tmp_path: Path
+) -> None:
+    """Only what the tensors need counts: a tiny file cut inside its trailing padding loads."""
+    from desktop.core.memory.gguf_info import read_gguf_metadata, tensor_data_end
+    from tests.fixtures.tiny_gguf import write_embedding_gguf
+
+    src = write_embedding_gguf(tmp_path / "emb.gguf")
+    end = tensor_data_end(read_gguf_metadata(src))
+    assert end is not None
+    assert end <= src.stat().st_size
+    exact = models_dir / "o" / "r" / "emb-f32.gguf"
+    exact.parent.mkdir(parents=True)
+    exact.write_bytes(src.read_bytes()[:end])
+    _cut_into_tensor_data(src, models_dir / "o" / "r" / "emb-cut-f32.gguf", 1)
+    entries = by_id(make_store())
+    assert entries["o/r/emb-f32.gguf"].usable
+    assert entries["o/r/emb-f32.gguf"].problem is None
+    assert not entries["o/r/emb-cut-f32.gguf"].usable
+
+
+def test_a_truncated_split_part_is_damaged(
+    models_dir: Path, make_store: Callable[..., ModelStore], tmp_path: Path
+) -> None:
+    parts = write_gguf(models_dir / "o" / "r" / "big-Q8_0.gguf", split=3)
+    full = tmp_path / "part2.gguf"
+    shutil.copy(parts[1], full)
+    _cut_into_tensor_data(full, parts[1], 8)
+    (entry,) = make_store().installed()
+    assert entry.complete
+    assert entry.problem is not None
+    assert "truncated" in entry.problem
+    assert not entry.usable

@@ -17,6 +17,7 @@ from desktop.core.errors import HubUnreachable, InvalidRequest, ModelNotFound
 from desktop.core.hub.jobs import CatalogRef, DownloadJob
 from desktop.core.hub.manager import DownloadManager
 from desktop.core.hub.sources import hub_order
+from desktop.core.safepaths import plain_name
 
 log = logging.getLogger("xindesk.hub")
 
@@ -24,8 +25,10 @@ log = logging.getLogger("xindesk.hub")
 def repo_folder(models_dir: Path, repo_id: str) -> Path:
     """Where a repository's files go: `<models_dir>/<owner>/<repo>`, the same for both hubs."""
     parts = [part for part in repo_id.strip("/").split("/") if part]
-    if len(parts) != 2 or any(part in (".", "..") for part in parts):
+    if len(parts) != 2:
         raise InvalidRequest(f"{repo_id!r} is not a repository id of the form owner/name.")
+    for part in parts:
+        plain_name(part, what=f"The repository id {repo_id!r} has the part")
     return models_dir.joinpath(*parts)
 
 

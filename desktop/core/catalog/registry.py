@@ -29,6 +29,7 @@ from desktop.core.catalog.families import (
 )
 from desktop.core.errors import InvalidRequest, ModelNotFound, UnsupportedModelFormat
 from desktop.core.fileio import atomic_write_text
+from desktop.core.safepaths import plain_relative, user_path
 
 log = logging.getLogger("xindesk.catalog")
 
@@ -229,6 +230,7 @@ class Catalog:
                 raise UnsupportedModelFormat(
                     f"Registration {name}: XinDesk serves GGUF only (model_format 'ggufv2')."
                 )
+            _check_spec_paths(name, spec)
         self._custom[model_type][name] = family
         if persist and self._custom_dir is not None:
             self._write(model_type, family)
@@ -250,6 +252,24 @@ class Catalog:
         atomic_write_text(
             folder / f"{family.model_name}.json", json.dumps(data, ensure_ascii=False, indent=1)
         )
+
+
+def _check_spec_paths(name: str, spec: Spec) -> None:
+    """A registration names files: its own `model_uri` anywhere, but repository ids and file
+    names only as plain relative paths, since they become paths below the models folder."""
+    if spec.model_uri is not None:
+        user_path(spec.model_uri, what=f"Registration {name}: model_uri")
+    if spec.model_id is not None:
+        plain_relative(spec.model_id, what=f"Registration {name}: model_id")
+    try:
+        names = spec.file_names()
+    except (KeyError, IndexError, ValueError) as exc:
+        raise InvalidRequest(
+            f"Registration {name}: a file name template does not fit ({exc!r}); use "
+            "{quantization} and {part} only."
+        ) from exc
+    for file_name in [*names, *(spec.multimodal_projectors or [])]:
+        plain_relative(file_name, what=f"Registration {name}: the file")
 
 
 def _unique(values: Iterable[str]) -> list[str]:

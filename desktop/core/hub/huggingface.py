@@ -17,6 +17,7 @@ from desktop.core.hub.remote import (
     lowered,
     probe_endpoint,
     reason,
+    unreachable,
 )
 
 if TYPE_CHECKING:
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 HF_DEFAULT_REVISION = "main"
 
 UNREACHABLE_HINT = (
-    "If huggingface.co is blocked where you are, set a mirror (e.g. https://hf-mirror.com) or "
-    "choose ModelScope as the download source in Settings; a proxy can be set there too."
+    "Try the ModelScope source, or a Hugging Face mirror (e.g. https://hf-mirror.com), in "
+    "Settings; a proxy can be set there too."
 )
 
 
@@ -173,7 +174,7 @@ def _mapped_error(
             f"The proxy failed on the way to {where}: {reason(exc)}. Check the proxy in Settings."
         )
     if isinstance(exc, httpx2.TransportError):
-        return HubUnreachable(f"Cannot reach {where}: {reason(exc)}. {UNREACHABLE_HINT}")
+        return HubUnreachable(unreachable("huggingface", endpoint, reason(exc), UNREACHABLE_HINT))
     if isinstance(exc, errors.HFValidationError):
         return InvalidRequest(f"{repo_id!r} is not a valid Hugging Face repository id: {exc}")
     return None

@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from desktop.api.common import JobState as JobState
 from desktop.api.hubs import HubName
+from desktop.core.errors import UnsafePath
 from desktop.core.fileio import atomic_write_text
+from desktop.core.safepaths import inside
 
 log = logging.getLogger("xindesk.hub")
 
@@ -55,11 +57,26 @@ class DownloadJob(BaseModel):
         return sum(file.size for file in self.files)
 
     def destination(self, file: JobFile) -> Path:
-        return self.folder.joinpath(*file.path.split("/"))
+        """Where `file` goes below `folder`: the listing's path, checked to be a plain relative
+        path that stays inside `folder` (`UnsafePath` otherwise; nothing may be opened then)."""
+        return inside(self.folder, file.path, what=f"{self.repo_id} lists the file")
+
+    def check_destinations(self) -> None:
+        """Raise `UnsafePath` unless every file of the job lands inside `folder`."""
+        for file in self.files:
+            self.destination(file)
 
     @property
     def destinations(self) -> list[Path]:
-        return [self.destination(file) for file in self.files]
+        """The destinations that are safe to look at; a job with others fails before it
+        writes anything (`check_destinations`)."""
+        found: list[Path] = []
+        for file in self.files:
+            try:
+                found.append(self.destination(file))
+            except UnsafePath:
+                continue
+        return found
 
 
 class JobStore:

@@ -30,6 +30,7 @@ from desktop.core.errors import (
     InvalidRequest,
     ModelNotFound,
     NotEnoughDiskSpace,
+    UnsafePath,
 )
 from desktop.core.hub.jobs import CatalogRef, DownloadJob, JobFile, JobState, JobStore
 from desktop.core.hub.remote import Probeable, RemoteFile, RemoteHub
@@ -40,6 +41,7 @@ from desktop.core.hub.transfer import (
     part_path,
     partial_size,
 )
+from desktop.core.safepaths import plain_relative
 from desktop.core.units import MiB, gib_text
 
 log = logging.getLogger("xindesk.hub")
@@ -231,6 +233,16 @@ class DownloadManager:
         if not wanted:
             raise InvalidRequest("Name at least one file to download.")
         remote, pinned, files = self.list_repo(repo_id, hub=hub, revision=revision)
+        for path in wanted:
+            # A hub (or a mirror) names the files; a name that would leave the repository's
+            # folder fails the download before anything is opened.
+            try:
+                plain_relative(path, what="the file")
+            except UnsafePath as exc:
+                raise UnsafePath(
+                    f"Refusing to download from {repo_id} on {remote.name}: {exc} A file of a "
+                    "repository must have a plain relative path; nothing was written."
+                ) from exc
         listing = {item.path: item for item in files}
         missing = [path for path in wanted if path not in listing]
         if missing:
@@ -280,6 +292,7 @@ class DownloadManager:
                 model=model,
                 created_at=time.time(),
             )
+            job.check_destinations()
             self._check_space(job)
             self._slots[job.id] = _Slot(job=job)
             self._store.save(job)
@@ -397,7 +410,11 @@ class DownloadManager:
     @staticmethod
     def _bytes_on_disk(job: DownloadJob) -> int:
         done = 0
-        for file, destination in zip(job.files, job.destinations, strict=True):
+        for file in job.files:
+            try:
+                destination = job.destination(file)
+            except UnsafePath:
+                continue
             if destination.is_file():
                 done += file.size
             else:
@@ -450,6 +467,14 @@ class DownloadManager:
             def stopped() -> bool:
                 return slot.run != run or self._closing.is_set()
 
+            try:
+                # Checked again at each start: a record read back from disk, or a link made in
+                # the folder since the job was queued, must not carry a write elsewhere.
+                job.check_destinations()
+            except UnsafePath as exc:
+                log.error("download %s: %s", job.id, exc)
+                self._set_state(slot, JobState.FAILED, f"{exc} Nothing was written.")
+                return
             try:
                 with self._guard:
                     self._check_space(job)

@@ -17,6 +17,7 @@ from desktop.core.hub.remote import (
     lowered,
     probe_endpoint,
     reason,
+    unreachable,
 )
 
 if TYPE_CHECKING:
@@ -27,8 +28,8 @@ MODELSCOPE_DEFAULT_REVISION = "master"
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
 
 UNREACHABLE_HINT = (
-    "Check the network and the ModelScope address in Settings, or choose Hugging Face (or a "
-    "mirror of it) as the download source; a proxy can be set there too."
+    "Try the Hugging Face source (or a mirror of it) in Settings, and check the ModelScope "
+    "address there; a proxy can be set there too."
 )
 
 
@@ -162,7 +163,7 @@ def _mapped_error(
             )
         return ModelNotFound(f"{where} has no model repository {repo_id}.")
     if isinstance(exc, errors.NetworkError):  # RequestTimeoutError is one too
-        return HubUnreachable(f"Cannot reach {where}: {reason(exc)}. {UNREACHABLE_HINT}")
+        return HubUnreachable(unreachable("modelscope", endpoint, reason(exc), UNREACHABLE_HINT))
     if isinstance(exc, errors.AuthenticationError | errors.PermissionDeniedError):
         return HubError(
             f"{where} refused access to {repo_id}: {exc}. If it is private, add a ModelScope "

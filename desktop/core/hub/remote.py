@@ -36,6 +36,10 @@ log = logging.getLogger("xindesk.hub")
 
 #: Seconds the reachability probe waits; a blocked hub must not cost the user minutes.
 PROBE_TIMEOUT = 5.0
+#: Seconds the hub libraries wait for a connection (`desktop.core.hub.wiring.configure_clients`).
+CONNECT_TIMEOUT = 5.0
+#: Seconds the hub libraries wait for an API answer once connected; downloads have their own.
+READ_TIMEOUT = 30.0
 
 T = TypeVar("T")
 
@@ -146,9 +150,16 @@ def probe_endpoint(hub: HubName, endpoint: str, timeout: float, hint: str) -> No
     try:
         httpx.head(endpoint, timeout=timeout, follow_redirects=False)
     except httpx.HTTPError as exc:
-        raise HubUnreachable(
-            f"Cannot reach {HUB_TITLES[hub]} at {endpoint}: {reason(exc)}. {hint}"
-        ) from exc
+        why = f"no answer within {timeout:g} s" if isinstance(exc, httpx.TimeoutException) else None
+        raise HubUnreachable(unreachable(hub, endpoint, why or reason(exc), hint)) from exc
+
+
+def unreachable(hub: HubName, endpoint: str, why: str, hint: str) -> str:
+    """The message for a hub that cannot be reached: which one, why, and what to try instead."""
+    return (
+        f"Cannot reach {HUB_TITLES[hub]} at {endpoint} (offline, or blocked where you are): "
+        f"{why}. {hint}"
+    )
 
 
 # -- small helpers shared by the hubs ------------------------------------------------------------

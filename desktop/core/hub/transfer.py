@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from desktop.api.hubs import HubName
-from desktop.core.errors import IntegrityError
+from desktop.core.errors import IntegrityError, UnsafePath
 from desktop.core.units import MiB
 
 log = logging.getLogger("xindesk.hub")
@@ -100,6 +101,7 @@ def fetch(
         return destination
     destination.parent.mkdir(parents=True, exist_ok=True)
     part = target.part
+    _refuse_odd_part(part)
     have = partial_size(destination)
     if have > target.size:
         log.warning("%s is longer than the remote file; starting it again", part.name)
@@ -123,6 +125,20 @@ def fetch(
     os.replace(part, destination)
     log.info("%s verified and in place", destination.name)
     return destination
+
+
+def _refuse_odd_part(part: Path) -> None:
+    """The partial file is written through, so it must be a plain file of ours (or absent): a
+    link or a pipe planted under its name would carry the bytes elsewhere, or block."""
+    try:
+        mode = os.lstat(part).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise UnsafePath(
+            f"{part} is a link or another special file, not a partial download; refusing to "
+            "write through it. Delete it and start the download again."
+        )
 
 
 def verify(

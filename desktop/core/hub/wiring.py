@@ -14,7 +14,7 @@ from desktop.api.settings import DownloadSettings
 from desktop.core.errors import SecretStoreUnavailable
 from desktop.core.hub.jobs import JobStore
 from desktop.core.hub.manager import DownloadManager
-from desktop.core.hub.remote import RemoteHub
+from desktop.core.hub.remote import CONNECT_TIMEOUT, READ_TIMEOUT, RemoteHub
 from desktop.core.hub.sources import endpoint_for, hubs_for, open_hub
 from desktop.core.paths import AppPaths
 from desktop.core.secrets import SecretStore
@@ -44,6 +44,42 @@ def apply_proxy(settings: DownloadSettings, environ: dict[str, str] | None = Non
             env[name] = settings.proxy
         env.setdefault("NO_PROXY", "127.0.0.1,localhost")
         log.info("downloads use the proxy from the settings")
+
+
+#: ModelScope's SDK reads its timeouts from these when it is first imported.
+MODELSCOPE_TIMEOUT_VARIABLES = {
+    "MODELSCOPE_API_CONNECT_TIMEOUT": CONNECT_TIMEOUT,
+    "MODELSCOPE_API_TIMEOUT": READ_TIMEOUT,
+}
+
+
+def configure_clients(environ: dict[str, str] | None = None) -> None:
+    """Give both hub libraries short timeouts, so that an offline or blocked hub fails in
+    seconds, not in minutes.
+
+    huggingface_hub's shared HTTP client waits forever by default (`timeout=None`); its
+    documented `set_client_factory` builds it with XinDesk's connect and read timeouts instead
+    (downloads pass their own read timeout per request). ModelScope's SDK reads its timeouts
+    from the environment when first imported, which in the server is after this runs; a value
+    the user set stays. Call once, at server start, like `apply_proxy`.
+    """
+    env = os.environ if environ is None else environ
+    for name, seconds in MODELSCOPE_TIMEOUT_VARIABLES.items():
+        env.setdefault(name, str(int(seconds)))
+    if environ is not None:
+        return  # a test's own mapping: the process's libraries are not touched
+
+    import httpx2
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils._http import default_client_factory
+
+    def short_timeouts() -> httpx2.Client:
+        client = default_client_factory()
+        client.timeout = httpx2.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+        return client
+
+    set_client_factory(short_timeouts)
+    log.debug("hub clients: %.0f s to connect, %.0f s to answer", CONNECT_TIMEOUT, READ_TIMEOUT)
 
 
 def change_proxy(

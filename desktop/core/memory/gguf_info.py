@@ -12,27 +12,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from desktop.core.errors import GGUFHeaderIncomplete, NotAGGUF
+from desktop.core.errors import GGUFHeaderIncomplete, GGUFTruncated, NotAGGUF
+from desktop.core.safepaths import FileProbe, regular_file
 
 GGUF_MAGIC = b"GGUF"
 # No key or value in a real header comes near this (chat templates are tens of KiB).
 MAX_STRING = 64 * 1024 * 1024
 
 
-def check_gguf_file(path: str | Path) -> Path:
-    """Return the resolved path, or raise `NotAGGUF` saying what is wrong with it."""
+def check_gguf_file(
+    path: str | Path, *, what: str = "model_path", probe: FileProbe | None = None
+) -> Path:
+    """Return the resolved path, or raise `NotAGGUF` saying what is wrong with it.
+
+    Only a regular file is opened (a named pipe would block the open, a device or a folder is
+    no model), and a message never lists what a folder holds. With `probe`, the look at the
+    path is bounded in time (`PathTimeout` when a network mount stops answering).
+    """
     file = Path(path).expanduser()
-    if not file.exists():
-        raise NotAGGUF(f"No file at {file}. Check the path (model_path must name a .gguf file).")
-    if file.is_dir():
-        ggufs = sorted(p.name for p in file.glob("*.gguf"))
-        hint = f" It holds: {', '.join(ggufs[:5])}." if ggufs else " It holds no .gguf files."
-        raise NotAGGUF(f"{file} is a folder; model_path must name the .gguf file itself.{hint}")
+    if probe is not None:
+        probe.regular_file(file, what=what)
+    else:
+        regular_file(file, what=what)
     try:
         with file.open("rb") as handle:
             magic = handle.read(4)
     except OSError as exc:
-        raise NotAGGUF(f"Cannot read {file}: {exc}") from exc
+        raise NotAGGUF(f"Cannot read {file}: {exc.strerror or exc}") from exc
     if magic != GGUF_MAGIC:
         raise NotAGGUF(
             f"{file} is not a GGUF file (it does not start with the GGUF signature). XinDesk runs "
@@ -353,9 +359,41 @@ def read_gguf_metadata(path: str | Path, *, tensors: bool = True) -> dict[str, A
         raise NotAGGUF(f"Cannot read {file}: {exc}") from exc
 
 
+def tensor_data_end(meta: dict[str, Any]) -> int | None:
+    """Where the last tensor's data ends, in bytes from the start of the file: the least size a
+    whole file has. None when the header was read without its tensors, or holds none (a
+    vocabulary-only file ends with its header)."""
+    tensors: tuple[GGUFTensorInfo, ...] = meta.get(TENSORS_KEY) or ()
+    start = meta.get(DATA_OFFSET_KEY)
+    if not tensors or not isinstance(start, int):
+        return None
+    # A tensor of a type this reader does not know counts from its offset: still a bound.
+    return start + max(tensor.offset + (tensor.n_bytes or 0) for tensor in tensors)
+
+
 def read_gguf_info(path: str | Path) -> GGUFInfo:
-    """The facts XinDesk uses from a GGUF header (`NotAGGUF` if it is not one or is damaged)."""
-    meta = read_gguf_metadata(path, tensors=False)
+    """The facts XinDesk uses from a GGUF header.
+
+    Raises:
+        NotAGGUF: Not a GGUF, or a damaged one.
+        GGUFTruncated: The header is whole but the tensor data it describes goes past the end
+            of the file (an interrupted copy or download): llama.cpp would refuse to load it.
+    """
+    meta = read_gguf_metadata(path, tensors=True)
+    file = Path(path).expanduser()
+    end = tensor_data_end(meta)
+    if end is not None:
+        try:
+            size = file.stat().st_size
+        except OSError as exc:
+            raise NotAGGUF(f"Cannot read {file}: {exc.strerror or exc}") from exc
+        if size < end:
+            raise GGUFTruncated(
+                f"{file} is damaged: it is truncated ({size} bytes, and its tensor data goes on "
+                f"to byte {end}; {end - size} bytes are missing). Download or copy it again.",
+                size=size,
+                needed=end,
+            )
     arch = str(meta.get("general.architecture") or "")
 
     def arch_int(suffix: str) -> int | None:

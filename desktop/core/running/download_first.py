@@ -9,8 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from desktop.core.catalog.download import download_catalog_model
 from desktop.core.catalog.registry import parse_model_type
-from desktop.core.errors import LaunchCancelled, ModelAlreadyRunning, ModelLoadError
-from desktop.core.hub.jobs import JobState
+from desktop.core.errors import (
+    LaunchCancelled,
+    ModelAlreadyRunning,
+    ModelLoadError,
+    UnsafePath,
+)
+from desktop.core.hub.jobs import DownloadJob, JobFile, JobState
 from desktop.core.running.launch import validate_uid
 from desktop.core.running.records import DownloadState, PendingDownload
 
@@ -82,7 +87,7 @@ class DownloadFirst:
         self.pending.pop(pending.uid, None)
         # Launch the very file that was downloaded: the repository's names may differ from the
         # catalog's template, and a by-name lookup must never start the download again.
-        request = {**pending.request, "model_path": str(job.destinations[0])}
+        request = {**pending.request, "model_path": str(job.destination(job.files[0]))}
         return await self._supervisor.launch(request, wait_ready=True)
 
     def state(self, uid: str) -> DownloadState | None:
@@ -96,7 +101,7 @@ class DownloadFirst:
             pending=pending,
             job=job,
             figures=manager.progress(pending.job_id),
-            on_disk=[dest.stat().st_size if dest.is_file() else None for dest in job.destinations],
+            on_disk=[_size_on_disk(job, file) for file in job.files],
         )
 
     def cancel_all(self) -> None:
@@ -104,3 +109,13 @@ class DownloadFirst:
             if pending.task is not None:
                 pending.task.cancel()
         self.pending.clear()
+
+
+def _size_on_disk(job: DownloadJob, file: JobFile) -> int | None:
+    """Bytes of a finished file of the job; None while it is not there (or where its path is
+    refused: the job fails without writing it)."""
+    try:
+        destination = job.destination(file)
+    except UnsafePath:
+        return None
+    return destination.stat().st_size if destination.is_file() else None

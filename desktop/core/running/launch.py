@@ -243,11 +243,12 @@ def plan_launch(
                     _, spec = catalog.match(model_type, name, model_format=GGUF_FORMAT, **wanted)
                 except (ModelNotFound, InvalidRequest):
                     spec = None
+        # The supervisor looked at it first, with a time bound (`Supervisor._check_given_files`).
         model_path = check_gguf_file(str(model_path_raw))
     else:
         family, spec = catalog.match(model_type, name, model_format=fmt, **wanted)
         if spec.model_uri:
-            model_path = check_gguf_file(spec.model_uri)
+            model_path = check_gguf_file(spec.model_uri, what="model_uri", probe=store.probe)
         else:
             found = installed_file(family, spec, store.index())
             if found is None:
@@ -259,7 +260,7 @@ def plan_launch(
                     f"`xindesk download {name} -s {spec.model_size_in_billions} -q "
                     f"{spec.quantization}`, or launch a local file with model_path."
                 )
-            check_gguf_file(found)
+            check_gguf_file(found, probe=store.probe)
             # The path as the store has it, not resolved: a file of the Hugging Face cache
             # resolves to a blob named by its hash, and llama.cpp finds the other parts of a
             # split set by name beside the first.

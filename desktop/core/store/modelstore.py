@@ -13,6 +13,7 @@ from typing import Literal
 from desktop.core.catalog.splits import group_of
 from desktop.core.errors import InvalidRequest, ModelNotFound
 from desktop.core.memory.gguf_info import check_gguf_file, read_gguf_info
+from desktop.core.safepaths import FileProbe, user_path
 from desktop.core.store.files import (
     NAMES_IN_MESSAGE,
     delete_model_file,
@@ -38,6 +39,8 @@ class ModelStore:
             huggingface_hub's default (`HF_HUB_CACHE`), looked up on first use.
         in_use: Answers whether a running model has a file open; files in use are never
             deleted or moved. None means nothing is ever in use.
+        probe: Looks at the user's own files (imports, launched paths) with a time bound, on
+            threads of its own; a new one when None.
     """
 
     def __init__(
@@ -47,11 +50,13 @@ class ModelStore:
         *,
         hf_cache_dir: Path | None = None,
         in_use: Callable[[Path], bool] | None = None,
+        probe: FileProbe | None = None,
     ) -> None:
         self._models_dir = Path(models_dir).expanduser().absolute()
         self._hf_cache_dir = hf_cache_dir
         self._in_use = in_use
         self._imports = ImportsRecord(Path(data_dir).expanduser().absolute())
+        self.probe = probe or FileProbe()
         self._scanner = Scanner()
         # Guards the models folder, which a move changes while other threads list.
         self._lock = threading.Lock()
@@ -75,7 +80,7 @@ class ModelStore:
         """
         entries = [
             *self._scanner.downloads(self.models_dir),
-            *self._scanner.imports(self._imports.paths()),
+            *self._scanner.imports(self._imports.paths(), self.probe),
             *self._scanner.hf_cache(self._hf_cache_dir),
         ]
         seen: set[str] = set()
@@ -118,11 +123,12 @@ class ModelStore:
         returns the entry it already has.
 
         Raises:
-            NotAGGUF: The path is missing, a folder, or not a GGUF file.
+            NotAGGUF: The path is missing, not a regular file, or not a GGUF file.
+            GGUFTruncated: A part whose tensor data is cut short (a damaged copy).
             InvalidRequest: A split set with parts missing.
         """
-        given = Path(path).expanduser()
-        check_gguf_file(given)
+        given = user_path(str(path), what="The file to import")
+        check_gguf_file(given, what="The file to import", probe=self.probe)
         # Keep the path as given, not resolved: resolving a Hugging Face snapshot link would
         # give a blob named by its hash, and a split set's parts are found by name.
         absolute = Path(os.path.abspath(given))
@@ -135,8 +141,9 @@ class ModelStore:
                 f"Put every part in {absolute.parent} and import it again."
             )
         for part in group.parts:
-            check_gguf_file(part)
-        read_gguf_info(group.first)
+            check_gguf_file(part, what="The file to import", probe=self.probe)
+            # Each part holds its own tensors; one cut short is a damaged model.
+            read_gguf_info(part)
 
         first_real = os.path.realpath(group.first)
         for entry in self.installed():
@@ -210,7 +217,11 @@ class ModelStore:
         if mode not in ("move", "link"):
             raise InvalidRequest(f"mode must be 'move' or 'link', not {mode!r}")
         old = self.models_dir
-        new = Path(new_dir).expanduser().absolute()
+        new = user_path(str(new_dir), what="The new models folder")
+        if not new.is_absolute():
+            raise InvalidRequest(
+                f"{new_dir} is a relative path; name the new models folder by its full path."
+            )
         old_real, new_real = Path(os.path.realpath(old)), Path(os.path.realpath(new))
         if new_real == old_real:
             # The same folder under another name (a link): nothing to move.

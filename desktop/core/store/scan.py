@@ -12,12 +12,14 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from desktop.core.catalog.splits import FileGroup, group_files, group_of, is_gguf_name
-from desktop.core.errors import NotAGGUF
+from desktop.core.errors import GGUFTruncated, NotAGGUF, PathTimeout
 from desktop.core.memory.gguf_info import GGUFInfo, read_gguf_info
 from desktop.core.memory.quant import quant_from_file_type, quant_from_filename
+from desktop.core.safepaths import FileProbe
 from desktop.core.store.files import walk_files
 from desktop.core.store.record import InstalledModel, ModelSource
 
@@ -49,10 +51,24 @@ class Scanner:
             repo_id = "/".join(folders[:2]) if len(folders) >= 3 else None
             yield self.entry(relative, group, "download", repo_id)
 
-    def imports(self, firsts: Iterable[Path]) -> Iterator[InstalledModel]:
-        """The imported files, each with the other parts of its split set found beside it."""
+    def imports(self, firsts: Iterable[Path], probe: FileProbe) -> Iterator[InstalledModel]:
+        """The imported files, each with the other parts of its split set found beside it.
+
+        Imports live wherever the user keeps them, a network drive included, so each is looked
+        at within `probe`'s time bound: one that does not answer is listed with that problem
+        instead of holding up the whole listing.
+        """
         for first in firsts:
-            yield self.entry(import_id(first), group_of(first), "import", None)
+            model_id = import_id(first)
+
+            def look(first: Path = first, model_id: str = model_id) -> InstalledModel:
+                return self.entry(model_id, group_of(first), "import", None)
+
+            try:
+                yield probe.call(look, path=first)
+            except PathTimeout as exc:
+                group = FileGroup(first=first, parts=(), count=1, missing=())
+                yield replace(self.entry(model_id, group, "import", None), problem=str(exc))
 
     def hf_cache(self, cache: Path | None) -> list[InstalledModel]:
         """The GGUFs of the Hugging Face cache (huggingface_hub's default one when None)."""
@@ -153,6 +169,8 @@ class Scanner:
         result: GGUFInfo | str
         try:
             result = read_gguf_info(path)
+        except GGUFTruncated as exc:
+            result = str(exc)
         except NotAGGUF as exc:
             result = f"not a GGUF file: {exc}"
         with self._lock:

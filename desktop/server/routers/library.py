@@ -4,7 +4,7 @@ quantization with a memory fit, registering a searched repository, and installed
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import os
 from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -33,9 +33,10 @@ from desktop.core.catalog.files import QuantChoice, group_gguf_files
 from desktop.core.catalog.from_repo import registration_from_repo
 from desktop.core.errors import HubUnreachable
 from desktop.core.hub.references import parse_repo_reference
-from desktop.core.hub.remote import RemoteHub
+from desktop.core.hub.remote import Probeable, RemoteHub, RepoSummary
 from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename
+from desktop.core.safepaths import user_path
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.presenters import library as present
 from desktop.server.presenters.registry import registration
@@ -71,7 +72,7 @@ async def search(
     notes: list[str] = []
     for remote in hubs:
         try:
-            found = await asyncio.to_thread(remote.search, text, limit=limit)
+            found = await asyncio.to_thread(_probed_search, remote, text, limit)
         except HubUnreachable as exc:
             notes.append(str(exc))
             continue
@@ -79,6 +80,14 @@ async def search(
     if not results and len(notes) == len(hubs):
         raise HubUnreachable(" ".join(notes))
     return SearchResults(results=results, notes=notes)
+
+
+def _probed_search(remote: RemoteHub, text: str, limit: int) -> list[RepoSummary]:
+    """The hub's search, after a short reachability probe: offline or blocked, the libraries'
+    own retries would take most of a minute to give up."""
+    if isinstance(remote, Probeable):
+        remote.probe()
+    return remote.search(text, limit=limit)
 
 
 @router.get("/repo")
@@ -135,7 +144,10 @@ async def installed(state: StateDep) -> InstalledModels:
 @router.post("/installed/import")
 async def import_model(body: ImportModel, state: StateDep) -> InstalledModelView:
     """Register a local .gguf (or a split set) where it is, without copying it."""
-    model = await asyncio.to_thread(lambda: state.store.import_path(Path(body.path).expanduser()))
+    given = user_path(body.path, what="The file to import")
+    # A named pipe or a stalled network drive is refused here, on the store's own threads.
+    await state.store.probe.aregular_file(given, what="The file to import")
+    model = await asyncio.to_thread(state.store.import_path, given)
     return present.installed_model(model)
 
 
@@ -273,8 +285,10 @@ async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> ModelsF
             "Finish or cancel these downloads before moving the models folder: "
             + ", ".join(unfinished)
         )
-    new_dir = await asyncio.to_thread(
-        lambda: state.store.move_models_dir(Path(body.path).expanduser(), mode=body.mode)
-    )
+    asked = user_path(body.path, what="The new models folder")
+    # Looked at first on the store's own threads, so a drive that does not answer fails this
+    # request without holding a thread of the server's pool.
+    await state.store.probe.acall(lambda: os.path.lexists(asked.parent), path=asked)
+    new_dir = await asyncio.to_thread(lambda: state.store.move_models_dir(asked, mode=body.mode))
     await asyncio.to_thread(state.settings_store.update, {"models": {"models_dir": str(new_dir)}})
     return ModelsFolderMoved(models_dir=str(new_dir), mode=body.mode)

@@ -527,7 +527,11 @@ async def pull(body: OllamaPullRequest, state: StateDep) -> Any:
                 raise ModelLoadError(f"The download {job.state}: {job.error or 'stopped'}")
         yield OllamaPullStatus(status="verifying sha256 digest")
         await state.supervisor.serve_unloaded(
-            {**queued.request, "model_uid": queued.uid, "model_path": str(job.destinations[0])}
+            {
+                **queued.request,
+                "model_uid": queued.uid,
+                "model_path": str(job.destination(job.files[0])),
+            }
         )
         yield OllamaPullStatus(status="writing manifest")
         yield OllamaPullStatus(status="success")

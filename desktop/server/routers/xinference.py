@@ -190,6 +190,10 @@ async def terminate_model(model_uid: str, supervisor: SupervisorDep) -> None:
 
 @router.get("/v1/models/{model_uid}/progress", response_model_exclude_unset=True)
 async def launch_progress(model_uid: str, supervisor: SupervisorDep) -> LaunchProgress:
+    """Where a launch is. A uid nothing is known by answers 200 with stage "pending" and progress
+    0, as Xinference 4.1 does on purpose ("not launched perhaps"): clients choose the uid, post the
+    launch and poll its progress side by side, so the first polls may come before the launch is
+    registered. Describe and terminate answer an unknown uid with a 400, as Xinference does."""
     return running.launch_progress(supervisor.launch_state(model_uid), model_uid)
 
 
@@ -242,7 +246,12 @@ def _engine_entries(catalog: CatalogDep, model_type: str, model_name: str) -> En
 
 @router.get("/v1/engines/{model_name}")
 async def engines_by_name(model_name: str, catalog: CatalogDep) -> EngineOptions | None:
-    """How a model launches with llama.cpp, by engine name; null for an unknown model."""
+    """How a model launches with llama.cpp, by model name; null for an unknown model.
+
+    Null (200) is Xinference 4.1's answer to an unknown name (recorded), and what
+    xinference-client's `query_engine_by_model_name` hands its caller as None; a 4xx would make
+    that call raise where Xinference's does not.
+    """
     for kind in MODEL_TYPES:
         found = _engine_entries(catalog, kind, model_name)
         if found is not None:
