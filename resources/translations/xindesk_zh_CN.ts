@@ -1254,7 +1254,7 @@ Saved in: {3}</source>
     </message>
     <message>
         <source>Flash attention</source>
-        <translation>Flash Attention</translation>
+        <translation>快速注意力（Flash Attention）</translation>
     </message>
     <message>
         <source>Automatic (on where the device supports it)</source>
