@@ -11,6 +11,7 @@ them to messages; nothing else needs to know about HTTP.
     │   ├── NotAGGUF                         a file that is not GGUF                   -> 400
     │   │   └── GGUFHeaderIncomplete         a header longer than the bytes at hand    -> 400
     │   ├── ModelFileMissing                 catalog model not downloaded yet          -> 400
+    │   ├── NotEnoughMemory                  a launch the free memory cannot hold      -> 400
     │   └── InvalidSettings                  an unknown setting or an invalid value    -> 422
     ├── ModelNotFound (LookupError)          unknown registration / spec               -> 400
     ├── UnknownModelUID (LookupError)        no running model with this uid            -> 400/404
@@ -91,6 +92,10 @@ class NotAGGUF(InvalidRequest):
 
 class ModelFileMissing(InvalidRequest):
     """A catalog model whose file is not on disk yet."""
+
+
+class NotEnoughMemory(InvalidRequest):
+    """A launch whose memory estimate exceeds the free memory (the caller may force it)."""
 
 
 class InvalidSettings(InvalidRequest):

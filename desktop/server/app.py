@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -17,6 +17,7 @@ from desktop import __version__
 from desktop.api.hubs import HUB_NAMES
 from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
+from desktop.core.errors import XinDeskError
 from desktop.core.hub.wiring import (
     TOKEN_VARIABLES,
     HubTokens,
@@ -24,6 +25,7 @@ from desktop.core.hub.wiring import (
     build_download_manager,
     follow_download_settings,
 )
+from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.paths import AppPaths, resources_dir
 from desktop.core.running.supervisor import Supervisor
 from desktop.core.secrets import SecretStore
@@ -79,11 +81,13 @@ def create_app(
     address: str | None = None,
     launch_on_start: list[dict[str, Any]] | None = None,
     secret_store: SecretStore | None = None,
+    hardware: Callable[[], Hardware] = probe_hardware,
 ) -> FastAPI:
     """Build the API. `api_key` None means open (allowed only on loopback, see `cli.serve`).
 
     `address` is where the server listens ("host:port"; default: the settings' address), and
-    `secret_store` the keychain the API key and hub tokens are kept in (tests give their own).
+    `secret_store` the keychain the API key and hub tokens are kept in (tests give their own),
+    and `hardware` what describes this machine's free memory for the check before a launch.
     """
     keychain = secret_store or SecretStore()
     listen = address or f"{settings.server.host}:{settings.server.port}"
@@ -119,7 +123,9 @@ def create_app(
                     path == running_path for _record, running_path in supervisor.running_files()
                 ),
             )
-            supervisor = Supervisor(catalog, settings, store, listen, downloads=downloads)
+            supervisor = Supervisor(
+                catalog, settings, store, listen, downloads=downloads, hardware=hardware
+            )
             settings_store.subscribe(lambda change: supervisor.use_settings(change.new))
             app.state.xd = ServerState(
                 settings_store=settings_store,
@@ -140,7 +146,12 @@ def create_app(
             log.info("XinDesk %s API ready (auth %s)", __version__, "on" if api_key else "off")
             for request in launch_on_start or []:
                 # Not awaited: the API answers while the model loads (its state shows "loading").
-                await supervisor.launch(request, wait_ready=False)
+                # One that cannot start (its file gone, too little memory free) is logged, and
+                # the server serves without it.
+                try:
+                    await supervisor.launch(request, wait_ready=False)
+                except XinDeskError as exc:
+                    log.error("launch of %s refused: %s", request.get("model_name"), exc)
             try:
                 yield
             finally:

@@ -15,6 +15,7 @@ from desktop.core.memory.estimate import KV_TYPES
 from desktop.core.paths import resources_dir
 from desktop.core.running.engine_options import KV_CACHE_TYPES
 from desktop.core.running.launch import LaunchPlan, plan_launch
+from desktop.core.store import ModelStore
 
 
 def _catalog(tmp_path: Path) -> Catalog:
@@ -23,7 +24,8 @@ def _catalog(tmp_path: Path) -> Catalog:
 
 def _plan(path: Path, tmp_path: Path, name: str = "gemma-3-it", **extra: Any) -> LaunchPlan:
     request = {"model_name": name, "model_path": str(path), "n_ctx": 1024, **extra}
-    return plan_launch(request, _catalog(tmp_path), Settings(), tmp_path / "models")
+    store = ModelStore(tmp_path / "models", tmp_path / "data", hf_cache_dir=tmp_path / "no-hf")
+    return plan_launch(request, _catalog(tmp_path), Settings(), store)
 
 
 def test_kv_cache_types_by_name_and_by_ggml_number(gemma_gguf: Path, tmp_path: Path) -> None:
@@ -148,13 +150,14 @@ def test_draft_model_auto_takes_the_smallest_downloaded_member_of_the_family(
         "model_path": str(target),
         "n_ctx": 1024,
     }
-    plan = plan_launch({**request, "draft_model": "auto"}, catalog, Settings(), models)
+    store = ModelStore(models, tmp_path / "data", hf_cache_dir=tmp_path / "no-hf")
+    plan = plan_launch({**request, "draft_model": "auto"}, catalog, Settings(), store)
     assert plan.worker.draft_model_path is not None
     assert "0.6B" in Path(plan.worker.draft_model_path).name
-    plan = plan_launch({**request, "draft_model": "1.7"}, catalog, Settings(), models)
+    plan = plan_launch({**request, "draft_model": "1.7"}, catalog, Settings(), store)
     assert plan.worker.draft_model_path is not None
     assert "1.7B" in Path(plan.worker.draft_model_path).name
     with pytest.raises(ModelFileMissing, match="xindesk download qwen3"):
-        plan_launch({**request, "draft_model": "4"}, catalog, Settings(), models)
+        plan_launch({**request, "draft_model": "4"}, catalog, Settings(), store)
     with pytest.raises(InvalidRequest, match="neither"):
-        plan_launch({**request, "draft_model": "tiny please"}, catalog, Settings(), models)
+        plan_launch({**request, "draft_model": "tiny please"}, catalog, Settings(), store)

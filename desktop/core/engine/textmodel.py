@@ -109,6 +109,13 @@ class TextModel:
             cparams.rope_freq_base = float(kwargs["rope_freq_base"])
         if kwargs.get("rope_freq_scale"):
             cparams.rope_freq_scale = float(kwargs["rope_freq_scale"])
+        if kwargs.get("rope_scaling_type") is not None:
+            cparams.rope_scaling_type = int(kwargs["rope_scaling_type"])
+        for key in ("yarn_ext_factor", "yarn_attn_factor", "yarn_beta_fast", "yarn_beta_slow"):
+            if kwargs.get(key) is not None:
+                setattr(cparams, key, float(kwargs[key]))
+        if kwargs.get("yarn_orig_ctx") is not None:
+            cparams.yarn_orig_ctx = int(kwargs["yarn_orig_ctx"])
         if kwargs.get("type_k") is not None:
             cparams.type_k = ggml_type(kwargs["type_k"])
         if kwargs.get("type_v") is not None:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,10 @@ from desktop.core.errors import (
 )
 from desktop.core.hub.jobs import DownloadJob, JobState
 from desktop.core.hub.manager import DownloadManager
+from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.running.launch import LaunchPlan, plan_launch, validate_uid
+from desktop.core.running.memory_check import check_launch_memory
 from desktop.core.store import ModelStore
 
 log = logging.getLogger("xindesk.supervisor")
@@ -161,12 +163,16 @@ class Supervisor:
         store: ModelStore,
         address: str,
         downloads: DownloadManager | None = None,
+        hardware: Callable[[], Hardware] = probe_hardware,
     ) -> None:
+        """`hardware` describes the machine as it is now (free RAM and GPU memory), for the
+        memory check before each launch."""
         self.catalog = catalog
         self.settings = settings
         self.store = store
         self.address = address
         self.downloads = downloads
+        self.hardware = hardware
         self._models: dict[str, RunningModel] = {}
         self._pending: dict[str, PendingDownload] = {}
 
@@ -181,6 +187,8 @@ class Supervisor:
         """Start a model; with `wait_ready` return only once it answers (or failed).
 
         A catalog model that is not on disk yet is downloaded first (stage "downloading").
+        A model whose memory estimate exceeds the free memory is refused (`NotEnoughMemory`)
+        unless the request says `force`.
         """
         uid_asked = request.get("model_uid") or request.get("model_name")
         if isinstance(uid_asked, str) and uid_asked in self._pending:
@@ -198,9 +206,11 @@ class Supervisor:
                 # Offline: say both what is missing (and how to fetch it later) and why not now.
                 raise HubUnreachable(f"{missing} Downloading it now failed: {exc}") from exc
         existing = self._models.get(plan.uid)
+        if existing is not None and existing.state is not ModelState.ERROR:
+            raise ModelAlreadyRunning(f"Model is already in the model list, uid: {plan.uid}")
+        if not plan.force:
+            await asyncio.to_thread(self._check_memory, plan)
         if existing is not None:
-            if existing.state is not ModelState.ERROR:
-                raise ModelAlreadyRunning(f"Model is already in the model list, uid: {plan.uid}")
             # A model that stopped with an error may be launched again under its uid.
             await self._discard(existing)
         record = RunningModel(plan=plan)
@@ -209,6 +219,18 @@ class Supervisor:
         if wait_ready:
             await self._wait_loaded(record)
         return plan.uid
+
+    def _check_memory(self, plan: LaunchPlan) -> None:
+        need = check_launch_memory(plan, self.hardware())
+        if need is not None:
+            log.info(
+                "launch %s: needs %d MiB of RAM and %d MiB of GPU memory (%d and %s free)",
+                plan.uid,
+                need.ram >> 20,
+                need.gpu >> 20,
+                need.ram_free >> 20,
+                "unknown" if need.gpu_free is None else need.gpu_free >> 20,
+            )
 
     async def _download_then_launch(self, request: dict[str, Any], *, wait_ready: bool) -> str:
         manager = self.downloads
