@@ -59,6 +59,9 @@ class ModelRuntime:
                 kwargs.update(rerank_llama_kwargs(spec.rerank_kind, n_ctx=kwargs.get("n_ctx")))
             self.llm = Llama(model_path=spec.model_path, **kwargs)
             meta = {str(k): str(v) for k, v in (getattr(self.llm, "metadata", None) or {}).items()}
+        # The tokenizer's kind (llama.cpp's `tokenizer.ggml.model`: "llama" is SentencePiece,
+        # "gpt2" byte-level BPE, "bert" WordPiece, "t5" Unigram).
+        self.tokenizer = meta.get("tokenizer.ggml.model", "")
         self.architecture = meta.get("general.architecture", "")
         self.template: ResolvedTemplate | None = None
         self.template_error: str | None = None
@@ -82,6 +85,8 @@ class ModelRuntime:
             "template_error": self.template_error,
             "template_supports_tools": bool(self.template and self.template.supports_tools),
         }
+        from desktop.core.engine.textmodel import longest_token_bytes
+
         if self.text is not None:
             text = self.text
             facts.update(
@@ -90,6 +95,7 @@ class ModelRuntime:
                 n_embd=text.n_embd(),
                 n_vocab=text.n_vocab,
                 parallel=text.parallel,
+                max_token_bytes=longest_token_bytes(text.vocab, text.n_vocab),
             )
         else:
             llm = self._vectors()
@@ -98,7 +104,9 @@ class ModelRuntime:
                 n_ctx_train=llm._model.n_ctx_train(),
                 n_embd=llm.n_embd(),
                 n_vocab=llm.n_vocab(),
+                max_token_bytes=longest_token_bytes(llm._model.vocab, llm.n_vocab()),
             )
+        facts["tokenizer"] = self.tokenizer
         return facts
 
     def _text(self) -> TextModel:

@@ -40,6 +40,7 @@ from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.running.launch import LaunchPlan, plan_launch, validate_uid
 from desktop.core.running.memory_check import check_launch_memory
+from desktop.core.running.prompt_bounds import check_prompt, cut_inputs
 from desktop.core.store import ModelStore
 
 log = logging.getLogger("xindesk.supervisor")
@@ -436,8 +437,14 @@ class Supervisor:
         return record.handle
 
     def stream(self, uid: str, op: str, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
-        """Events of a chat or completion request (raises before the first one if impossible)."""
-        return self._for_route(uid, op).stream(op, params)
+        """Events of a chat or completion request (raises before the first one if impossible,
+        and at once for a prompt whose bytes alone cannot fit the context)."""
+        handle = self._for_route(uid, op)
+        check_prompt(op, params, handle.info)
+        return handle.stream(op, params)
 
     async def call(self, uid: str, op: str, params: dict[str, Any]) -> dict[str, Any]:
-        return await self._for_route(uid, op).call(op, params)
+        """An embedding or rerank request; texts far past the context are cut first (the worker
+        truncates them to the context anyway)."""
+        handle = self._for_route(uid, op)
+        return await handle.call(op, cut_inputs(op, params, handle.info))
