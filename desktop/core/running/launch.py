@@ -35,6 +35,7 @@ from desktop.core.running.option_bounds import (
     LLAMA_OPTIONS,
     check_context,
     llama_option,
+    show_value,
     switch,
     whole_number,
 )
@@ -110,6 +111,36 @@ class LaunchPlan:
     request: dict[str, Any] = field(default_factory=dict)
 
 
+# Launch fields that name something: strings (or null) only.
+_TEXT_FIELDS = (
+    "model_uid",
+    "model_name",
+    "model_type",
+    "model_engine",
+    "model_format",
+    "quantization",
+    "model_path",
+    "download_hub",
+    "chat_template",
+    "draft_model_path",
+)
+
+
+def check_field_types(request: dict[str, Any]) -> None:
+    """The launch body's named fields have the types Xinference gives them: a number where a
+    name belongs (`model_type: 123`) is a 400 that names the field."""
+    for key in _TEXT_FIELDS:
+        value = request.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InvalidRequest(f"Launch field {key}={show_value(value)} must be a string.")
+    size = request.get("model_size_in_billions")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int | float | str)):
+        raise InvalidRequest(
+            f"Launch field model_size_in_billions={show_value(size)} must be a number or a "
+            f"size such as '1_5'."
+        )
+
+
 def validate_uid(uid: str) -> str:
     text = uid.strip()
     if not text or len(text) > 100:
@@ -170,6 +201,7 @@ def plan_launch(
     A catalog model launches from the file `store` says serves it (downloaded, imported or in
     the Hugging Face cache, and whole); `ModelFileMissing` when none does.
     """
+    check_field_types(request)
     name = request.get("model_name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidRequest("Invalid input. Please specify the `model_name` field.")

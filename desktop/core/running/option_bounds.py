@@ -72,7 +72,7 @@ def whole_number(key: str, value: Any, low: int, high: int, allowed: str = "") -
         number = int(value.strip())
     allowed = allowed or f"a whole number from {low} to {high}"
     if number is None:
-        raise InvalidRequest(f"Launch option {key}={_show(value)} must be {allowed}.")
+        raise InvalidRequest(f"Launch option {key}={show_value(value)} must be {allowed}.")
     if not low <= number <= high:
         raise InvalidRequest(f"Launch option {key}={number} is out of range: use {allowed}.")
     return number
@@ -90,7 +90,7 @@ def real_number(key: str, value: Any, low: float, high: float, allowed: str = ""
             number = None
     allowed = allowed or f"a number from {low:g} to {high:g}"
     if number is None or not math.isfinite(number):
-        raise InvalidRequest(f"Launch option {key}={_show(value)} must be {allowed}.")
+        raise InvalidRequest(f"Launch option {key}={show_value(value)} must be {allowed}.")
     if not low <= number <= high:
         raise InvalidRequest(f"Launch option {key}={number:g} is out of range: use {allowed}.")
     return number
@@ -108,7 +108,7 @@ def switch(key: str, value: Any) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise InvalidRequest(f"Launch option {key}={_show(value)} must be true or false.")
+    raise InvalidRequest(f"Launch option {key}={show_value(value)} must be true or false.")
 
 
 def rope_scaling_type(key: str, value: Any) -> int:
@@ -119,7 +119,7 @@ def rope_scaling_type(key: str, value: Any) -> int:
     return whole_number(key, value, -1, 3, f"one of {names} (or llama.cpp's number, -1 to 3)")
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     """A value as a message quotes it, cut short: a hostile value may be a megabyte long."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
