@@ -118,6 +118,9 @@ class LaunchRequest(BaseModel):
     model_path: str | None = Field(None, description="A .gguf file to serve instead.")
     download_hub: HubName | None = Field(None, description="Where a missing model comes from.")
     n_ctx: int | None = Field(None, description="Context length (default from the settings).")
+    force: bool = Field(
+        False, description="Launch even where the memory check says the model does not fit."
+    )
 
 
 class LaunchAnswer(BaseModel):

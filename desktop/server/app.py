@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -17,6 +17,7 @@ from desktop import __version__
 from desktop.api.hubs import HUB_NAMES
 from desktop.api.settings import Settings
 from desktop.core.catalog import Catalog
+from desktop.core.errors import XinDeskError
 from desktop.core.hub.wiring import (
     TOKEN_VARIABLES,
     HubTokens,
@@ -25,8 +26,8 @@ from desktop.core.hub.wiring import (
     configure_clients,
     follow_download_settings,
 )
+from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.paths import AppPaths, resources_dir
-from desktop.core.running.admission import discrete_gpu_build
 from desktop.core.running.served import ServedModels
 from desktop.core.running.supervisor import Lifecycle, Supervisor
 from desktop.core.secrets import SecretStore
@@ -91,11 +92,13 @@ def create_app(
     address: str | None = None,
     launch_on_start: list[dict[str, Any]] | None = None,
     secret_store: SecretStore | None = None,
+    hardware: Callable[[], Hardware] = probe_hardware,
 ) -> FastAPI:
     """Build the API. `api_key` None means open (allowed only on loopback, see `cli.serve`).
 
     `address` is where the server listens ("host:port"; default: the settings' address), and
-    `secret_store` the keychain the API key and hub tokens are kept in (tests give their own).
+    `secret_store` the keychain the API key and hub tokens are kept in (tests give their own),
+    and `hardware` what describes this machine's free memory for the check before a launch.
     """
     keychain = secret_store or SecretStore()
     listen = address or f"{settings.server.host}:{settings.server.port}"
@@ -134,7 +137,7 @@ def create_app(
             )
             lifecycle = Lifecycle(
                 served=ServedModels(paths.served_models_file),
-                discrete_gpu=discrete_gpu_build(),
+                hardware=hardware,
             )
             supervisor = Supervisor(
                 catalog, settings, store, listen, downloads=downloads, lifecycle=lifecycle
@@ -165,7 +168,12 @@ def create_app(
                 if supervisor.knows(uid):
                     continue  # remembered from the last run
                 # Not awaited: the API answers while the model loads (its state shows "loading").
-                await supervisor.launch(request, wait_ready=False)
+                # One that cannot start (its file gone, too little memory free) is logged, and
+                # the server serves without it.
+                try:
+                    await supervisor.launch(request, wait_ready=False)
+                except XinDeskError as exc:
+                    log.error("launch of %s refused: %s", request.get("model_name"), exc)
             try:
                 yield
             finally:

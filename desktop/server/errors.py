@@ -38,6 +38,9 @@ from desktop.core.errors import (
 
 log = logging.getLogger("xindesk.server")
 
+BODY_NOT_UTF8 = "The request body is not valid JSON: it is not UTF-8 text."
+BODY_TOO_DEEP = "The request body is not valid JSON here: it is nested too deeply."
+
 INFERENCE_PATHS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank")
 #: Routes whose clients read the error from an `error` field (Ollama's API).
 _ERROR_FIELD_PREFIX = "/api/"
@@ -170,6 +173,11 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No such route: {request.method} {request.url.path}"
+        elif exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI's "There was an error parsing the body", for its two usual causes.
+            detail = BODY_NOT_UTF8
+        elif exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            detail = BODY_TOO_DEEP
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
         return JSONResponse(

@@ -198,8 +198,8 @@ def test_loads_stay_within_the_memory_budget(tmp_path: Path, gemma_gguf: Path) -
         refused = _chat(server, "first")
         assert refused.status_code == 503
         detail = refused.json()["detail"]
-        assert "free with nothing left to unload" in detail
-        assert "second" in detail
+        assert detail.startswith("Not enough memory to launch first: it needs ")
+        assert "Nothing is left to unload. second stay loaded (pinned or answering)." in detail
         assert _describe(server, "first")["status"] == "unloaded"
         # force loads it anyway.
         forced = httpx.post(f"{server.url}/v1/xindesk/models/first/load?force=true", timeout=180)

@@ -28,6 +28,8 @@ from desktop.core.running.keep import (
     loads_at_start,
     service_options,
 )
+from desktop.core.running.launch import plan_launch
+from desktop.core.running.memory_check import MemoryNeed
 from desktop.core.running.served import ServedModel, ServedModels, ServiceOptions
 from desktop.core.running.supervisor import Lifecycle, Supervisor
 from desktop.core.store import ModelStore
@@ -84,29 +86,50 @@ def test_service_options_from_a_launch_request() -> None:
 
 
 def _loaded(uid: str, gib: float, last_used: float, evictable: bool = True) -> Loaded:
-    return Loaded(uid=uid, needs=int(gib * GiB), last_used=last_used, evictable=evictable)
+    return Loaded(uid=uid, ram=int(gib * GiB), gpu=0, last_used=last_used, evictable=evictable)
 
 
-def test_evictions_take_the_least_recently_used_idle_models_first() -> None:
+def _need(ram_gib: float, free_gib: float) -> MemoryNeed:
+    return MemoryNeed(
+        ram=int(ram_gib * GiB),
+        gpu=0,
+        ram_free=int(free_gib * GiB),
+        gpu_free=None,
+        weights=int(ram_gib * GiB),
+        kv_cache=0,
+        compute=0,
+        sequences=1,
+    )
+
+
+def test_evictions_take_the_least_recently_used_idle_models_first(
+    gemma_gguf: Path, tmp_path: Path
+) -> None:
+    catalog = Catalog(resources_dir() / "catalog", tmp_path / "registrations")
+    store = ModelStore(tmp_path / "models", tmp_path / "data", hf_cache_dir=tmp_path / "no-hf")
+    plan = plan_launch(
+        {"model_name": "gemma-3-it", "model_path": str(gemma_gguf), "model_uid": "new"},
+        catalog,
+        Settings(),
+        store,
+    )
     settings = Settings(models=ModelSettings(memory_budget_gb=10))
     loaded = [
         _loaded("old", 3, last_used=1.0),
         _loaded("pinned", 3, last_used=0.0, evictable=False),
         _loaded("recent", 3, last_used=5.0),
     ]
-    plenty = lambda: 64 * GiB  # noqa: E731
-    # 1 GiB free under the budget: a 1 GiB model needs nothing unloaded.
-    assert plan_evictions(1 * GiB, settings, loaded, plenty) == []
+    # 1 GiB left under the budget: a 1 GiB model needs nothing unloaded.
+    assert plan_evictions(plan, _need(1, 64), settings, loaded) == []
     # 3 GiB: the oldest idle model goes; the pinned one never does.
-    assert plan_evictions(3 * GiB, settings, loaded, plenty) == ["old"]
-    assert plan_evictions(6 * GiB, settings, loaded, plenty) == ["old", "recent"]
-    with pytest.raises(NotEnoughMemory, match="nothing left to unload") as refused:
-        plan_evictions(8 * GiB, settings, loaded, plenty)
-    assert "pinned" in str(refused.value)
+    assert plan_evictions(plan, _need(3, 64), settings, loaded) == ["old"]
+    assert plan_evictions(plan, _need(6, 64), settings, loaded) == ["old", "recent"]
+    with pytest.raises(NotEnoughMemory, match="Nothing is left to unload") as refused:
+        plan_evictions(plan, _need(8, 64), settings, loaded)
+    assert "pinned stay loaded" in str(refused.value)
     assert "force=true" in str(refused.value)
-    # Without a budget, the system's available RAM decides.
-    no_budget = Settings()
-    assert plan_evictions(2 * GiB, no_budget, loaded, lambda: 1 * GiB) == ["old"]
+    # Without a budget, the RAM available decides.
+    assert plan_evictions(plan, _need(2, 1), Settings(), loaded) == ["old"]
 
 
 def test_pressure_readings() -> None:

@@ -8,12 +8,12 @@ whose batched embedding path they use, and answer each request in one call.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
 from desktop.core.engine.answers import ForcedToolAnswer, PlainAnswer, ToolStreamAnswer
 from desktop.core.engine.batcher import Job
+from desktop.core.engine.grammars import check_grammar, schema_grammar
 from desktop.core.engine.protocol import WorkerSpec
 from desktop.core.engine.sampler import GrammarGate, SamplingParams
 from desktop.core.engine.speculative import OFF, SpeculationConfig
@@ -59,6 +59,9 @@ class ModelRuntime:
                 kwargs.update(rerank_llama_kwargs(spec.rerank_kind, n_ctx=kwargs.get("n_ctx")))
             self.llm = Llama(model_path=spec.model_path, **kwargs)
             meta = {str(k): str(v) for k, v in (getattr(self.llm, "metadata", None) or {}).items()}
+        # The tokenizer's kind (llama.cpp's `tokenizer.ggml.model`: "llama" is SentencePiece,
+        # "gpt2" byte-level BPE, "bert" WordPiece, "t5" Unigram).
+        self.tokenizer = meta.get("tokenizer.ggml.model", "")
         self.architecture = meta.get("general.architecture", "")
         self.template: ResolvedTemplate | None = None
         self.template_error: str | None = None
@@ -82,6 +85,8 @@ class ModelRuntime:
             "template_error": self.template_error,
             "template_supports_tools": bool(self.template and self.template.supports_tools),
         }
+        from desktop.core.engine.textmodel import longest_token_bytes
+
         if self.text is not None:
             text = self.text
             facts.update(
@@ -90,6 +95,7 @@ class ModelRuntime:
                 n_embd=text.n_embd(),
                 n_vocab=text.n_vocab,
                 parallel=text.parallel,
+                max_token_bytes=longest_token_bytes(text.vocab, text.n_vocab),
             )
         else:
             llm = self._vectors()
@@ -98,7 +104,9 @@ class ModelRuntime:
                 n_ctx_train=llm._model.n_ctx_train(),
                 n_embd=llm.n_embd(),
                 n_vocab=llm.n_vocab(),
+                max_token_bytes=longest_token_bytes(llm._model.vocab, llm.n_vocab()),
             )
+        facts["tokenizer"] = self.tokenizer
         return facts
 
     def _text(self) -> TextModel:
@@ -184,47 +192,54 @@ class ModelRuntime:
             )
 
     def _grammar(
-        self, params: dict[str, Any], forced_schema: dict[str, Any] | None
+        self, params: dict[str, Any], forced: list[tuple[str, dict[str, Any]]] | None
     ) -> GrammarGate | None:
-        from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
+        """The grammar a request's answer must follow: a forced tool call's (`forced`: each
+        tool's parameters with the field they came from, then the schema of the call),
+        `response_format`'s, or llama.cpp's own `grammar` / vLLM's `guided_json`; None when the
+        answer is free. A schema or grammar that cannot be enforced is an `InvalidRequest` that
+        names its field."""
+        from llama_cpp.llama_grammar import JSON_GBNF
 
-        grammar: LlamaGrammar | None = None
-        if forced_schema is not None:
-            grammar = LlamaGrammar.from_json_schema(json.dumps(forced_schema), verbose=False)
         fmt = params.get("response_format") or {}
-        kind = fmt.get("type") if isinstance(fmt, dict) else None
-        if grammar is not None:
-            pass
+        if not isinstance(fmt, dict):
+            raise InvalidRequest("response_format must be an object with a `type`.")
+        kind = fmt.get("type")
+        if forced is not None:
+            for field, parameters in forced[:-1]:
+                # Each tool's parameters alone first, so a bad one is named.
+                schema_grammar(parameters, field)
+            field = "tools (the call tool_choice forces)"
+            grammar = schema_grammar(forced[-1][1], field)
         elif kind == "json_object":
-            schema = fmt.get("schema")
-            if isinstance(schema, dict):
-                grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-            else:
-                grammar = LlamaGrammar.from_string(JSON_GBNF, verbose=False)
+            field = "response_format.schema"
+            given = fmt.get("schema")
+            grammar = JSON_GBNF if given is None else schema_grammar(given, field)
         elif kind == "json_schema":
+            field = "response_format.json_schema.schema"
             spec = fmt.get("json_schema") or {}
-            schema = spec.get("schema") if isinstance(spec, dict) else None
-            if not isinstance(schema, dict):
+            given = spec.get("schema") if isinstance(spec, dict) else None
+            if not isinstance(given, dict):
                 raise InvalidRequest(
                     "response_format json_schema needs a `json_schema.schema` object."
                 )
-            try:
-                grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-            except (ValueError, RuntimeError, KeyError, TypeError) as exc:
-                raise InvalidRequest(f"This JSON schema cannot be enforced: {exc}") from exc
+            grammar = schema_grammar(given, field)
         elif kind not in (None, "text"):
-            raise InvalidRequest(f"Unknown response_format type {kind!r}.")
+            raise InvalidRequest(
+                f"Unknown response_format type {kind!r}: use text, json_object or json_schema."
+            )
+        elif params.get("grammar") or params.get("guided_grammar"):
+            field = "grammar" if params.get("grammar") else "guided_grammar"
+            grammar = params[field]
+            if not isinstance(grammar, str):
+                raise InvalidRequest(f"{field} must be a string in llama.cpp's GBNF.")
+        elif params.get("guided_json"):
+            field = "guided_json"
+            grammar = schema_grammar(params["guided_json"], field)
         else:
-            grammar_text = params.get("grammar") or params.get("guided_grammar")
-            guided_json = params.get("guided_json")
-            if isinstance(grammar_text, str) and grammar_text.strip():
-                grammar = LlamaGrammar.from_string(grammar_text, verbose=False)
-            elif guided_json:
-                text = guided_json if isinstance(guided_json, str) else json.dumps(guided_json)
-                grammar = LlamaGrammar.from_json_schema(text, verbose=False)
-        if grammar is None:
             return None
-        return GrammarGate(self._text(), grammar._grammar, grammar._root)
+        check_grammar(grammar, field)
+        return GrammarGate(self._text(), grammar, "root", field=field)
 
     def _job(
         self,
@@ -286,8 +301,11 @@ class ModelRuntime:
         tools: list[dict[str, Any]] | None = params.get("tools") or None
         functions = params.get("functions")
         tool_choice: Any = params.get("tool_choice")
+        parameters = toolcalls.check_tools(tools, "tools")
+        toolcalls.check_tool_choice(tool_choice)
         if tools is None and functions:
             # The legacy `functions` form (FastGPT still sends it): same as tools.
+            parameters = toolcalls.check_tools(functions, "functions")
             tools = [{"type": "function", "function": f} for f in functions]
             call = params.get("function_call")
             if isinstance(call, dict) and "name" in call:
@@ -299,9 +317,27 @@ class ModelRuntime:
         if tool_choice == "none":
             tools = None
         forced = bool(tools) and (tool_choice == "required" or isinstance(tool_choice, dict))
-        tool_names = {
-            str((t.get("function") or {}).get("name")) for t in tools or [] if isinstance(t, dict)
-        }
+        extra = params.get("chat_template_kwargs") or {}
+        if not isinstance(extra, dict):
+            raise InvalidRequest(
+                "chat_template_kwargs must be a JSON object of template variables."
+            )
+        taken = sorted(set(extra) & _TEMPLATE_VARIABLES)
+        if taken:
+            raise InvalidRequest(
+                f"chat_template_kwargs cannot set {', '.join(taken)}: the server sets "
+                f"{', '.join(sorted(_TEMPLATE_VARIABLES))} from the request itself."
+            )
+        forced_schemas = None
+        if forced:
+            try:
+                call_schema = toolcalls.forced_call_schema(tools or [], tool_choice)
+            except ValueError as exc:
+                raise InvalidRequest(str(exc)) from exc
+            forced_schemas = [(f, p) for f, p in parameters if p]
+            forced_schemas.append(("tools", call_schema))
+        grammar = self._grammar(params, forced_schemas)
+        tool_names = {f.name for f in toolcalls.function_specs(tools or [])}
         parser = self.spec.tool_parser
         template_tools = tools
         if tools and not self.template.supports_tools:
@@ -320,7 +356,6 @@ class ModelRuntime:
             template_tools = None
         elif tools and parser is None:
             parser = "qwen" if "<tool_call>" in self.template.template else "generic"
-        extra = dict(params.get("chat_template_kwargs") or {})
         text = self._text()
         bos = self._token_text(text.token_bos())
         eos = self._token_text(text.token_eos())
@@ -329,13 +364,6 @@ class ModelRuntime:
         )
         tokens = self._tokenize_prompt(prompt)
         stops = list(dict.fromkeys([*self.template.stop, *_as_list(params.get("stop"))]))
-        forced_schema = None
-        if forced:
-            try:
-                forced_schema = toolcalls.forced_call_schema(tools or [], tool_choice)
-            except ValueError as exc:
-                raise InvalidRequest(str(exc)) from exc
-        grammar = self._grammar(params, forced_schema)
         special = bool(tools) and not forced
         answer: Any
         if forced:
@@ -390,6 +418,11 @@ class ModelRuntime:
             scores, tokens = cross_encoder_scores(self._vectors(), query, documents)
         return {"scores": scores, "tokens": tokens}
 
+
+# Variables every chat template gets from the request; `chat_template_kwargs` adds others.
+_TEMPLATE_VARIABLES = frozenset(
+    {"messages", "tools", "bos_token", "eos_token", "add_generation_prompt"}
+)
 
 # The cost of a decode step beyond its tokens, and of one more micro-batch, in tokens
 # (`SpeculationConfig`). On a CPU every token of a batch adds compute; on a GPU a small

@@ -104,15 +104,21 @@ class SamplingParams:
 class GrammarGate:
     """llama.cpp's grammar sampler for one request: which tokens the grammar allows next."""
 
-    def __init__(self, model: TextModel, grammar: str, root: str = "root") -> None:
+    def __init__(
+        self, model: TextModel, grammar: str, root: str = "root", *, field: str = "grammar"
+    ) -> None:
+        """`field` names the request field the grammar came from, for the error."""
         import llama_cpp
 
         self._lib = llama_cpp
         sampler = llama_cpp.llama_sampler_init_grammar(
-            model.vocab, grammar.encode("utf-8"), root.encode("utf-8")
+            model.vocab, grammar.encode("utf-8", errors="replace"), root.encode("utf-8")
         )
         if not sampler:
-            raise InvalidRequest("The grammar could not be parsed by llama.cpp.")
+            raise InvalidRequest(
+                f"{field} cannot be enforced: llama.cpp could not parse its grammar (a syntax "
+                f"error, an undefined or left-recursive rule, or a repetition over 2000)."
+            )
         self._sampler = sampler
         self._n_vocab = model.n_vocab
         self._all: npt.NDArray[np.void] | None = None

@@ -120,6 +120,9 @@ class WorkerHandle:
             self._conn.send(message)
         except (OSError, EOFError, BrokenPipeError) as exc:
             raise WorkerCrashed(f"The model's worker process is gone: {exc}") from exc
+        except RecursionError as exc:
+            # Pickling fails before anything is written, so the pipe stays in step.
+            raise InvalidRequest("The request is nested too deeply to pass to the model.") from exc
 
     async def stream(self, op: str, params: dict[str, Any]) -> AsyncGenerator[Event, None]:
         """Send a request and yield its events until `done`, `result` or an error."""
@@ -128,7 +131,11 @@ class WorkerHandle:
         self._pending[rid] = queue
         finished = False
         try:
-            self._send(("request", rid, op, params))
+            try:
+                self._send(("request", rid, op, params))
+            except (InvalidRequest, WorkerCrashed):
+                finished = True
+                raise
             while True:
                 kind, payload = await queue.get()
                 if kind == "error":

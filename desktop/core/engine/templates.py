@@ -184,3 +184,10 @@ def render_chat(
         raise ChatTemplateError(
             f"The model's chat template ({template.source}) failed to render: {exc}"
         ) from exc
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as exc:
+        # The template met a value of a shape it does not expect: a message, tool or
+        # chat_template_kwargs value from the request.
+        raise ChatTemplateError(
+            f"The model's chat template ({template.source}) cannot render this request's "
+            f"messages, tools or chat_template_kwargs: {type(exc).__name__}: {exc}"
+        ) from exc

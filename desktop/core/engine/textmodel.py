@@ -67,6 +67,25 @@ def ggml_type(kv_type: object) -> int:
     return GGML_TYPE_IDS[str(kv_type)]
 
 
+def longest_token_bytes(vocab: Any, n_vocab: int) -> int:
+    """Bytes of the longest token text in a vocabulary, special tokens included.
+
+    The text as the vocabulary stores it is never shorter than the bytes the token stands for
+    (SentencePiece writes a space as the 3-byte "▁", byte-level BPE writes each byte as a
+    1- or 2-byte character, byte tokens are "<0x0A>"), so a prompt of `b` bytes has at least
+    b / this many tokens: the server refuses a prompt that surely cannot fit before it is
+    tokenized (`running.prompt_bounds`). About 0.15 s for a 262k-token vocabulary."""
+    import llama_cpp
+
+    longest = 1
+    text_of = llama_cpp.llama_vocab_get_text
+    for token in range(n_vocab):
+        text = text_of(vocab, token)
+        if text is not None and len(text) > longest:
+            longest = len(text)
+    return longest
+
+
 class TextModel:
     """The loaded weights and a context with `parallel` sequences of `n_ctx` tokens each."""
 
@@ -109,6 +128,13 @@ class TextModel:
             cparams.rope_freq_base = float(kwargs["rope_freq_base"])
         if kwargs.get("rope_freq_scale"):
             cparams.rope_freq_scale = float(kwargs["rope_freq_scale"])
+        if kwargs.get("rope_scaling_type") is not None:
+            cparams.rope_scaling_type = int(kwargs["rope_scaling_type"])
+        for key in ("yarn_ext_factor", "yarn_attn_factor", "yarn_beta_fast", "yarn_beta_slow"):
+            if kwargs.get(key) is not None:
+                setattr(cparams, key, float(kwargs[key]))
+        if kwargs.get("yarn_orig_ctx") is not None:
+            cparams.yarn_orig_ctx = int(kwargs["yarn_orig_ctx"])
         if kwargs.get("type_k") is not None:
             cparams.type_k = ggml_type(kwargs["type_k"])
         if kwargs.get("type_v") is not None:

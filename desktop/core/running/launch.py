@@ -31,6 +31,14 @@ from desktop.core.running.engine_options import (
     kv_cache_type,
     speculative_mode,
 )
+from desktop.core.running.option_bounds import (
+    LLAMA_OPTIONS,
+    check_context,
+    llama_option,
+    show_value,
+    switch,
+    whole_number,
+)
 from desktop.core.store import InstalledIndex, ModelStore
 from desktop.core.units import MiB
 
@@ -66,29 +74,14 @@ RESERVED_KEYS = frozenset(
         "multimodal_projector",
         "reasoning_content",
         "chat_template",
+        # XinDesk's: launch even where the memory check says the model does not fit.
+        "force",
     }
 )
 
-# Engine arguments passed to llama_cpp.Llama as they are (name -> type).
-LLAMA_KWARGS: dict[str, type] = {
-    "n_ctx": int,
-    "n_gpu_layers": int,
-    "n_threads": int,
-    "n_threads_batch": int,
-    "n_batch": int,
-    "n_ubatch": int,
-    "use_mmap": bool,
-    "use_mlock": bool,
-    "main_gpu": int,
-    "rope_freq_base": float,
-    "rope_freq_scale": float,
-    "offload_kqv": bool,
-    "seed": int,
-    "swa_full": bool,
-}
-# Launch options that say how the supervisor keeps the model (`running.keep`), and `force`,
-# which loads it without the memory check; not llama.cpp's.
-LIFECYCLE_KEYS = frozenset({"pinned", "load_at_start", "idle_minutes", "force"})
+# Launch options that say how the supervisor keeps the model (`running.keep`), not
+# llama.cpp's.
+LIFECYCLE_KEYS = frozenset({"pinned", "load_at_start", "idle_minutes"})
 # Launch options of XinDesk's chat engine itself (speculative decoding), not llama.cpp's.
 ENGINE_KEYS = frozenset({"speculative", "draft_max", "draft_model", "draft_model_path"})
 
@@ -115,8 +108,40 @@ class LaunchPlan:
     n_ctx: int
     worker: WorkerSpec
     parallel_reason: str = ""
+    # Launch even where the memory check says the model does not fit.
+    force: bool = False
     ignored_kwargs: dict[str, Any] = field(default_factory=dict)
     request: dict[str, Any] = field(default_factory=dict)
+
+
+# Launch fields that name something: strings (or null) only.
+_TEXT_FIELDS = (
+    "model_uid",
+    "model_name",
+    "model_type",
+    "model_engine",
+    "model_format",
+    "quantization",
+    "model_path",
+    "download_hub",
+    "chat_template",
+    "draft_model_path",
+)
+
+
+def check_field_types(request: dict[str, Any]) -> None:
+    """The launch body's named fields have the types Xinference gives them: a number where a
+    name belongs (`model_type: 123`) is a 400 that names the field."""
+    for key in _TEXT_FIELDS:
+        value = request.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InvalidRequest(f"Launch field {key}={show_value(value)} must be a string.")
+    size = request.get("model_size_in_billions")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int | float | str)):
+        raise InvalidRequest(
+            f"Launch field model_size_in_billions={show_value(size)} must be a number or a "
+            f"size such as '1_5'."
+        )
 
 
 def validate_uid(uid: str) -> str:
@@ -130,21 +155,6 @@ def validate_uid(uid: str) -> str:
     if _BAD_UID_CHARS.search(text):
         raise InvalidRequest(f"Invalid model uid {uid!r}: '/', '?' and '#' are not allowed.")
     return text
-
-
-def _coerce(name: str, kind: type, value: Any) -> Any:
-    if kind is bool and isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in ("true", "1", "yes", "on"):
-            return True
-        if lowered in ("false", "0", "no", "off"):
-            return False
-    try:
-        return kind(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidRequest(
-            f"Launch option {name}={value!r} must be of type {kind.__name__}."
-        ) from exc
 
 
 def default_threads() -> int:
@@ -194,6 +204,7 @@ def plan_launch(
     A catalog model launches from the file `store` says serves it (downloaded, imported or in
     the Hugging Face cache, and whole); `ModelFileMissing` when none does.
     """
+    check_field_types(request)
     name = request.get("model_name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidRequest("Invalid input. Please specify the `model_name` field.")
@@ -206,6 +217,7 @@ def plan_launch(
             f"available. Use model_engine 'llama.cpp' with model_format 'ggufv2'."
         )
     uid = validate_uid(str(request.get("model_uid") or name))
+    force = switch("force", request.get("force", False))
     fmt = request.get("model_format")
     size = request.get("model_size_in_billions")
     quant = request.get("quantization")
@@ -283,8 +295,8 @@ def plan_launch(
             llama_kwargs[KV_KEYS[key]] = kv_cache_type(key, value)
         elif key == "flash_attn":
             llama_kwargs[key] = flash_attn_mode(value)
-        elif key in LLAMA_KWARGS:
-            llama_kwargs[key] = _coerce(key, LLAMA_KWARGS[key], value)
+        elif key in LLAMA_OPTIONS:
+            llama_kwargs[key] = llama_option(key, value)
         else:
             # Xinference passes unknown keys to llama.cpp and only logs failures; do the same
             # so launch scripts written for it keep working.
@@ -304,8 +316,7 @@ def plan_launch(
     if model_type != "LLM" and family.max_tokens:
         limits.append(family.max_tokens)
     n_ctx = int(llama_kwargs.get("n_ctx") or min(limits))
-    if n_ctx < 16:
-        raise InvalidRequest(f"n_ctx={n_ctx} is too small to run a model.")
+    check_context(n_ctx, gguf.context_length, llama_kwargs)
     llama_kwargs["n_ctx"] = n_ctx
     if "n_gpu_layers" not in llama_kwargs:
         n_gpu = request.get("n_gpu", "auto")
@@ -343,9 +354,7 @@ def plan_launch(
     parallel: int | None = None
     parallel_reason = ""
     speculative = speculative_mode(request.get("speculative", "ngram"))
-    draft_max = _coerce("draft_max", int, request.get("draft_max", DEFAULT_DRAFT_MAX))
-    if not 0 <= draft_max <= 64:
-        raise InvalidRequest(f"draft_max must be between 0 and 64, not {draft_max}.")
+    draft_max = whole_number("draft_max", request.get("draft_max", DEFAULT_DRAFT_MAX), 0, 64)
     draft_path: Path | None = None
     if model_type == "LLM":
         parallel, parallel_reason = choose_parallel(parallel_asked, model_path, gguf, llama_kwargs)
@@ -375,6 +384,7 @@ def plan_launch(
         n_ctx=n_ctx,
         worker=worker,
         parallel_reason=parallel_reason,
+        force=force,
         ignored_kwargs=ignored,
         request=dict(request),
     )
@@ -395,13 +405,7 @@ def choose_parallel(
     from desktop.core.engine.textmodel import MAX_PARALLEL
 
     if asked is not None:
-        try:
-            value = int(asked)
-        except (TypeError, ValueError) as exc:
-            raise InvalidRequest(f"Launch option parallel={asked!r} must be a number.") from exc
-        if not 1 <= value <= MAX_PARALLEL:
-            raise InvalidRequest(f"parallel must be between 1 and {MAX_PARALLEL}, not {value}.")
-        return value, "asked for at launch"
+        return whole_number("parallel", asked, 1, MAX_PARALLEL), "asked for at launch"
     n_ctx = int(llama_kwargs["n_ctx"])
     try:
         import psutil

@@ -33,8 +33,9 @@ class RunningModel:
     task: asyncio.Task[None] | None = None
     #: Why the last load did not happen (not enough memory, say), for the requests waiting.
     load_error: Exception | None = None
-    #: RAM the memory estimate gives the loaded model (0 until admitted).
+    #: RAM and GPU memory the memory estimate gives the loaded model (0 until admitted).
     needs: int = 0
+    needs_gpu: int = 0
     #: When a request last used it (time.monotonic), and how many are being answered now.
     last_used: float = field(default_factory=time.monotonic)
     in_flight: int = 0

@@ -40,6 +40,7 @@ from desktop.core.errors import (
     XinDeskError,
 )
 from desktop.core.hub.manager import DownloadManager
+from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.pressure import Pressure, memory_pressure
 from desktop.core.running import admission
 from desktop.core.running.download_first import DownloadFirst
@@ -52,6 +53,7 @@ from desktop.core.running.keep import (
     service_options,
 )
 from desktop.core.running.launch import plan_launch
+from desktop.core.running.prompt_bounds import check_prompt, cut_inputs
 from desktop.core.running.records import (
     DownloadState,
     PendingDownload,
@@ -82,8 +84,8 @@ class Lifecycle:
 
     served: ServedModels | None = None
     tick_s: float = 1.0
-    available_ram: Callable[[], int] = admission.available_ram
-    discrete_gpu: bool = False
+    #: This machine as it is now: free RAM and GPU memory, for the check before each load.
+    hardware: Callable[[], Hardware] = probe_hardware
     #: The system's memory pressure (macOS, Linux); at "warning" idle models are unloaded.
     pressure: Callable[[], Pressure | None] = memory_pressure
     pressure_every_s: float = 5.0
@@ -101,6 +103,8 @@ class Supervisor:
         downloads: DownloadManager | None = None,
         lifecycle: Lifecycle | None = None,
     ) -> None:
+        """`hardware` describes the machine as it is now (free RAM and GPU memory), for the
+        memory check before each launch."""
         self.catalog = catalog
         self.settings = settings
         self.store = store
@@ -171,6 +175,8 @@ class Supervisor:
         """Start serving a model; with `wait_ready` return only once it answers (or failed).
 
         A catalog model that is not on disk yet is downloaded first (stage "downloading").
+        A model whose memory estimate exceeds the free memory is refused (`NotEnoughMemory`)
+        unless the request says `force`.
         """
         uid_asked = request.get("model_uid") or request.get("model_name")
         if isinstance(uid_asked, str) and uid_asked in self._first.pending:
@@ -190,15 +196,20 @@ class Supervisor:
                 # Offline: say both what is missing (and how to fetch it later) and why not now.
                 raise HubUnreachable(f"{missing} Downloading it now failed: {exc}") from exc
         existing = self._models.get(plan.uid)
+        if existing is not None and existing.state is not ModelState.ERROR:
+            raise ModelAlreadyRunning(f"Model is already in the model list, uid: {plan.uid}")
+        record = RunningModel(plan=plan, service=service, state=ModelState.UNLOADED)
+        if not plan.force:
+            # Refused here, before it is listed or remembered, when even unloading every idle
+            # model would leave too little memory (`force` skips the check).
+            async with self._load_lock:
+                await self._admit(record)
         if existing is not None:
-            if existing.state is not ModelState.ERROR:
-                raise ModelAlreadyRunning(f"Model is already in the model list, uid: {plan.uid}")
             # A model that stopped with an error may be launched again under its uid.
             await self._discard(existing)
         self._unavailable.pop(plan.uid, None)
-        record = RunningModel(plan=plan, service=service, state=ModelState.UNLOADED)
         self._models[plan.uid] = record
-        self._start_load(record, force=_forced(request), remember=True)
+        self._start_load(record, force=True, remember=True)
         if wait_ready:
             await self._wait_loaded(record)
         return plan.uid
@@ -258,23 +269,23 @@ class Supervisor:
 
     async def _admit(self, record: RunningModel) -> None:
         """Make room for `record`: unload idle models, least recently used first."""
-        record.needs = await asyncio.to_thread(
-            admission.ram_needed, record.plan, discrete_gpu=self.lifecycle.discrete_gpu
-        )
+        need = await asyncio.to_thread(admission.memory_need, record.plan, self.lifecycle.hardware)
+        if need is None:
+            return
+        record.needs, record.needs_gpu = need.ram, need.gpu
         now = time.monotonic()
         loaded = [
             admission.Loaded(
                 uid=other.uid,
-                needs=other.needs,
+                ram=other.needs,
+                gpu=other.needs_gpu,
                 last_used=other.last_used,
                 evictable=self.evictable(other, now),
             )
             for other in self._models.values()
             if other is not record and other.state in (ModelState.READY, ModelState.LOADING)
         ]
-        evict = admission.plan_evictions(
-            record.needs, self.settings, loaded, self.lifecycle.available_ram
-        )
+        evict = admission.plan_evictions(record.plan, need, self.settings, loaded)
         for uid in evict:
             await self.unload_record(self._models[uid], f"to make room for {record.uid}")
 
@@ -560,6 +571,7 @@ class Supervisor:
         record = await self._serving(uid, op)
         handle = record.handle
         assert handle is not None
+        check_prompt(op, params, handle.info)
         self._begin(record, keep_alive)
         try:
             async for event in handle.stream(op, params):
@@ -577,14 +589,6 @@ class Supervisor:
         assert handle is not None
         self._begin(record, keep_alive)
         try:
-            return await handle.call(op, params)
+            return await handle.call(op, cut_inputs(op, params, handle.info))
         finally:
             self._end(record)
-
-
-def _forced(request: dict[str, Any]) -> bool:
-    """`force: true` loads without the memory check."""
-    value = request.get("force", False)
-    if not isinstance(value, bool):
-        raise InvalidRequest(f"force must be true or false, not {value!r}.")
-    return value

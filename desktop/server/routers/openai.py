@@ -122,9 +122,15 @@ def _chat_params(body: ChatRequest) -> dict[str, Any]:
     kwargs = params.get("chat_template_kwargs")
     if isinstance(kwargs, str):
         try:
-            params["chat_template_kwargs"] = json.loads(kwargs)
-        except json.JSONDecodeError as exc:
+            kwargs = json.loads(kwargs)
+        except (ValueError, RecursionError) as exc:
             raise InvalidRequest(f"chat_template_kwargs is not valid JSON: {exc}") from exc
+        if not isinstance(kwargs, dict):
+            raise InvalidRequest(
+                "chat_template_kwargs must be a JSON object of template variables, such as "
+                '{"enable_thinking": false}.'
+            )
+        params["chat_template_kwargs"] = kwargs
     return params
 
 

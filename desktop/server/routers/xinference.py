@@ -43,6 +43,7 @@ from desktop.api.xinference import (
 from desktop.core.catalog.registry import parse_model_type
 from desktop.core.errors import InvalidRequest
 from desktop.server.deps import CatalogDep, StateDep, SupervisorDep, require_api_key
+from desktop.server.errors import BODY_NOT_UTF8, BODY_TOO_DEEP
 from desktop.server.presenters import registry, running
 
 # The Xinference API version whose routes and shapes this server follows.
@@ -155,6 +156,10 @@ async def _json_object(request: Request) -> dict[str, Any]:
         body = json.loads(raw or b"{}")
     except json.JSONDecodeError as exc:
         raise InvalidRequest(f"The request body is not valid JSON: {exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest(BODY_NOT_UTF8) from exc
+    except RecursionError as exc:
+        raise InvalidRequest(BODY_TOO_DEEP) from exc
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     return body

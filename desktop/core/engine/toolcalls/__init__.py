@@ -28,7 +28,13 @@ yields no such call (malformed JSON, an unknown name) stays in the content verba
 always re-serialised as the JSON text of an object with ``ensure_ascii=False``.
 """
 
-from desktop.core.engine.toolcalls.forced import forced_call_schema, forced_call_to_tool_call
+from desktop.core.engine.toolcalls.forced import (
+    check_tool_choice,
+    check_tools,
+    forced_call_schema,
+    forced_call_to_tool_call,
+    function_specs,
+)
 from desktop.core.engine.toolcalls.generic import generic_tool_prompt, tool_result_messages_to_text
 from desktop.core.engine.toolcalls.registry import PARSERS, parse_tool_calls
 from desktop.core.engine.toolcalls.reply import ParsedReply, ToolCall, new_call_id
@@ -39,8 +45,11 @@ __all__ = [
     "ParsedReply",
     "ToolCall",
     "ToolCallStreamFilter",
+    "check_tool_choice",
+    "check_tools",
     "forced_call_schema",
     "forced_call_to_tool_call",
+    "function_specs",
     "generic_tool_prompt",
     "new_call_id",
     "parse_tool_calls",

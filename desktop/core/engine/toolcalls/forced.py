@@ -1,4 +1,5 @@
-"""Forced tool calls (``tool_choice`` "required" or a named function).
+"""Forced tool calls (``tool_choice`` "required" or a named function), and the shape of a
+request's tools (`check_tools`).
 
 The grammar enforces a JSON schema built from the request's tools (`forced_call_schema`); the text
 generated under it becomes one call (`forced_call_to_tool_call`).
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from desktop.core.engine.toolcalls.reply import ToolCall, call_from_obj, json_value
+from desktop.core.errors import InvalidRequest
 
 _EMPTY_PARAMETERS: Final[dict[str, Any]] = {"type": "object", "properties": {}}
 
@@ -23,6 +25,65 @@ class FunctionSpec:
     name: str
     description: str
     parameters: dict[str, Any]
+
+
+TOOL_CHOICES = ("none", "auto", "required")
+
+
+def check_tools(tools: Any, field: str) -> list[tuple[str, Any]]:
+    """A request's `tools` (or legacy `functions`) in the shapes OpenAI defines, or an
+    `InvalidRequest` that names the first wrong one. Returns each function's `parameters`
+    with the field it came from (None where a function takes none)."""
+    if tools is None:
+        return []
+    if not isinstance(tools, list):
+        raise InvalidRequest(f"{field} must be a list of tools.")
+    found: list[tuple[str, Any]] = []
+    for index, tool in enumerate(tools):
+        where = f"{field}[{index}]"
+        if not isinstance(tool, dict):
+            raise InvalidRequest(
+                f'{where} must be an object: {{"type": "function", "function": {{"name": ...}}}}.'
+            )
+        kind = tool.get("type", "function")
+        if kind != "function":
+            raise InvalidRequest(f"{where}.type {kind!r} is not served: XinDesk calls functions.")
+        if "function" in tool:
+            spec, where = tool["function"], f"{where}.function"
+            if not isinstance(spec, dict):
+                raise InvalidRequest(
+                    f"{where} must be an object with a name, description and parameters, not "
+                    f"{type(spec).__name__}."
+                )
+        else:
+            spec = tool
+        name = spec.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidRequest(f"{where}.name must be a non-empty string.")
+        description = spec.get("description")
+        if description is not None and not isinstance(description, str):
+            raise InvalidRequest(f"{where}.description must be a string.")
+        parameters = spec.get("parameters")
+        if parameters is not None and not isinstance(parameters, dict):
+            raise InvalidRequest(f"{where}.parameters must be a JSON schema object.")
+        found.append((f"{where}.parameters", parameters))
+    return found
+
+
+def check_tool_choice(tool_choice: Any) -> None:
+    """`tool_choice` is none, auto, required, or an object that names a function."""
+    if tool_choice is None or tool_choice in TOOL_CHOICES:
+        return
+    if isinstance(tool_choice, dict):
+        try:
+            _choice_name(tool_choice)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from exc
+        return
+    raise InvalidRequest(
+        f"tool_choice {tool_choice!r}: use none, auto, required or "
+        '{"type": "function", "function": {"name": ...}}.'
+    )
 
 
 def function_specs(tools: Iterable[Any]) -> list[FunctionSpec]:
