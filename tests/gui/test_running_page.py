@@ -257,7 +257,7 @@ def test_a_model_that_fails_to_load_shows_why_and_relaunches(
     # The row may have been rebuilt while the model restarted: ask for its buttons again.
     relaunched = page.actions_for(uid)
     assert relaunched is not None
-    assert relaunched.visible_actions() == ["chat", "stop"]
+    assert relaunched.visible_actions() == ["chat", "unload", "keep", "stop"]
     client.terminate(uid)
     qtbot.waitUntil(lambda: page.model.row_of(uid) < 0, timeout=10_000)
 
