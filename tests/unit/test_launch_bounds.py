@@ -19,6 +19,7 @@ from desktop.core.running.memory_check import check_launch_memory, launch_memory
 from desktop.core.running.option_bounds import MAX_N_CTX, max_threads
 from desktop.core.store import ModelStore
 from desktop.core.units import GiB, MiB
+from desktop.server.errors import status_for
 
 GEMMA_TRAINED_CONTEXT = 32768
 
@@ -169,8 +170,10 @@ def test_a_launch_that_does_not_fit_is_refused_with_both_figures(
     assert "MB free" in message
     assert "2 sequences of 4096 tokens" in message
     assert "force=true" in message
-    # A refusal is the caller's to change (a 400), not a server fault.
-    assert isinstance(caught.value, InvalidRequest)
+    # Memory is short now, which the request did not get wrong: not an InvalidRequest (400)
+    # but NotEnoughMemory, which the server answers with 503.
+    assert not isinstance(caught.value, InvalidRequest)
+    assert status_for(caught.value, "/v1/models") == 503
 
 
 def test_an_offloaded_launch_is_judged_against_the_gpus_free_memory(
