@@ -16,11 +16,8 @@ from typing import Any
 from desktop.core.catalog import Catalog, Family, Spec
 from desktop.core.catalog.families import GGUF_FORMAT, normalize_size
 from desktop.core.errors import InvalidRequest, ModelFileMissing
-from desktop.core.memory.gguf_info import (
-    ARRAY_LENGTHS_KEY,
-    check_gguf_file,
-    read_gguf_metadata,
-)
+from desktop.core.memory.gguf_info import ARRAY_LENGTHS_KEY, read_gguf_metadata
+from desktop.core.running.named_files import local_gguf
 from desktop.core.store import InstalledIndex
 
 log = logging.getLogger("xindesk.launch")
@@ -63,7 +60,7 @@ def resolve_draft_model(
     raw_path = request.get("draft_model_path")
     wanted = request.get("draft_model")
     if raw_path:
-        draft = check_gguf_file(str(raw_path))
+        draft = local_gguf(str(raw_path), "draft_model_path")
     elif wanted is None or str(wanted).strip().lower() in _NONE:
         return None
     else:

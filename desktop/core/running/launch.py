@@ -31,6 +31,7 @@ from desktop.core.running.engine_options import (
     kv_cache_type,
     speculative_mode,
 )
+from desktop.core.running.named_files import local_gguf
 from desktop.core.running.option_bounds import (
     LLAMA_OPTIONS,
     check_context,
@@ -252,7 +253,7 @@ def plan_launch(
                     _, spec = catalog.match(model_type, name, model_format=GGUF_FORMAT, **wanted)
                 except (ModelNotFound, InvalidRequest):
                     spec = None
-        model_path = check_gguf_file(str(model_path_raw))
+        model_path = local_gguf(str(model_path_raw), "model_path")
     else:
         family, spec = catalog.match(model_type, name, model_format=fmt, **wanted)
         if spec.model_uri:

@@ -4,7 +4,6 @@ quantization with a memory fit, registering a searched repository, and installed
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -36,6 +35,7 @@ from desktop.core.hub.references import parse_repo_reference
 from desktop.core.hub.remote import RemoteHub
 from desktop.core.memory.hardware import Hardware, probe_hardware
 from desktop.core.memory.quant import quant_from_filename
+from desktop.core.running.named_files import user_path
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.presenters import library as present
 from desktop.server.presenters.registry import registration
@@ -135,7 +135,8 @@ async def installed(state: StateDep) -> InstalledModels:
 @router.post("/installed/import")
 async def import_model(body: ImportModel, state: StateDep) -> InstalledModelView:
     """Register a local .gguf (or a split set) where it is, without copying it."""
-    model = await asyncio.to_thread(lambda: state.store.import_path(Path(body.path).expanduser()))
+    path = user_path(body.path, "path")
+    model = await asyncio.to_thread(lambda: state.store.import_path(path))
     return present.installed_model(model)
 
 
@@ -273,8 +274,10 @@ async def move_models_folder(body: MoveModelsFolder, state: StateDep) -> ModelsF
             "Finish or cancel these downloads before moving the models folder: "
             + ", ".join(unfinished)
         )
-    new_dir = await asyncio.to_thread(
-        lambda: state.store.move_models_dir(Path(body.path).expanduser(), mode=body.mode)
-    )
+    target = user_path(body.path, "path")
+    if not target.is_absolute():
+        # Relative to what? The server's working folder is no place a person chose.
+        raise InvalidRequest(f"path must be an absolute folder, not {body.path[:100]!r}.")
+    new_dir = await asyncio.to_thread(lambda: state.store.move_models_dir(target, mode=body.mode))
     await asyncio.to_thread(state.settings_store.update, {"models": {"models_dir": str(new_dir)}})
     return ModelsFolderMoved(models_dir=str(new_dir), mode=body.mode)
