@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from desktop.api.openai import ErrorInfo, StreamError
 from desktop.core.catalog.registry import with_article
 from desktop.core.errors import (
     ChatTemplateError,
@@ -26,6 +27,7 @@ from desktop.core.errors import (
     ModelLoadError,
     ModelNotFound,
     ModelNotReady,
+    ModelStopped,
     NotEnoughDiskSpace,
     UnknownModelUID,
     WorkerCrashed,
@@ -54,6 +56,7 @@ _STATUS: list[tuple[type[XinDeskError], int]] = [
     (ChatTemplateError, 400),
     (ConfigError, 400),
     (ModelNotReady, 503),
+    (ModelStopped, 503),
     (LaunchCancelled, 499),
     (ModelLoadError, 500),
     (WorkerCrashed, 500),
@@ -109,6 +112,25 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
         location = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
         parts.append(f"{location or 'body'}: {error.get('msg')}")
     return 422, "Invalid request: " + "; ".join(parts)
+
+
+def stream_error(exc: BaseException) -> StreamError:
+    """The in-band error event of a stream that could not finish, in OpenAI's shape."""
+    if isinstance(exc, ModelStopped):
+        info = ErrorInfo(message=str(exc), type="server_error", code=exc.code)
+    elif isinstance(exc, WorkerCrashed):
+        info = ErrorInfo(message=str(exc), type="server_error", code="worker_crashed")
+    elif isinstance(exc, InvalidRequest | ChatTemplateError | ModelNotFound | ConfigError):
+        info = ErrorInfo(message=str(exc), type="invalid_request_error", code="invalid_request")
+    elif isinstance(exc, XinDeskError):
+        info = ErrorInfo(message=str(exc), type="server_error", code="internal_error")
+    else:
+        info = ErrorInfo(
+            message=f"Internal error ({type(exc).__name__}): {exc}. See the server log.",
+            type="server_error",
+            code="internal_error",
+        )
+    return StreamError(error=info)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -333,22 +333,36 @@ class Supervisor:
         """Launch a model again with the request that launched it (after an error, say)."""
         record = self.get(uid)
         request = dict(record.plan.request)
-        await self._discard(record)
+        await self._discard(
+            record,
+            f"Model {uid} is being relaunched; send the request again once it is ready.",
+            "model_relaunched",
+        )
         self._models.pop(uid, None)
         return await self.launch(request, wait_ready=wait_ready)
 
     async def terminate(self, uid: str) -> None:
         record = self.get(uid)
         self._models.pop(uid, None)
-        await self._discard(record)
+        await self._discard(
+            record,
+            f"Model {uid} was terminated while this answer was being generated.",
+            "model_terminated",
+        )
 
-    async def _discard(self, record: RunningModel) -> None:
+    async def _discard(
+        self,
+        record: RunningModel,
+        reason: str = "The model was stopped.",
+        code: str = "model_terminated",
+    ) -> None:
+        """Stop a model's worker; its requests in flight end with `reason` and `code`."""
         if record.task is not None and not record.task.done():
             record.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await record.task
         if record.handle is not None:
-            await record.handle.stop()
+            await record.handle.stop(reason=reason, code=code)
 
     async def cancel_launch(self, uid: str) -> None:
         pending = self._pending.get(uid)
@@ -372,7 +386,11 @@ class Supervisor:
         self._pending.clear()
         records = list(self._models.values())
         self._models.clear()
-        await asyncio.gather(*(self._discard(r) for r in records), return_exceptions=True)
+        reason = "The server is shutting down; send the request again once it is back."
+        await asyncio.gather(
+            *(self._discard(r, reason, "server_shutdown") for r in records),
+            return_exceptions=True,
+        )
 
     # -- queries ---------------------------------------------------------------------------------
 
