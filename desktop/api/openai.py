@@ -211,10 +211,28 @@ class Completion(BaseModel):
     usage: Usage | None = None
 
 
-class StreamError(BaseModel):
-    """The event sent when a stream fails after it started (the status was 200 by then)."""
+class ErrorInfo(BaseModel):
+    """Why a stream ended early, in OpenAI's error shape (openai-python raises an `APIError`
+    with this `message`)."""
 
-    error: str
+    message: str
+    type: str = Field(
+        description="invalid_request_error (the request's fault) or server_error (the model's "
+        "worker crashed or was stopped, or the server is shutting down)."
+    )
+    code: str | None = Field(
+        None,
+        description="invalid_request, worker_crashed, model_terminated, model_relaunched, "
+        "server_shutdown or internal_error.",
+    )
+
+
+class StreamError(BaseModel):
+    """The last event but `[DONE]` of a stream that fails after it started (the status was 200
+    by then): on a worker crash, a terminate, a server shutdown, or a request the model could
+    not finish."""
+
+    error: ErrorInfo
 
 
 class Embedding(BaseModel):

@@ -20,6 +20,7 @@ them to messages; nothing else needs to know about HTTP.
     ├── ChatTemplateError                    no usable chat template                   -> 400
     ├── ModelLoadError                       llama.cpp could not load the file         -> 500
     ├── WorkerCrashed                        the model's process died                  -> 500
+    ├── ModelStopped                         its worker stopped on purpose mid-request -> 503
     ├── LaunchCancelled                      a launch was cancelled                    -> 499
     ├── ConfigError                          settings that cannot work together        -> 400
     ├── SecretStoreUnavailable               no keychain on this machine               -> 500
@@ -140,6 +141,19 @@ class NotEnoughMemory(XinDeskError):
 
 class WorkerCrashed(XinDeskError):
     """The worker process that owns a model ended unexpectedly."""
+
+
+class ModelStopped(XinDeskError):
+    """A model's worker was stopped on purpose while a request was in flight: the model was
+    terminated or relaunched, or the server is shutting down.
+
+    Attributes:
+        code: "model_terminated", "model_relaunched" or "server_shutdown".
+    """
+
+    def __init__(self, message: str, *, code: str) -> None:
+        self.code = code
+        super().__init__(message)
 
 
 class LaunchCancelled(XinDeskError):

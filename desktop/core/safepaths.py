@@ -118,6 +118,11 @@ def inside(folder: Path, relative: str, *, what: str = "path") -> Path:
     return target
 
 
+#: The longest path and file name most systems take (PATH_MAX, NAME_MAX).
+MAX_PATH = 4096
+MAX_NAME = 255
+
+
 def user_path(text: str, *, what: str = "path") -> Path:
     """A path of the user's own (anywhere on the machine), with `~` expanded.
 
@@ -128,7 +133,12 @@ def user_path(text: str, *, what: str = "path") -> Path:
         raise UnsafePath(f"{what} is empty; name a file.")
     if _CONTROL.search(text):
         raise UnsafePath(f"{what} {text!r} holds a control character; no file has that name.")
-    return Path(text).expanduser()
+    if len(os.fsencode(text)) > MAX_PATH:
+        raise UnsafePath(f"{what} is longer than {MAX_PATH} bytes; no system takes such a path.")
+    path = Path(text).expanduser()
+    if any(len(os.fsencode(part)) > MAX_NAME for part in path.parts):
+        raise UnsafePath(f"{what} has a name longer than {MAX_NAME} bytes.")
+    return path
 
 
 # -- regular files -------------------------------------------------------------------------------

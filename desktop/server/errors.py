@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from desktop.api.openai import ErrorInfo, StreamError
 from desktop.core.catalog.registry import with_article
 from desktop.core.errors import (
     ChatTemplateError,
@@ -27,6 +28,7 @@ from desktop.core.errors import (
     ModelLoadError,
     ModelNotFound,
     ModelNotReady,
+    ModelStopped,
     NotEnoughDiskSpace,
     NotEnoughMemory,
     PathTimeout,
@@ -72,6 +74,7 @@ _STATUS: list[tuple[type[XinDeskError], int]] = [
     (ConfigError, 400),
     (ModelNotReady, 503),
     (NotEnoughMemory, 503),
+    (ModelStopped, 503),
     (LaunchCancelled, 499),
     (ModelLoadError, 500),
     (WorkerCrashed, 500),
@@ -146,6 +149,25 @@ def error_body(path: str, message: str, status: int) -> dict[str, Any]:
         kind = "server_error" if status >= 500 else "invalid_request_error"
         return {"detail": message, "error": {"message": message, "type": kind, "code": None}}
     return {"detail": message}
+
+
+def stream_error(exc: BaseException) -> StreamError:
+    """The in-band error event of a stream that could not finish, in OpenAI's shape."""
+    if isinstance(exc, ModelStopped):
+        info = ErrorInfo(message=str(exc), type="server_error", code=exc.code)
+    elif isinstance(exc, WorkerCrashed):
+        info = ErrorInfo(message=str(exc), type="server_error", code="worker_crashed")
+    elif isinstance(exc, InvalidRequest | ChatTemplateError | ModelNotFound | ConfigError):
+        info = ErrorInfo(message=str(exc), type="invalid_request_error", code="invalid_request")
+    elif isinstance(exc, XinDeskError):
+        info = ErrorInfo(message=str(exc), type="server_error", code="internal_error")
+    else:
+        info = ErrorInfo(
+            message=f"Internal error ({type(exc).__name__}): {exc}. See the server log.",
+            type="server_error",
+            code="internal_error",
+        )
+    return StreamError(error=info)
 
 
 def install_error_handlers(app: FastAPI) -> None:

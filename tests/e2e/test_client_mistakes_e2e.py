@@ -189,6 +189,7 @@ LAUNCH_BODIES: list[tuple[str, bytes, str]] = [
     ("model_path a number", b'{"model_name": "x", "model_path": 12}', "model_path"),
     ("download_hub a dict", b'{"model_name": "gemma-3-it", "download_hub": {}}', "download_hub"),
     ("a JSON list", b"[1, 2]", "JSON object"),
+    ("a 5000-digit number", b'{"n_ctx": 1' + b"0" * 5000 + b"}", "not valid JSON"),
 ]
 
 

@@ -46,9 +46,11 @@ def test_worker_killed_mid_stream(server: ServerProcess, gemma_gguf: Path) -> No
             events.append(json.loads(payload))
             if len(events) == 4:
                 os.kill(pid, signal.SIGKILL)
-    # The stream ended with an in-band error, not a silent cut and not a normal finish.
-    assert "error" in events[-1], events[-3:]
-    assert "ended unexpectedly" in str(events[-1]["error"])
+    # The stream ended with an in-band error, not a silent cut and not a normal finish, and
+    # then [DONE].
+    assert events[-1] == {"done": True}
+    assert "error" in events[-2], events[-3:]
+    assert "ended unexpectedly" in str(events[-2]["error"])
     assert not any(
         e.get("choices") and e["choices"][0].get("finish_reason")  # type: ignore[index]
         for e in events

@@ -13,17 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from desktop.api.common import MODEL_TYPES as MODEL_TYPES
 from desktop.api.common import ModelType as ModelType
+from desktop.core.errors import InvalidRequest
 
 GGUF_FORMAT = "ggufv2"
 ENGINE_NAME = "llama.cpp"
 
 
 def normalize_size(size: object) -> str | None:
-    """Turn Xinference's sizes ("0_5", 0.5, "0.5", 7, "7", 7.0) into one comparable string."""
+    """Turn Xinference's sizes ("0_5", 0.5, "0.5", 7, "7", 7.0) into one comparable string
+    (`InvalidRequest`, a ValueError, for anything else)."""
     if size is None:
         return None
     if isinstance(size, bool):
-        raise ValueError(f"Invalid model size: {size!r}")
+        raise InvalidRequest(f"Invalid model size: {size!r}")
     if isinstance(size, int | float):
         number = float(size)
     else:
@@ -33,7 +35,10 @@ def normalize_size(size: object) -> str | None:
         try:
             number = float(text)
         except ValueError as exc:
-            raise ValueError(f"Invalid model size: {size!r}") from exc
+            shown = repr(size) if len(repr(size)) <= 40 else repr(size)[:37] + "..."
+            raise InvalidRequest(
+                f"Invalid model size: {shown}; use billions of parameters, such as 7 or 0_5."
+            ) from exc
     if number.is_integer():
         return str(int(number))
     return repr(number)

@@ -17,7 +17,7 @@ from typing import Any
 from desktop.core.engine import spawn
 from desktop.core.engine.protocol import WorkerSpec
 from desktop.core.engine.spawn import WorkerConnection, WorkerProcess
-from desktop.core.errors import InvalidRequest, ModelLoadError, WorkerCrashed
+from desktop.core.errors import InvalidRequest, ModelLoadError, ModelStopped, WorkerCrashed
 
 log = logging.getLogger("xindesk.engine")
 
@@ -38,6 +38,9 @@ class WorkerHandle:
         self._pending: dict[str, asyncio.Queue[Event]] = {}
         self._ready: asyncio.Future[dict[str, Any]] | None = None
         self._stopping = False
+        # Why the worker is being stopped on purpose: the message and code its requests in
+        # flight end with (`ModelStopped`).
+        self._stop_reason = ("The model was stopped.", "model_terminated")
         self.info: dict[str, Any] = {}
         self.exit_reason: str | None = None
 
@@ -102,14 +105,17 @@ class WorkerHandle:
             code = self._process.join(timeout=5)
         if self.exit_reason is None:
             self.exit_reason = (
-                "stopped"
+                self._stop_reason[0]
                 if self._stopping
                 else f"The model's worker process ended unexpectedly (exit code {code})."
             )
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(ModelLoadError(self.exit_reason))
+        ending: dict[str, Any] = {"message": self.exit_reason, "crashed": True}
+        if self._stopping:
+            ending = {"message": self._stop_reason[0], "stopped": self._stop_reason[1]}
         for queue in self._pending.values():
-            queue.put_nowait(("error", {"message": self.exit_reason, "crashed": True}))
+            queue.put_nowait(("error", ending))
         if self._on_exit is not None and not self._stopping:
             self._on_exit(self, self.exit_reason)
 
@@ -142,6 +148,8 @@ class WorkerHandle:
                     finished = True
                     if payload.get("invalid"):
                         raise InvalidRequest(str(payload["message"]))
+                    if payload.get("stopped"):
+                        raise ModelStopped(str(payload["message"]), code=str(payload["stopped"]))
                     if payload.get("crashed"):
                         raise WorkerCrashed(str(payload["message"]))
                     raise ModelLoadError(str(payload["message"]))
@@ -164,9 +172,13 @@ class WorkerHandle:
                 return payload
         raise WorkerCrashed("The worker ended the request without an answer.")
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Ask the worker to exit; kill it if it does not."""
+    async def stop(
+        self, grace: float = 10.0, *, reason: str = "The model was stopped.", code: str = ""
+    ) -> None:
+        """Ask the worker to exit; kill it if it does not. Requests in flight end with
+        `ModelStopped(reason, code=code)` ("model_terminated" unless given)."""
         self._stopping = True
+        self._stop_reason = (reason, code or "model_terminated")
         process = self._process
         if process is None:
             return

@@ -175,7 +175,10 @@ class FastGPTClient:
         chunk: dict[str, Any], reply: StreamReply, calls: dict[int, dict[str, Any]]
     ) -> None:
         if "error" in chunk:
-            raise CheckFailed(f"The stream ended with an error: {chunk['error']}")
+            # OpenAI's shape ({"message", "type", "code"}), or a bare string from older servers.
+            error = chunk["error"]
+            message = error.get("message", error) if isinstance(error, dict) else error
+            raise CheckFailed(f"The stream ended with an error: {message}")
         choices = chunk.get("choices") or []
         if not choices:
             return  # a usage chunk

@@ -13,11 +13,22 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from desktop.core.errors import GGUFHeaderIncomplete, GGUFTruncated, NotAGGUF
-from desktop.core.safepaths import FileProbe, regular_file
+from desktop.core.safepaths import FileProbe, regular_file, user_path
 
 GGUF_MAGIC = b"GGUF"
 # No key or value in a real header comes near this (chat templates are tens of KiB).
 MAX_STRING = 64 * 1024 * 1024
+
+
+def check_given_gguf(raw: str, *, what: str) -> Path:
+    """The GGUF file a request names by path (`model_path`, `draft_model_path`), checked
+    (`check_gguf_file`); a path no system could look up, or one the system refuses to look
+    at, is `NotAGGUF` naming `what`, never an `OSError` that reaches a 500."""
+    path = user_path(raw, what=what)
+    try:
+        return check_gguf_file(path, what=what)
+    except OSError as exc:
+        raise NotAGGUF(f"{what} cannot name a file: {exc.strerror or exc}.") from exc
 
 
 def check_gguf_file(

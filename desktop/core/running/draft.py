@@ -18,7 +18,7 @@ from desktop.core.catalog.families import GGUF_FORMAT, normalize_size
 from desktop.core.errors import InvalidRequest, ModelFileMissing
 from desktop.core.memory.gguf_info import (
     ARRAY_LENGTHS_KEY,
-    check_gguf_file,
+    check_given_gguf,
     read_gguf_metadata,
 )
 from desktop.core.store import InstalledIndex
@@ -63,7 +63,7 @@ def resolve_draft_model(
     raw_path = request.get("draft_model_path")
     wanted = request.get("draft_model")
     if raw_path:
-        draft = check_gguf_file(str(raw_path))
+        draft = check_given_gguf(str(raw_path), what="draft_model_path")
     elif wanted is None or str(wanted).strip().lower() in _NONE:
         return None
     else:

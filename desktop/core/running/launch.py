@@ -20,7 +20,12 @@ from desktop.core.catalog.registry import parse_model_type, with_article
 from desktop.core.engine.protocol import RerankKind, WorkerSpec
 from desktop.core.errors import InvalidRequest, ModelFileMissing, ModelNotFound
 from desktop.core.hub.sources import hub_order
-from desktop.core.memory.gguf_info import GGUFInfo, check_gguf_file, read_gguf_info
+from desktop.core.memory.gguf_info import (
+    GGUFInfo,
+    check_gguf_file,
+    check_given_gguf,
+    read_gguf_info,
+)
 from desktop.core.memory.quant import quant_from_filename
 from desktop.core.running.draft import resolve_draft_model
 from desktop.core.running.engine_options import (
@@ -256,7 +261,7 @@ def plan_launch(
                 except (ModelNotFound, InvalidRequest):
                     spec = None
         # The supervisor looked at it first, with a time bound (`Supervisor._check_given_files`).
-        model_path = check_gguf_file(str(model_path_raw))
+        model_path = check_given_gguf(str(model_path_raw), what="model_path")
     else:
         family, spec = catalog.match(model_type, name, model_format=fmt, **wanted)
         if spec.model_uri:

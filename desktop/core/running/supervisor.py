@@ -167,7 +167,11 @@ class Supervisor:
         self._first.cancel_all()
         records = list(self._models.values())
         self._models.clear()
-        await asyncio.gather(*(self._discard(r) for r in records), return_exceptions=True)
+        reason = "The server is shutting down; send the request again once it is back."
+        await asyncio.gather(
+            *(self._discard(r, reason, "server_shutdown") for r in records),
+            return_exceptions=True,
+        )
 
     # -- launch / terminate ---------------------------------------------------------------------
 
@@ -368,7 +372,11 @@ class Supervisor:
         """Launch a model again with the request that launched it (after an error, say)."""
         record = self.get(uid)
         request = {**record.plan.request, **record.service.model_dump(exclude_none=True)}
-        await self._discard(record)
+        await self._discard(
+            record,
+            f"Model {uid} is being relaunched; send the request again once it is ready.",
+            "model_relaunched",
+        )
         self._models.pop(uid, None)
         return await self.launch(request, wait_ready=wait_ready)
 
@@ -381,15 +389,25 @@ class Supervisor:
         if self.lifecycle.served is not None:
             await asyncio.to_thread(self.lifecycle.served.forget, uid)
         if record is not None:
-            await self._discard(record)
+            await self._discard(
+                record,
+                f"Model {uid} was terminated while this answer was being generated.",
+                "model_terminated",
+            )
 
-    async def _discard(self, record: RunningModel) -> None:
+    async def _discard(
+        self,
+        record: RunningModel,
+        reason: str = "The model was stopped.",
+        code: str = "model_terminated",
+    ) -> None:
+        """Stop a model's worker; its requests in flight end with `reason` and `code`."""
         if record.task is not None and not record.task.done():
             record.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await record.task
         if record.handle is not None:
-            await record.handle.stop()
+            await record.handle.stop(reason=reason, code=code)
 
     async def cancel_launch(self, uid: str) -> None:
         pending = self._first.pending.get(uid)
@@ -431,7 +449,10 @@ class Supervisor:
         # No request takes the worker from here on; "unloaded" is said once it is gone.
         record.handle = None
         if handle is not None:
-            await handle.stop()
+            await handle.stop(
+                reason=f"Model {record.uid} was unloaded ({why}); send the request again.",
+                code="model_unloaded",
+            )
         record.state = ModelState.UNLOADED
         record.updated_at = time.time()
         log.info("unloaded %s %s; freed %s", record.uid, why, human_bytes(freed or record.needs))

@@ -30,7 +30,8 @@ from desktop.api.anthropic import (
 )
 from desktop.core.errors import InvalidRequest, XinDeskError
 from desktop.server.deps import SupervisorDep, require_api_key
-from desktop.server.routers.openai import Events, started_events
+from desktop.server.streams import Events
+from desktop.server.streams import started as started_events
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["anthropic"])
 

@@ -56,7 +56,8 @@ from desktop.core.hub.references import parse_repo_reference
 from desktop.core.running.supervisor import RunningModel, Supervisor
 from desktop.core.settings import models_dir_of
 from desktop.server.deps import ServerState, StateDep, SupervisorDep, require_api_key
-from desktop.server.routers.openai import Events, started_events
+from desktop.server.streams import Events
+from desktop.server.streams import started as started_events
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)], tags=["ollama"])
 

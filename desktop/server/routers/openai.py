@@ -2,8 +2,11 @@
 
 Chat streams: the first chunk carries the role, the finishing chunk's delta is exactly
 `{"content": ""}`, a usage chunk with empty `choices` follows when asked for, then `data: [DONE]`.
-Completion streams end without `[DONE]`, as Xinference's do. An error after the stream started
-is sent in-band as `data: {"error": "..."}` (the status line is already 200 by then).
+Completion streams end without `[DONE]`, as Xinference's do. A stream that cannot finish (the
+model's worker crashed or was stopped, the server is shutting down) ends with an error event in
+OpenAI's shape, `data: {"error": {"message", "type", "code"}}` (the status line is already 200
+by then; openai-python raises it as an `APIError`), then `data: [DONE]`. `n` asks for that many
+independent choices (`server.streams`).
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import logging
 import struct
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -46,7 +50,6 @@ from desktop.api.openai import (
     RerankRequest,
     RerankResult,
     RerankTokens,
-    StreamError,
     StreamToolCall,
     ToolCall,
     Usage,
@@ -54,7 +57,16 @@ from desktop.api.openai import (
 from desktop.core.errors import InvalidRequest, XinDeskError
 from desktop.core.running.supervisor import Supervisor
 from desktop.server.deps import SupervisorDep, require_api_key
+from desktop.server.errors import stream_error
 from desktop.server.openapi import streamed
+from desktop.server.streams import (
+    SHUTDOWN_GRACE_S,
+    Events,
+    choices_asked,
+    merged,
+    merged_usage,
+    open_choices,
+)
 
 log = logging.getLogger("xindesk.server")
 
@@ -73,7 +85,6 @@ _NOT_PARAMS = {
     "echo",
     "keep_alive",
 }
-
 #: While a model loads for a streamed request, a comment line this often keeps proxies and
 #: FastGPT's client from giving up on a quiet connection.
 LOAD_KEEPALIVE_S = 5.0
@@ -165,60 +176,6 @@ def _stream_tool_calls(calls: list[dict[str, str]]) -> list[StreamToolCall]:
     ]
 
 
-Events = AsyncIterator[tuple[str, dict[str, Any]]]
-
-
-async def started_events(events: AsyncGenerator[tuple[str, dict[str, Any]], None]) -> Events:
-    """Pull the first event before answering, so errors found up front (a prompt too long, an
-    unknown tool) get a real HTTP status; return all the events, that one included."""
-    try:
-        first: tuple[str, dict[str, Any]] | None = await events.__anext__()
-    except StopAsyncIteration:
-        first = None
-
-    async def replay() -> Events:
-        try:
-            if first is not None:
-                yield first
-            async for item in events:
-                yield item
-        finally:
-            # A client that goes away closes this; close the request too, which cancels it in
-            # the worker at once.
-            await events.aclose()
-
-    return replay()
-
-
-def _sse(items: AsyncIterator[dict[str, str]]) -> EventSourceResponse:
-    return EventSourceResponse(items, headers=_SSE_HEADERS, ping=600, sep="\r\n")
-
-
-async def _after_load(
-    supervisor: Supervisor,
-    uid: str,
-    op: str,
-    answer: Callable[[], Awaitable[AsyncIterator[dict[str, str]]]],
-) -> AsyncIterator[dict[str, str]]:
-    """A stream whose model loads first: SSE comments while it loads (the status line is
-    sent at once, so FastGPT and proxies see a live answer), then the answer's events; a load
-    that fails ends the stream with the error."""
-    load = asyncio.ensure_future(supervisor.ready_for(uid, op))
-    try:
-        while not load.done():
-            await asyncio.wait({load}, timeout=LOAD_KEEPALIVE_S)
-            if not load.done():
-                yield {"comment": "loading the model"}
-        load.result()
-        async for item in await answer():
-            yield item
-    except XinDeskError as exc:
-        log.warning("stream for %s ended with an error: %s", uid, exc)
-        yield _event(StreamError(error=str(exc)))
-    finally:
-        load.cancel()
-
-
 @router.post(
     "/v1/chat/completions",
     response_model=None,
@@ -226,96 +183,157 @@ async def _after_load(
 )
 async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
     params = _chat_params(body)
+    n = choices_asked(body.model_extra)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     include_usage = bool((body.stream_options or {}).get("include_usage"))
+    shutdown = anyio.Event()
 
-    async def answer() -> AsyncIterator[dict[str, str]]:
-        events = await started_events(
-            supervisor.stream(body.model, "chat", params, keep_alive=body.keep_alive)
+    async def opened() -> list[Events]:
+        return await open_choices(
+            supervisor, body.model, "chat", params, n, keep_alive=body.keep_alive
         )
-        return _chat_stream(events, cid, created, body.model, include_usage)
+
+    async def stream_when_loaded() -> AsyncIterator[dict[str, str]]:
+        return _chat_stream(await opened(), shutdown, cid, created, body.model, include_usage)
 
     if body.stream and supervisor.needs_load(body.model, "chat"):
-        return _sse(_after_load(supervisor, body.model, "chat", answer))
-    events = await started_events(
-        supervisor.stream(body.model, "chat", params, keep_alive=body.keep_alive)
-    )
+        loading = _loading_first(supervisor, body.model, "chat", stream_when_loaded, cid)
+        return _sse(loading, shutdown)
+    choices = await opened()
     if body.stream:
-        return _sse(_chat_stream(events, cid, created, body.model, include_usage))
-    text, calls, done = "", [], {}
-    async for kind, payload in events:
+        return _sse(
+            _chat_stream(choices, shutdown, cid, created, body.model, include_usage), shutdown
+        )
+    texts = [""] * n
+    calls: list[list[dict[str, str]]] = [[] for _ in range(n)]
+    dones: list[dict[str, Any]] = [{} for _ in range(n)]
+    async for index, kind, payload in merged(choices):
         if kind == "delta":
-            text += payload["text"]
+            texts[index] += payload["text"]
         elif kind == "tool_calls":
-            calls.extend(payload["calls"])
+            calls[index].extend(payload["calls"])
         elif kind == "done":
-            done = payload
-    message = AssistantMessage(role="assistant", content=text if (text or not calls) else None)
-    if calls:
-        message.tool_calls = _tool_calls(calls)
+            dones[index] = payload
+    answers = []
+    for index in range(n):
+        text, called = texts[index], calls[index]
+        message = AssistantMessage(role="assistant", content=text if (text or not called) else None)
+        if called:
+            message.tool_calls = _tool_calls(called)
+        answers.append(
+            ChatChoice(
+                index=index,
+                message=message,
+                logprobs=None,
+                finish_reason=dones[index].get("finish_reason", "stop"),
+            )
+        )
     return _answer(
         ChatCompletion(
             id=cid,
             object="chat.completion",
             created=created,
             model=body.model,
-            choices=[
-                ChatChoice(
-                    index=0,
-                    message=message,
-                    logprobs=None,
-                    finish_reason=done.get("finish_reason", "stop"),
-                )
-            ],
-            usage=Usage.model_validate(done.get("usage", {})),
+            choices=answers,
+            usage=Usage.model_validate(merged_usage(dones)),
         )
     )
 
 
 async def _chat_stream(
-    events: Events,
+    choices: list[Events],
+    shutdown: anyio.Event,
     cid: str,
     created: int,
     model: str,
     include_usage: bool,
 ) -> AsyncIterator[dict[str, str]]:
-    def chunk(delta: ChunkDelta, finish: str | None = None) -> dict[str, str]:
+    def chunk(index: int, delta: ChunkDelta, finish: str | None = None) -> dict[str, str]:
         return _event(
             ChatCompletionChunk(
                 id=cid,
                 model=model,
                 object="chat.completion.chunk",
                 created=created,
-                choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish)],
+                choices=[ChunkChoice(index=index, delta=delta, finish_reason=finish)],
             )
         )
 
-    yield chunk(ChunkDelta(role="assistant", content=None))
+    for index in range(len(choices)):
+        yield chunk(index, ChunkDelta(role="assistant", content=None))
+    dones: list[dict[str, Any]] = [{} for _ in choices]
     try:
-        async for kind, payload in events:
+        async for index, kind, payload in merged(choices, shutdown):
             if kind == "delta":
-                yield chunk(ChunkDelta(content=payload["text"]))
+                yield chunk(index, ChunkDelta(content=payload["text"]))
             elif kind == "tool_calls":
-                yield chunk(ChunkDelta(tool_calls=_stream_tool_calls(payload["calls"])))
+                yield chunk(index, ChunkDelta(tool_calls=_stream_tool_calls(payload["calls"])))
             elif kind == "done":
-                yield chunk(ChunkDelta(content=""), payload.get("finish_reason", "stop"))
-                if include_usage:
-                    yield _event(
-                        ChatCompletionChunk(
-                            id=cid,
-                            model=model,
-                            object="chat.completion.chunk",
-                            created=created,
-                            choices=[],
-                            usage=Usage.model_validate(payload.get("usage", {})),
-                        )
-                    )
-    except XinDeskError as exc:
-        log.warning("chat stream %s ended with an error: %s", cid, exc)
-        yield _event(StreamError(error=str(exc)))
-        return
+                dones[index] = payload
+                yield chunk(index, ChunkDelta(content=""), payload.get("finish_reason", "stop"))
+        if include_usage:
+            yield _event(
+                ChatCompletionChunk(
+                    id=cid,
+                    model=model,
+                    object="chat.completion.chunk",
+                    created=created,
+                    choices=[],
+                    usage=Usage.model_validate(merged_usage(dones)),
+                )
+            )
+    except Exception as exc:  # noqa: BLE001 - a stream that fails for any reason says why
+        yield _stream_failed(cid, exc)
     yield {"data": "[DONE]"}
+
+
+def _sse(items: AsyncIterator[dict[str, str]], shutdown: anyio.Event) -> EventSourceResponse:
+    return EventSourceResponse(
+        items,
+        headers=_SSE_HEADERS,
+        ping=600,
+        sep="\r\n",
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_S,
+    )
+
+
+async def _loading_first(
+    supervisor: Supervisor,
+    uid: str,
+    op: str,
+    then: Callable[[], Awaitable[AsyncIterator[dict[str, str]]]],
+    cid: str,
+) -> AsyncIterator[dict[str, str]]:
+    """A stream whose model loads first: SSE comments while it loads (the status line is
+    sent at once, so FastGPT and proxies see a live answer), then the answer's events; a load
+    that fails ends the stream with the error and `[DONE]`."""
+    load = asyncio.ensure_future(supervisor.ready_for(uid, op))
+    try:
+        while not load.done():
+            await asyncio.wait({load}, timeout=LOAD_KEEPALIVE_S)
+            if not load.done():
+                yield {"comment": "loading the model"}
+        load.result()
+        answer = await then()
+    except Exception as exc:  # noqa: BLE001 - a stream that fails for any reason says why
+        yield _stream_failed(cid, exc)
+        yield {"data": "[DONE]"}
+        return
+    finally:
+        load.cancel()
+    async for item in answer:
+        yield item
+
+
+def _stream_failed(cid: str, exc: Exception) -> dict[str, str]:
+    """The error event that ends a stream the server could not finish."""
+    if isinstance(exc, XinDeskError):
+        log.warning("stream %s ended with an error: %s", cid, exc)
+    else:
+        log.error("stream %s failed", cid, exc_info=exc)
+    return _event(stream_error(exc))
 
 
 @router.post(
@@ -325,60 +343,79 @@ async def _chat_stream(
 )
 async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any:
     params = _sampling_params(body)
+    n = choices_asked(body.model_extra)
     cid = f"cmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
-    def completion(text: str, finish: str | None, usage: Usage | None) -> Completion:
+    def completion(
+        texts: list[tuple[int, str, str | None]], usage: dict[str, Any] | None
+    ) -> Completion:
         answer = Completion(
             id=cid,
             object="text_completion",
             created=created,
             model=body.model,
-            choices=[CompletionChoice(text=text, index=0, logprobs=None, finish_reason=finish)],
+            choices=[
+                CompletionChoice(text=text, index=index, logprobs=None, finish_reason=finish)
+                for index, text, finish in texts
+            ],
         )
         if usage is not None:
-            answer.usage = usage
+            answer.usage = Usage.model_validate(usage)
         return answer
 
-    async def stream(events: Events) -> AsyncIterator[dict[str, str]]:
+    shutdown = anyio.Event()
+
+    async def stream(choices: list[Events]) -> AsyncIterator[dict[str, str]]:
+        dones: list[dict[str, Any] | None] = [None] * n
         try:
-            async for kind, payload in events:
+            async for index, kind, payload in merged(choices, shutdown):
                 if kind == "delta":
-                    yield _event(completion(payload["text"], None, None))
+                    yield _event(completion([(index, payload["text"], None)], None))
                 elif kind == "done":
-                    usage = payload.get("usage")
+                    dones[index] = payload
+                    finished = [done for done in dones if done is not None]
+                    # The usage (of every choice) rides on the last chunk only.
+                    last = len(finished) == n and payload.get("usage") is not None
                     yield _event(
                         completion(
-                            "",
-                            payload.get("finish_reason", "stop"),
-                            Usage.model_validate(usage) if usage is not None else None,
+                            [(index, "", payload.get("finish_reason", "stop"))],
+                            merged_usage(finished) if last else None,
                         )
                     )
-        except XinDeskError as exc:
-            yield _event(StreamError(error=str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a stream that fails says why
+            # Completion streams end without [DONE] (as Xinference's do), but one that
+            # fails says so, then [DONE], as a chat stream does.
+            yield _stream_failed(cid, exc)
+            yield {"data": "[DONE]"}
 
-    async def answer() -> AsyncIterator[dict[str, str]]:
-        return stream(await started_events(started()))
+    async def opened() -> list[Events]:
+        return await open_choices(
+            supervisor, body.model, "complete", params, n, keep_alive=body.keep_alive
+        )
 
-    def started() -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
-        return supervisor.stream(body.model, "complete", params, keep_alive=body.keep_alive)
+    async def stream_when_loaded() -> AsyncIterator[dict[str, str]]:
+        return stream(await opened())
 
     if body.stream and supervisor.needs_load(body.model, "complete"):
-        return _sse(_after_load(supervisor, body.model, "complete", answer))
-    events = await started_events(started())
+        loading = _loading_first(supervisor, body.model, "complete", stream_when_loaded, cid)
+        return _sse(loading, shutdown)
+    choices = await opened()
     if body.stream:
-        return _sse(stream(events))
-    text, done = "", {}
-    async for kind, payload in events:
+        return _sse(stream(choices), shutdown)
+    texts = [""] * n
+    dones: list[dict[str, Any]] = [{} for _ in range(n)]
+    async for index, kind, payload in merged(choices):
         if kind == "delta":
-            text += payload["text"]
+            texts[index] += payload["text"]
         elif kind == "done":
-            done = payload
+            dones[index] = payload
     if body.echo and isinstance(body.prompt, str):
-        text = body.prompt + text
+        texts = [body.prompt + text for text in texts]
     return _answer(
         completion(
-            text, done.get("finish_reason", "stop"), Usage.model_validate(done.get("usage", {}))
+            [(i, texts[i], dones[i].get("finish_reason", "stop")) for i in range(n)],
+            merged_usage(dones),
         )
     )
 

@@ -23,7 +23,8 @@ from sse_starlette import EventSourceResponse
 from desktop.api.responses import ResponseObject, ResponsesRequest, ResponsesUsage
 from desktop.core.errors import InvalidRequest, XinDeskError
 from desktop.server.deps import StateDep, require_api_key
-from desktop.server.routers.openai import Events, started_events
+from desktop.server.streams import Events
+from desktop.server.streams import started as started_events
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["responses"])
 

@@ -160,6 +160,9 @@ async def _json_object(request: Request) -> dict[str, Any]:
         raise InvalidRequest(BODY_NOT_UTF8) from exc
     except RecursionError as exc:
         raise InvalidRequest(BODY_TOO_DEEP) from exc
+    except ValueError as exc:
+        # A number of more than 4,300 digits, say.
+        raise InvalidRequest(f"The request body is not valid JSON here: {exc}.") from exc
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     return body
