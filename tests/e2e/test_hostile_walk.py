@@ -202,6 +202,11 @@ def _fixed_fields(path: str, gemma: Path, sandbox: Path) -> dict[str, Any]:
         fixed["model"] = EMBED_UID
     elif path == "/v1/rerank":
         fixed["model"] = RERANK_UID
+    elif path in ("/api/embed", "/api/embeddings"):
+        fixed["model"] = EMBED_UID
+    elif path == "/api/delete":
+        # Ollama's delete stops serving the model it names: never one of the walk's own.
+        fixed["model"] = "walk-nothing"
     else:
         fixed["model"] = CHAT_UID
     if path == "/v1/xindesk/models-folder":

@@ -80,8 +80,9 @@ def test_json_schema_text_format(client: OpenAI) -> None:
         model="resp",
         input="Pick a colour.",
         text={"format": {"type": "json_schema", "name": "pick", "schema": schema}},
-        max_output_tokens=40,
+        max_output_tokens=200,
     )
+    assert answer.status == "completed", answer.incomplete_details
     assert isinstance(json.loads(answer.output_text)["colour"], str)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from desktop.api.common import MODEL_TYPES, ModelState
+from desktop.api.common import MODEL_TYPES, ModelState, Null
 from desktop.api.ollama import (
     OllamaChatRequest,
     OllamaChatResponse,
@@ -451,11 +451,10 @@ async def show(body: OllamaModelRef, supervisor: SupervisorDep) -> OllamaShow:
     )
 
 
-@router.delete("/delete")
-async def delete(body: OllamaModelRef, supervisor: SupervisorDep) -> JSONResponse:
+@router.delete("/delete", response_model=Null)
+async def delete(body: OllamaModelRef, supervisor: SupervisorDep) -> None:
     """Stop serving a model and forget it; its file stays (delete files from the library)."""
     await supervisor.terminate(served_uid(supervisor, body.wanted))
-    return JSONResponse({})
 
 
 @dataclass(frozen=True)
