@@ -6,9 +6,28 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _LOOSE = ConfigDict(extra="allow", protected_namespaces=())
+
+#: The deepest nesting a request may hold: a response echoes the request's tools, tool_choice,
+#: text format and metadata, and JSON schemas and tool parameters are never this deep.
+MAX_DEPTH = 64
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deep `value` nests, counted up to `limit` + 1 (and no further)."""
+    if limit < 0 or not isinstance(value, dict | list):
+        return 0
+    items = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(item, limit - 1) for item in items), default=0)
+
+
+class FunctionChoice(BaseModel):
+    """`tool_choice` naming one function."""
+
+    type: Literal["function"]
+    name: str
 
 
 class ResponsesRequest(BaseModel):
@@ -23,7 +42,7 @@ class ResponsesRequest(BaseModel):
     )
     instructions: str | None = None
     tools: list[dict[str, Any]] | None = Field(None, description="Function tools.")
-    tool_choice: str | dict[str, Any] | None = None
+    tool_choice: Literal["auto", "none", "required"] | FunctionChoice | None = None
     text: dict[str, Any] | None = Field(
         None, description='{"format": {"type": "text" | "json_object" | "json_schema", ...}}'
     )
@@ -37,7 +56,14 @@ class ResponsesRequest(BaseModel):
     previous_response_id: str | None = None
     parallel_tool_calls: bool | None = None
     reasoning: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, str] | None = Field(None, description="Strings kept with the response.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any) -> Any:
+        if _depth(data, MAX_DEPTH) > MAX_DEPTH:
+            raise ValueError(f"the request nests deeper than {MAX_DEPTH} levels")
+        return data
 
 
 class ResponsesUsage(BaseModel):
@@ -64,11 +90,11 @@ class ResponseObject(BaseModel):
     error: dict[str, str] | None = None
     instructions: str | None = None
     tools: list[dict[str, Any]] = Field(default_factory=list)
-    tool_choice: str | dict[str, Any] = "auto"
+    tool_choice: str | FunctionChoice = "auto"
     parallel_tool_calls: bool = True
     previous_response_id: str | None = None
     text: dict[str, Any] = Field(default_factory=lambda: {"format": {"type": "text"}})
     temperature: float | None = None
     top_p: float | None = None
     max_output_tokens: int | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, str] = Field(default_factory=dict)

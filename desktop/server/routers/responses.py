@@ -20,7 +20,12 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
-from desktop.api.responses import ResponseObject, ResponsesRequest, ResponsesUsage
+from desktop.api.responses import (
+    FunctionChoice,
+    ResponseObject,
+    ResponsesRequest,
+    ResponsesUsage,
+)
 from desktop.core.errors import InvalidRequest, XinDeskError
 from desktop.server.deps import StateDep, require_api_key
 from desktop.server.streams import Events
@@ -118,12 +123,10 @@ def _tools(tools: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
     return out
 
 
-def _tool_choice(choice: str | dict[str, Any] | None) -> Any:
+def _tool_choice(choice: str | FunctionChoice | None) -> Any:
     if choice is None or isinstance(choice, str):
         return choice
-    if choice.get("type") == "function":
-        return {"type": "function", "function": {"name": str(choice.get("name", ""))}}
-    raise InvalidRequest("tool_choice must be auto, none, required or a function by name.")
+    return {"type": "function", "function": {"name": choice.name}}
 
 
 def _response_format(text: dict[str, Any] | None) -> dict[str, Any] | None:
