@@ -154,3 +154,16 @@ def merged_usage(dones: list[dict[str, Any]]) -> dict[str, Any]:
     usage = {key: value for key, value in first.items() if key != "timings"}
     usage.update(completion_tokens=completion, total_tokens=prompt + completion)
     return usage
+
+
+async def collected(events: Events) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    """A whole answer from its events: the text, the tool calls, and the closing `done`."""
+    text, calls, done = "", [], {}
+    async for kind, payload in events:
+        if kind == "delta":
+            text += payload["text"]
+        elif kind == "tool_calls":
+            calls.extend(payload["calls"])
+        elif kind == "done":
+            done = payload
+    return text, calls, done

@@ -30,7 +30,7 @@ from desktop.api.anthropic import (
 )
 from desktop.core.errors import InvalidRequest, XinDeskError
 from desktop.server.deps import SupervisorDep, require_api_key
-from desktop.server.streams import Events
+from desktop.server.streams import Events, collected
 from desktop.server.streams import started as started_events
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["anthropic"])
@@ -188,14 +188,7 @@ async def messages(body: AnthropicRequest, supervisor: SupervisorDep) -> Any:
         return EventSourceResponse(
             _stream(events, mid, body), headers={"Cache-Control": "no-store"}, ping=600
         )
-    text, calls, done = "", [], {}
-    async for kind, payload in events:
-        if kind == "delta":
-            text += payload["text"]
-        elif kind == "tool_calls":
-            calls.extend(payload["calls"])
-        elif kind == "done":
-            done = payload
+    text, calls, done = await collected(events)
     content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text or not calls else []
     content += [_tool_use(call) for call in calls]
     answer = AnthropicResponse(

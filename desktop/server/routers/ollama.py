@@ -56,7 +56,7 @@ from desktop.core.hub.references import parse_repo_reference
 from desktop.core.running.supervisor import RunningModel, Supervisor
 from desktop.core.settings import models_dir_of
 from desktop.server.deps import ServerState, StateDep, SupervisorDep, require_api_key
-from desktop.server.streams import Events
+from desktop.server.streams import collected
 from desktop.server.streams import started as started_events
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)], tags=["ollama"])
@@ -248,7 +248,7 @@ async def chat(body: OllamaChatRequest, supervisor: SupervisorDep) -> Any:
                     yield _line(_chat_done(body.model, message(""), payload, started))
 
         return StreamingResponse(lines(), media_type=_NDJSON)
-    text, calls, done = await _collect(events)
+    text, calls, done = await collected(events)
     return JSONResponse(
         _chat_done(body.model, message(text, calls), done, started).model_dump(
             mode="json", exclude_none=True
@@ -267,18 +267,6 @@ def _chat_done(
         done_reason=str(done.get("finish_reason") or "stop"),
         **_timings(done, started),
     )
-
-
-async def _collect(events: Events) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
-    text, calls, done = "", [], {}
-    async for kind, payload in events:
-        if kind == "delta":
-            text += payload["text"]
-        elif kind == "tool_calls":
-            calls.extend(payload["calls"])
-        elif kind == "done":
-            done = payload
-    return text, calls, done
 
 
 @router.post("/generate", response_model=OllamaGenerateResponse)
@@ -333,7 +321,7 @@ async def generate(body: OllamaGenerateRequest, supervisor: SupervisorDep) -> An
                     yield _line(done_line(payload, ""))
 
         return StreamingResponse(lines(), media_type=_NDJSON)
-    text, _calls, done = await _collect(events)
+    text, _calls, done = await collected(events)
     return JSONResponse(done_line(done, text).model_dump(mode="json", exclude_none=True))
 
 

@@ -28,7 +28,7 @@ from desktop.api.responses import (
 )
 from desktop.core.errors import InvalidRequest, XinDeskError
 from desktop.server.deps import StateDep, require_api_key
-from desktop.server.streams import Events
+from desktop.server.streams import Events, collected
 from desktop.server.streams import started as started_events
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["responses"])
@@ -268,14 +268,7 @@ async def responses(body: ResponsesRequest, state: StateDep) -> Any:
             headers={"Cache-Control": "no-store"},
             ping=600,
         )
-    text, calls, done = "", [], {}
-    async for kind, payload in events:
-        if kind == "delta":
-            text += payload["text"]
-        elif kind == "tool_calls":
-            calls.extend(payload["calls"])
-        elif kind == "done":
-            done = payload
+    text, calls, done = await collected(events)
     output = [_message_item(f"msg_{uuid.uuid4().hex}", text)] if text or not calls else []
     output += [_call_item(call) for call in calls]
     keep(text, calls)
