@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from desktop.api.hubs import HubName
@@ -12,6 +11,7 @@ from desktop.core.hub.remote import (
     PROBE_TIMEOUT,
     RemoteFile,
     RepoSummary,
+    hub_errors,
     is_gguf,
     iso_time,
     lowered,
@@ -122,15 +122,10 @@ class HuggingFaceHub:
             )
         return info.sha
 
-    @contextlib.contextmanager
-    def _errors(self, repo_id: str | None, revision: str | None = None) -> Iterator[None]:
-        try:
-            yield
-        except Exception as exc:
-            mapped = _mapped_error(exc, self.endpoint, repo_id, revision)
-            if mapped is None:
-                raise
-            raise mapped from exc
+    def _errors(
+        self, repo_id: str | None, revision: str | None = None
+    ) -> contextlib.AbstractContextManager[None]:
+        return hub_errors(_mapped_error, self.endpoint, repo_id, revision)
 
 
 def _mapped_error(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from desktop.api.hubs import HubName
@@ -13,6 +12,7 @@ from desktop.core.hub.remote import (
     PROBE_TIMEOUT,
     RemoteFile,
     RepoSummary,
+    hub_errors,
     iso_time,
     lowered,
     probe_endpoint,
@@ -138,15 +138,10 @@ class ModelScopeHub:
             )
         return revision
 
-    @contextlib.contextmanager
-    def _errors(self, repo_id: str | None, revision: str | None = None) -> Iterator[None]:
-        try:
-            yield
-        except Exception as exc:
-            mapped = _mapped_error(exc, self.endpoint, repo_id, revision)
-            if mapped is None:
-                raise
-            raise mapped from exc
+    def _errors(
+        self, repo_id: str | None, revision: str | None = None
+    ) -> contextlib.AbstractContextManager[None]:
+        return hub_errors(_mapped_error, self.endpoint, repo_id, revision)
 
 
 def _mapped_error(

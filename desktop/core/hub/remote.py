@@ -23,8 +23,9 @@ proxy argument. The reachability probe uses httpx, which reads the same variable
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar, runtime_checkable
@@ -191,3 +192,22 @@ def iso_time(value: object) -> str | None:
         seconds = value / 1000 if value > 1e11 else value  # some answers are in milliseconds
         return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
     return str(value)
+
+
+#: A hub library's exception as ours (ModelNotFound, HubUnreachable, ...), or None for one that
+#: is not about the hub: (exception, endpoint, repo_id, revision).
+ErrorMapper = Callable[[Exception, str, str | None, str | None], Exception | None]
+
+
+@contextlib.contextmanager
+def hub_errors(
+    mapper: ErrorMapper, endpoint: str, repo_id: str | None, revision: str | None
+) -> Iterator[None]:
+    """Raise the library's errors inside as ours (`mapper`); others go through unchanged."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = mapper(exc, endpoint, repo_id, revision)
+        if mapped is None:
+            raise
+        raise mapped from exc
