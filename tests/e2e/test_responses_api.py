@@ -72,7 +72,8 @@ def test_a_response_and_its_stream(client: OpenAI) -> None:
 def test_json_schema_text_format(client: OpenAI) -> None:
     schema = {
         "type": "object",
-        "properties": {"colour": {"type": "string"}},
+        # A bounded string: the grammar closes the object within the token budget.
+        "properties": {"colour": {"type": "string", "maxLength": 24}},
         "required": ["colour"],
         "additionalProperties": False,
     }
@@ -81,6 +82,7 @@ def test_json_schema_text_format(client: OpenAI) -> None:
         input="Pick a colour.",
         text={"format": {"type": "json_schema", "name": "pick", "schema": schema}},
         max_output_tokens=200,
+        temperature=0,
     )
     assert answer.status == "completed", answer.incomplete_details
     assert isinstance(json.loads(answer.output_text)["colour"], str)
