@@ -346,6 +346,8 @@ def walk_server(
             yield server
 
 
+# Thousands of requests, some answered by real models: minutes on a 2-core machine.
+@pytest.mark.timeout(1800)
 def test_no_hostile_input_gets_a_5xx_or_hangs(
     walk_server: ServerProcess, gemma_gguf: Path, tmp_path: Path
 ) -> None:
