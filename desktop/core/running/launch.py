@@ -260,7 +260,7 @@ def plan_launch(
                     _, spec = catalog.match(model_type, name, model_format=GGUF_FORMAT, **wanted)
                 except (ModelNotFound, InvalidRequest):
                     spec = None
-        # The supervisor looked at it first, with a time bound (`Supervisor._check_given_files`).
+        # The supervisor looked at it first, with a time bound (`ModelStore.look_at_given_files`).
         model_path = check_given_gguf(str(model_path_raw), what="model_path")
     else:
         family, spec = catalog.match(model_type, name, model_format=fmt, **wanted)

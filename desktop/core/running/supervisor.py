@@ -62,17 +62,10 @@ from desktop.core.running.records import (
     check_operation,
 )
 from desktop.core.running.served import ServedModel, ServedModels, ServiceOptions
-from desktop.core.safepaths import user_path
 from desktop.core.store import ModelStore
 from desktop.core.units import human_bytes
 
-__all__ = [
-    "DownloadState",
-    "PendingDownload",
-    "RunningModel",
-    "Supervisor",
-    "UnavailableModel",
-]
+__all__ = ["DownloadState", "PendingDownload", "RunningModel", "Supervisor", "UnavailableModel"]
 
 log = logging.getLogger("xindesk.supervisor")
 
@@ -186,7 +179,7 @@ class Supervisor:
         if isinstance(uid_asked, str) and uid_asked in self._first.pending:
             raise ModelAlreadyRunning(f"Model is already being downloaded, uid: {uid_asked}")
         service = service_options(request)
-        await self._check_given_files(request)
+        await self.store.look_at_given_files(request)
         try:
             plan = await asyncio.to_thread(
                 plan_launch, request, self.catalog, self.settings, self.store
@@ -217,16 +210,6 @@ class Supervisor:
         if wait_ready:
             await self._wait_loaded(record)
         return plan.uid
-
-    async def _check_given_files(self, request: dict[str, Any]) -> None:
-        """Look at the files a request names by path before planning, with a time bound and on
-        the store's own threads: a named pipe, a device or a folder is refused without being
-        opened, and a path on a network mount that stopped answering fails this request
-        (`PathTimeout`) without holding a thread of the event loop's pool."""
-        for key in ("model_path", "draft_model_path"):
-            raw = request.get(key)
-            if isinstance(raw, str) and raw:
-                await self.store.probe.aregular_file(user_path(raw, what=key), what=key)
 
     async def _wait_loaded(self, record: RunningModel) -> None:
         await record.ready.wait()

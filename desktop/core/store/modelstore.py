@@ -8,7 +8,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from desktop.core.catalog.splits import group_of
 from desktop.core.errors import InvalidRequest, ModelNotFound
@@ -255,3 +255,13 @@ class ModelStore:
             self._models_dir = new
         log.info("the models folder is now %s (was %s, mode %s)", new, old, mode)
         return new
+
+    async def look_at_given_files(self, request: dict[str, Any]) -> None:
+        """Look at the files a launch request names by path before it is planned, with a
+        time bound and on this store's own threads: a named pipe, a device or a folder is
+        refused without being opened, and a path on a network mount that stopped answering
+        fails the request (`PathTimeout`) without holding a thread of the server's pool."""
+        for key in ("model_path", "draft_model_path"):
+            raw = request.get(key)
+            if isinstance(raw, str) and raw:
+                await self.probe.aregular_file(user_path(raw, what=key), what=key)
