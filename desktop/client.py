@@ -301,11 +301,19 @@ class XinDeskClient:
         return found
 
     def engines(self, model_name: str, model_type: str | None = None) -> EngineOptions | None:
-        """How a model launches, by engine; None for a model the server does not know."""
+        """How a model launches, by engine; None for a model the server does not know.
+
+        A real Xinference names an engine it cannot use with the reason (a string) instead of
+        its options: such engines are left out.
+        """
         path = (
             f"/v1/engines/{model_type}/{model_name}" if model_type else f"/v1/engines/{model_name}"
         )
-        options: EngineOptions | None = self._get_as(EngineOptions | None, "GET", path)
+        found: dict[str, JsonValue] | None = self._get_as(dict[str, JsonValue] | None, "GET", path)
+        if found is None:
+            return None
+        usable = {engine: params for engine, params in found.items() if isinstance(params, list)}
+        options: EngineOptions = _adapter(EngineOptions).validate_python(usable)
         return options
 
     def cached(self, model_name: str | None = None) -> list[CacheEntry]:
