@@ -38,6 +38,7 @@ from desktop.server.errors import install_error_handlers
 from desktop.server.guards import BrowserGuard
 from desktop.server.logbuffer import LogBuffer
 from desktop.server.openapi import XinDeskAPI
+from desktop.server.page import add_page
 from desktop.server.routers import (
     admin,
     anthropic,
@@ -208,4 +209,5 @@ def create_app(
     app.include_router(library.router)
     app.include_router(export_routes.router)
     app.include_router(admin.router)
+    add_page(app, resources_dir())
     return app

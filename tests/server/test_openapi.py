@@ -129,7 +129,8 @@ def test_loose_request_bodies_keep_unknown_fields() -> None:
 
 
 def test_fit_verdicts_are_the_estimates_own() -> None:
-    assert [v.value for v in Verdict] == [v.value for v in CoreVerdict]
+    # One enum: the estimate answers in the contract's words, so no copy can drift.
+    assert CoreVerdict is Verdict
 
 
 @pytest.mark.parametrize(

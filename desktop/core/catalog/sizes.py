@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -231,15 +231,7 @@ class ListingCache:
             age_hours = max(0.0, self._clock() - cached.fetched_at) / 3600
             note = f"{exc} Showing the file list from {age_hours:.0f} hours ago."
             log.warning("using a stale listing of %s on %s: %s", repo_id, hub.name, exc)
-            return Listing(
-                hub=cached.hub,
-                repo_id=cached.repo_id,
-                revision=cached.revision,
-                files=cached.files,
-                fetched_at=cached.fetched_at,
-                stale=True,
-                note=note,
-            )
+            return replace(cached, stale=True, note=note)
         listing = Listing(
             hub=hub.name,
             repo_id=repo_id,

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, NamedTuple
 
+from desktop.api.common import Verdict
 from desktop.core.memory.estimate import (
     CPU_PROCESS_OVERHEAD,
     ENGINE_SWA_FULL,
@@ -38,15 +38,6 @@ log = logging.getLogger("xindesk.fit")
 
 MiB = 1024**2
 GiB = 1024**3
-
-
-class Verdict(StrEnum):
-    """How a model can run on a machine."""
-
-    FITS_GPU = "fits_gpu"
-    PARTIAL_OFFLOAD = "partial_offload"
-    CPU_ONLY = "cpu_only"
-    DOES_NOT_FIT = "does_not_fit"
 
 
 @dataclass(frozen=True)

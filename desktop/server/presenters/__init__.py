@@ -5,4 +5,5 @@ answers questions, these modules word the answers in the shapes of the wire.
 * `registry`: registrations, engines, the cache of model files.
 * `library`: hardware, hub search, repository and catalog files with their fit, installed models.
 * `downloads`: download jobs.
+* `attributes`: the one helper for records whose fields already carry the model's names.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from desktop.api.downloads import CatalogRefView, DownloadFigures, DownloadJobView, JobFileView
 from desktop.core.hub.jobs import DownloadJob
 from desktop.core.hub.manager import DownloadManager
+from desktop.server.presenters.attributes import view_of
 
 
 def download_job(manager: DownloadManager, job: DownloadJob) -> DownloadJobView:
@@ -18,18 +19,9 @@ def download_job(manager: DownloadManager, job: DownloadJob) -> DownloadJobView:
         repo_id=job.repo_id,
         revision=job.revision,
         folder=str(job.folder),
-        files=[JobFileView(path=f.path, size=f.size, sha256=f.sha256) for f in job.files],
+        files=[view_of(JobFileView, file) for file in job.files],
         error=job.error,
-        model=(
-            CatalogRefView(
-                model_name=job.model.model_name,
-                model_type=job.model.model_type,
-                model_size_in_billions=job.model.model_size_in_billions,
-                quantization=job.model.quantization,
-            )
-            if job.model
-            else None
-        ),
+        model=view_of(CatalogRefView, job.model) if job.model else None,
         created_at=job.created_at,
         finished_at=job.finished_at,
         **figures.model_dump(),

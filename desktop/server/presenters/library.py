@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from desktop.api.common import Verdict
 from desktop.api.hubs import HubName
 from desktop.api.library import (
     CatalogFileRow,
     FitVerdict,
-    GPUView,
     HardwareView,
     InstalledModelView,
     QuantChoiceView,
@@ -23,62 +21,22 @@ from desktop.core.catalog.files import QuantChoice, RepoGGUFs
 from desktop.core.catalog.sizes import SpecFiles
 from desktop.core.hub.remote import RemoteFile, RepoSummary
 from desktop.core.memory.fit import FitResult
-from desktop.core.memory.gpus import GPU
 from desktop.core.memory.hardware import Hardware
 from desktop.core.memory.quant import quant_level
 from desktop.core.store import InstalledModel
-
-
-def _gpu(gpu: GPU) -> GPUView:
-    return GPUView(
-        index=gpu.index,
-        name=gpu.name,
-        backend=gpu.backend,
-        total_bytes=gpu.total_bytes,
-        free_bytes=gpu.free_bytes,
-        unified_memory=gpu.unified_memory,
-        source=gpu.source,
-    )
+from desktop.server.presenters.attributes import view_of
 
 
 def hardware(found: Hardware) -> HardwareView:
-    return HardwareView(
-        os=found.os,
-        os_version=found.os_version,
-        machine=found.machine,
-        cpu_name=found.cpu_name,
-        cpu_physical_cores=found.cpu_physical_cores,
-        cpu_logical_cores=found.cpu_logical_cores,
-        ram_total_bytes=found.ram_total_bytes,
-        ram_available_bytes=found.ram_available_bytes,
-        backend=found.backend,
-        gpu_offload=found.gpu_offload,
-        gpus=[_gpu(gpu) for gpu in found.gpus],
-        cpu_features=list(found.cpu_features),
-        unified_memory=found.unified_memory,
-        ram_source=found.ram_source,
-        cpu_source=found.cpu_source,
-        backend_source=found.backend_source,
-        notes=list(found.notes),
-        gpu_total_bytes=found.gpu_total_bytes,
-        gpu_free_bytes=found.gpu_free_bytes,
-    )
+    return view_of(HardwareView, found)
 
 
 def search_hit(found: RepoSummary) -> SearchHit:
-    return SearchHit(
-        hub=found.hub,
-        repo_id=found.repo_id,
-        downloads=found.downloads,
-        likes=found.likes,
-        updated=found.updated,
-        tags=list(found.tags),
-        gguf_files=found.gguf_files,
-    )
+    return view_of(SearchHit, found)
 
 
 def remote_file(file: RemoteFile) -> RemoteFileView:
-    return RemoteFileView(path=file.path, size=file.size, sha256=file.sha256)
+    return view_of(RemoteFileView, file)
 
 
 def remote_files(files: Iterable[RemoteFile]) -> list[RemoteFileView]:
@@ -86,17 +44,7 @@ def remote_files(files: Iterable[RemoteFile]) -> list[RemoteFileView]:
 
 
 def fit_verdict(result: FitResult | None) -> FitVerdict | None:
-    if result is None:
-        return None
-    return FitVerdict(
-        verdict=Verdict(str(result.verdict)),
-        n_gpu_layers=result.n_gpu_layers,
-        ram_needed=result.ram_needed,
-        ram_budget=result.ram_budget,
-        vram_needed=result.vram_needed,
-        vram_budget=result.vram_budget,
-        message=result.message,
-    )
+    return None if result is None else view_of(FitVerdict, result)
 
 
 def _bits_per_weight(quantization: str) -> float | None:

@@ -55,7 +55,7 @@ from desktop.core.netaddr import is_loopback, lan_ipv4_addresses
 from desktop.core.secrets import API_KEY, SecretStore, generate_api_key, lan_key_problem
 from desktop.core.settings import RESTART_FIELDS, flatten, models_dir_of
 from desktop.server.deps import ServerState, StateDep, require_api_key
-from desktop.server.logbuffer import LogEntry
+from desktop.server.presenters.attributes import view_of
 from desktop.server.routers.library import hardware
 
 log = logging.getLogger("xindesk.server.admin")
@@ -245,17 +245,7 @@ async def logs(
     """The server's recent log records, oldest first; ask again with `after=last_seq` for
     newer ones (a `last_seq` below `after` means the server restarted)."""
     found, last_seq = state.logs.records(after=after, level=level, contains=contains, limit=limit)
-    return LogPage(records=[_log_record(entry) for entry in found], last_seq=last_seq)
-
-
-def _log_record(entry: LogEntry) -> LogRecord:
-    return LogRecord(
-        seq=entry.seq,
-        time=entry.time,
-        level=entry.level,
-        logger=entry.logger,
-        message=entry.message,
-    )
+    return LogPage(records=[view_of(LogRecord, entry) for entry in found], last_seq=last_seq)
 
 
 # -- where the server listens -----------------------------------------------------------------
