@@ -19,6 +19,7 @@
   let installedFiles = [];
   let keyAsked = null; // the pending key dialog, so parallel requests share one question
   let polling = false;
+  let servedSignature = ""; // the served models and states the export was written for
   let lastErrorStatus = null; // the HTTP status of the error the banner shows (0: unreachable)
 
   // -- words ---------------------------------------------------------------------------------
@@ -260,6 +261,12 @@
     $("models-table").querySelector("tbody").replaceChildren(...rows);
     $("models-empty").hidden = rows.length > 0;
     $("models-table").hidden = rows.length === 0;
+    // The export lists the served models: write it again when they change.
+    const signature = models.map((model) => `${model.id}:${model.status}`).join(",");
+    if (signature !== servedSignature) {
+      servedSignature = signature;
+      await showExport();
+    }
   }
 
   async function progressLine(uid) {
@@ -342,7 +349,7 @@
     actions.append(button(t("stop"), async () => {
       if (!window.confirm(t("stop_confirm", model.id))) return;
       await api("DELETE", `/v1/models/${uid}`);
-      await Promise.all([showModels(), showExport()]);
+      await showModels();
     }, "danger"));
     row.append(cell);
     return row;
@@ -702,7 +709,7 @@
       const settings = await api("GET", "/v1/xindesk/settings");
       $("launch-ctx").value = String(settings.models.default_context_length);
       showUrls();
-      await Promise.all([showComputer(), refresh(), chooseSource("catalog"), showExport()]);
+      await Promise.all([showComputer(), refresh(), chooseSource("catalog")]);
     } catch (error) {
       showError(error);
     }

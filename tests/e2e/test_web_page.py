@@ -117,6 +117,10 @@ def test_launch_download_unload_load_and_stop_in_english(tmp_path: Path, hub: Te
         page.screenshot(_shots(tmp_path) / "downloading.png")
 
         page.wait(lambda: _badge(page, uid) == "ready", timeout=300, what="the model loaded")
+        page.wait(
+            lambda: uid in page.by_id("export-text").get_attribute("value"),
+            what="the export following the served models",
+        )
         assert page.wait(
             lambda: page.all('#downloads-list li[data-state="completed"]'),
             what="the download shown done",
@@ -143,6 +147,22 @@ def test_launch_download_unload_load_and_stop_in_english(tmp_path: Path, hub: Te
         page.driver.switch_to.alert.accept()
         page.wait(lambda: page.by_id("models-empty").is_displayed(), timeout=60, what="stopped")
         assert httpx.get(f"{server.url}/v1/models").json()["data"] == []
+
+        # The file is on disk now: launch it from "Downloaded".
+        page.by_id("source-installed").click()
+        files = Select(page.by_id("launch-file"))
+        page.wait(
+            lambda: any(CATALOG_FILE in o.text for o in files.options), what="the file on disk"
+        )
+        assert not page.by_id("launch-quant").is_displayed()
+        page.by_id("launch-button").click()
+        from_disk = CATALOG_FILE.removesuffix(".gguf")
+        page.wait(
+            lambda: _badge(page, from_disk) == "ready", timeout=180, what="launched from disk"
+        )
+        served = httpx.get(f"{server.url}/v1/models/{from_disk}").json()
+        assert served["model_path"].endswith(CATALOG_FILE)
+        assert served["context_length"] == 2048
         assert not page.by_id("banner").is_displayed()
 
 

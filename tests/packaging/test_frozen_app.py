@@ -56,6 +56,8 @@ def test_the_bundle_holds_llama_cpp_resources_and_its_build_record(frozen_app: F
     assert {"libllama.so", "libggml.so", "libggml-base.so", "libggml-cpu.so"} <= libs
     assert (internal / "resources" / "catalog" / "llm.json").is_file()
     assert (internal / "resources" / "translations" / "xindesk_zh_CN.qm").is_file()
+    for name in ("index.html", "page.js", "strings.js", "page.css"):
+        assert (internal / "resources" / "web" / name).is_file(), name
     record = json.loads((internal / "xindesk_build.json").read_text())
     version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     assert record["variant"] == "cpu"
@@ -94,6 +96,11 @@ def test_frozen_serve_launches_gemma_and_streams_a_chat(
     ) as server:
         status = httpx.get(f"{server.url}/status", timeout=10)
         assert status.status_code == 200
+        # The page at the server's address comes from the bundle too.
+        page = httpx.get(f"{server.url}/", timeout=10)
+        assert page.status_code == 200
+        assert "/ui/page.js" in page.text
+        assert httpx.get(f"{server.url}/ui/page.js", timeout=10).status_code == 200
         # The model worker is the same executable, started by multiprocessing inside the bundle.
         client = RESTfulClient(server.url)
         uid = client.launch_model(
