@@ -111,6 +111,12 @@ class PromptTokensDetails(BaseModel):
     cached_tokens: int = Field(description="Prompt tokens served from the cache.")
 
 
+class CompletionTokensDetails(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    reasoning_tokens: int = Field(description="Completion tokens a thinking model reasoned in.")
+
+
 class Usage(BaseModel):
     """Token counts; empty when the model finished without reporting them."""
 
@@ -120,6 +126,7 @@ class Usage(BaseModel):
     completion_tokens: int | None = None
     total_tokens: int | None = None
     prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
 
 
 class FunctionCall(BaseModel):
@@ -145,6 +152,9 @@ class StreamToolCall(BaseModel):
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str | None = Field(description="None when the model only called tools.")
+    reasoning_content: str | None = Field(
+        None, description="A thinking model's reasoning, without its tags; only when it reasoned."
+    )
     tool_calls: list[ToolCall] | None = Field(None, description="Only when it called tools.")
 
 
@@ -167,10 +177,11 @@ class ChatCompletion(BaseModel):
 
 
 class ChunkDelta(BaseModel):
-    """What a chunk adds: the role (first chunk), text, or tool calls."""
+    """What a chunk adds: the role (first chunk), text, reasoning, or tool calls."""
 
     role: Literal["assistant"] | None = None
     content: str | None = None
+    reasoning_content: str | None = Field(None, description="A piece of the reasoning.")
     tool_calls: list[StreamToolCall] | None = None
 
 

@@ -180,3 +180,11 @@ class Family(BaseModel):
     @property
     def supports_tools(self) -> bool:
         return "tools" in self.model_ability
+
+    @property
+    def reasoning_tags(self) -> tuple[str, str] | None:
+        """The tags around a thinking family's reasoning; None for a family that does not
+        reason in tags (gpt-oss marks its reasoning by channels instead)."""
+        if self.reasoning_start_tag and self.reasoning_end_tag:
+            return (self.reasoning_start_tag, self.reasoning_end_tag)
+        return None

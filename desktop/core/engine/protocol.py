@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 # delta:      {"text": str}                          a piece of generated text
+# reasoning:  {"text": str}                          a piece of a thinking model's reasoning
 # tool_calls: {"calls": [{"id", "name", "arguments"}]}
 # done:       {"finish_reason": str, "usage": {...}}  generation finished
 # result:     {...}                                  whole answer of embed / rerank
 # error:      {"message": str, "invalid": bool}       invalid=True means the caller's fault
-EventKind = Literal["delta", "tool_calls", "done", "result", "error"]
+EventKind = Literal["delta", "reasoning", "tool_calls", "done", "result", "error"]
+#: The kinds that carry streamed text (batched together on their way to the server).
+TEXT_KINDS = frozenset({"delta", "reasoning"})
 
 RerankKind = Literal["cross-encoder", "llm-yes-no"]
 
@@ -40,6 +43,9 @@ class WorkerSpec:
     chat_template: str | None = None
     stop: tuple[str, ...] = ()
     tool_parser: str | None = None
+    # A thinking model's reasoning tags (opening, closing): the text between them is sent
+    # apart from the answer (`engine.reasoning`); None leaves the text as the model wrote it.
+    reasoning_tags: tuple[str, str] | None = None
     rerank_kind: RerankKind = "cross-encoder"
     log_file: str | None = None
     # Sequences a chat model decodes together (its context holds this many, each n_ctx long);

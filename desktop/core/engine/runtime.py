@@ -15,6 +15,7 @@ from desktop.core.engine.answers import ForcedToolAnswer, PlainAnswer, ToolStrea
 from desktop.core.engine.batcher import Job
 from desktop.core.engine.grammars import check_grammar, schema_grammar
 from desktop.core.engine.protocol import WorkerSpec
+from desktop.core.engine.reasoning import ReasoningSplit, starts_inside
 from desktop.core.engine.sampler import GrammarGate, SamplingParams
 from desktop.core.engine.speculative import OFF, SpeculationConfig
 from desktop.core.engine.templates import ResolvedTemplate, render_chat, resolve_chat_template
@@ -372,6 +373,9 @@ class ModelRuntime:
             answer = ToolStreamAnswer(parser, tool_names)
         else:
             answer = PlainAnswer()
+        tags = self.spec.reasoning_tags
+        if tags is not None:
+            answer = ReasoningSplit(answer, tags, inside=starts_inside(prompt, tags[0]))
         return self._job(rid, tokens, params, stops, answer, grammar, special=special)
 
     # -- vectors ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from desktop.core.engine.protocol import WorkerSpec
+from desktop.core.engine.protocol import TEXT_KINDS, WorkerSpec
 from desktop.core.errors import ChatTemplateError, InvalidRequest, XinDeskError
 
 if TYPE_CHECKING:
@@ -81,7 +81,9 @@ class Outbox:
             self._streaming.discard(rid)
 
     def _urgent(self) -> bool:
-        return any(kind != "delta" or rid not in self._streaming for rid, kind, _ in self._items)
+        return any(
+            kind not in TEXT_KINDS or rid not in self._streaming for rid, kind, _ in self._items
+        )
 
     def _run(self) -> None:
         sent = 0.0
@@ -96,7 +98,7 @@ class Outbox:
                     self._cond.wait(left)
                 batch, self._items = self._items, []
                 for rid, kind, _ in batch:
-                    if kind == "delta":
+                    if kind in TEXT_KINDS:
                         self._streaming.add(rid)
                     else:
                         self._streaming.discard(rid)
@@ -117,20 +119,21 @@ class Outbox:
 
 
 def merge_deltas(events: list[RequestEvent]) -> list[RequestEvent]:
-    """Join a request's text deltas that waited together into one (fewer SSE chunks for the
-    server to write when it is behind; nothing changes when it keeps up)."""
+    """Join a request's pieces of text (answer or reasoning) that waited together and follow
+    each other into one (fewer SSE chunks for the server to write when it is behind; nothing
+    changes when it keeps up)."""
     out: list[RequestEvent] = []
-    last_delta: dict[str, int] = {}
+    last_text: dict[str, int] = {}
     for rid, kind, payload in events:
-        index = last_delta.get(rid)
-        if kind == "delta" and index is not None:
+        index = last_text.get(rid)
+        if kind in TEXT_KINDS and index is not None and out[index][1] == kind:
             previous = out[index][2]
             out[index] = (rid, kind, {"text": previous["text"] + payload["text"]})
             continue
-        if kind == "delta":
-            last_delta[rid] = len(out)
+        if kind in TEXT_KINDS:
+            last_text[rid] = len(out)
         else:
-            last_delta.pop(rid, None)
+            last_text.pop(rid, None)
         out.append((rid, kind, payload))
     return out
 

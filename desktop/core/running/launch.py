@@ -365,6 +365,8 @@ def plan_launch(
         parallel, parallel_reason = choose_parallel(parallel_asked, model_path, gguf, llama_kwargs)
         draft_path = resolve_draft_model(request, catalog, family, spec, store.index(), model_path)
 
+    # Xinference's launch option: `reasoning_content: false` leaves the reasoning in the text.
+    split_reasoning = switch("reasoning_content", request.get("reasoning_content", True))
     worker = WorkerSpec(
         uid=uid,
         model_type=model_type,
@@ -373,6 +375,7 @@ def plan_launch(
         chat_template=template,
         stop=tuple(family.stop or ()),
         tool_parser=family.tool_parser,
+        reasoning_tags=family.reasoning_tags if split_reasoning else None,
         rerank_kind=rerank_kind,
         parallel=parallel,
         speculative=speculative,

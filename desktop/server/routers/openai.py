@@ -206,11 +206,14 @@ async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
             _chat_stream(choices, shutdown, cid, created, body.model, include_usage), shutdown
         )
     texts = [""] * n
+    thoughts = [""] * n
     calls: list[list[dict[str, str]]] = [[] for _ in range(n)]
     dones: list[dict[str, Any]] = [{} for _ in range(n)]
     async for index, kind, payload in merged(choices):
         if kind == "delta":
             texts[index] += payload["text"]
+        elif kind == "reasoning":
+            thoughts[index] += payload["text"]
         elif kind == "tool_calls":
             calls[index].extend(payload["calls"])
         elif kind == "done":
@@ -219,6 +222,8 @@ async def chat_completions(body: ChatRequest, supervisor: SupervisorDep) -> Any:
     for index in range(n):
         text, called = texts[index], calls[index]
         message = AssistantMessage(role="assistant", content=text if (text or not called) else None)
+        if thoughts[index]:
+            message.reasoning_content = thoughts[index]
         if called:
             message.tool_calls = _tool_calls(called)
         answers.append(
@@ -267,6 +272,8 @@ async def _chat_stream(
         async for index, kind, payload in merged(choices, shutdown):
             if kind == "delta":
                 yield chunk(index, ChunkDelta(content=payload["text"]))
+            elif kind == "reasoning":
+                yield chunk(index, ChunkDelta(reasoning_content=payload["text"]))
             elif kind == "tool_calls":
                 yield chunk(index, ChunkDelta(tool_calls=_stream_tool_calls(payload["calls"])))
             elif kind == "done":
