@@ -84,7 +84,7 @@ class ResponseObject(BaseModel):
     created_at: int
     status: Literal["in_progress", "completed", "incomplete", "failed"]
     model: str
-    output: list[dict[str, Any]] = Field(description="message and function_call items.")
+    output: list[dict[str, Any]] = Field(description="reasoning, message and function_call items.")
     usage: ResponsesUsage | None = None
     incomplete_details: dict[str, str] | None = None
     error: dict[str, str] | None = None

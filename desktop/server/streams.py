@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -156,14 +157,27 @@ def merged_usage(dones: list[dict[str, Any]]) -> dict[str, Any]:
     return usage
 
 
-async def collected(events: Events) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
-    """A whole answer from its events: the text, the tool calls, and the closing `done`."""
-    text, calls, done = "", [], {}
+@dataclass
+class Collected:
+    """A whole answer: its text, a thinking model's reasoning, the tool calls, and the
+    closing `done`."""
+
+    text: str = ""
+    reasoning: str = ""
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    done: dict[str, Any] = field(default_factory=dict)
+
+
+async def collected(events: Events) -> Collected:
+    """A whole answer from its events."""
+    answer = Collected()
     async for kind, payload in events:
         if kind == "delta":
-            text += payload["text"]
+            answer.text += payload["text"]
+        elif kind == "reasoning":
+            answer.reasoning += payload["text"]
         elif kind == "tool_calls":
-            calls.extend(payload["calls"])
+            answer.calls.extend(payload["calls"])
         elif kind == "done":
-            done = payload
-    return text, calls, done
+            answer.done = payload
+    return answer

@@ -7,8 +7,11 @@ template opened it in the prompt (the DeepSeek-R1 distills); Xinference's launch
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import anthropic
 import httpx
+import ollama
 import pytest
 from openai import OpenAI
 from xinference_client import RESTfulClient
@@ -36,13 +39,30 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield running
 
 
-def _client(server: ServerProcess) -> OpenAI:
-    return OpenAI(base_url=f"{server.url}/v1", api_key="none")
+@pytest.fixture(scope="module")
+def openai_sdk(server: ServerProcess) -> Iterator[OpenAI]:
+    with OpenAI(base_url=f"{server.url}/v1", api_key="none") as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def anthropic_sdk(server: ServerProcess) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(base_url=server.url, api_key="none", max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def ollama_client(server: ServerProcess) -> Iterator[ollama.Client]:
+    client = ollama.Client(host=server.url, timeout=120)
+    try:
+        yield client
+    finally:
+        client._client.close()  # the client has no close of its own
 
 
 @pytest.mark.parametrize(("uid", "tags"), [("qwen-thinker", 2), ("r1-thinker", 1)])
-def test_the_reasoning_is_apart_from_the_answer(server: ServerProcess, uid: str, tags: int) -> None:
-    answer = _client(server).chat.completions.create(
+def test_the_reasoning_is_apart_from_the_answer(openai_sdk: OpenAI, uid: str, tags: int) -> None:
+    answer = openai_sdk.chat.completions.create(
         model=uid, messages=HELLO, temperature=0, max_tokens=40
     )
     message = answer.choices[0].message
@@ -61,9 +81,9 @@ def test_the_reasoning_is_apart_from_the_answer(server: ServerProcess, uid: str,
 
 @pytest.mark.parametrize("uid", ["qwen-thinker", "r1-thinker"])
 def test_streamed_reasoning_comes_first_and_no_tag_reaches_the_text(
-    server: ServerProcess, uid: str
+    openai_sdk: OpenAI, uid: str
 ) -> None:
-    stream = _client(server).chat.completions.create(
+    stream = openai_sdk.chat.completions.create(
         model=uid, messages=HELLO, temperature=0, max_tokens=40, stream=True
     )
     order: list[str] = []
@@ -84,8 +104,8 @@ def test_streamed_reasoning_comes_first_and_no_tag_reaches_the_text(
     assert order.index("content") > len(order) - 1 - order[::-1].index("reasoning")
 
 
-def test_cut_off_while_thinking_says_length(server: ServerProcess) -> None:
-    answer = _client(server).chat.completions.create(
+def test_cut_off_while_thinking_says_length(openai_sdk: OpenAI) -> None:
+    answer = openai_sdk.chat.completions.create(
         model="r1-thinker", messages=HELLO, temperature=0, max_tokens=3
     )
     choice = answer.choices[0]
@@ -95,9 +115,9 @@ def test_cut_off_while_thinking_says_length(server: ServerProcess) -> None:
 
 
 def test_the_launch_option_reasoning_content_false_leaves_the_text_whole(
-    server: ServerProcess,
+    openai_sdk: OpenAI,
 ) -> None:
-    answer = _client(server).chat.completions.create(
+    answer = openai_sdk.chat.completions.create(
         model="r1-whole", messages=HELLO, temperature=0, max_tokens=40
     )
     message = answer.choices[0].message
@@ -123,3 +143,77 @@ def test_a_plain_model_answer_has_no_reasoning_field(server: ServerProcess) -> N
     ).json()
     assert "reasoning_content" not in body["choices"][0]["message"]
     assert "completion_tokens_details" not in body["usage"]
+
+
+# -- the other APIs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_anthropic_thinking_blocks_when_thinking_is_on(
+    anthropic_sdk: anthropic.Anthropic, stream: bool
+) -> None:
+    client = anthropic_sdk
+    asked: dict[str, Any] = {
+        "model": "r1-thinker",
+        "max_tokens": 40,
+        "messages": HELLO,
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+    }
+    if stream:
+        with client.messages.stream(**asked) as events:
+            kinds = [event.type for event in events]
+            message = events.get_final_message()
+        assert "thinking" in kinds
+        assert kinds.index("thinking") < kinds.index("text")
+    else:
+        message = client.messages.create(**asked)
+    blocks = [
+        (block.type, getattr(block, "thinking", None) or getattr(block, "text", None))
+        for block in message.content
+    ]
+    assert blocks == [("thinking", REASONING), ("text", ANSWER)]
+
+
+def test_anthropic_without_thinking_shows_only_the_answer(
+    anthropic_sdk: anthropic.Anthropic,
+) -> None:
+    client = anthropic_sdk
+    message = client.messages.create(model="r1-thinker", max_tokens=40, messages=HELLO)
+    assert [block.type for block in message.content] == ["text"]
+    assert message.content[0].text == ANSWER  # type: ignore[union-attr]
+
+
+def test_ollama_sends_the_reasoning_as_thinking(ollama_client: ollama.Client) -> None:
+    client = ollama_client
+    reply = client.chat(model="r1-thinker", messages=HELLO, options={"temperature": 0})
+    assert reply.message.thinking == REASONING
+    assert reply.message.content == ANSWER
+    thinking = content = ""
+    for part in client.chat(model="r1-thinker", messages=HELLO, stream=True):
+        thinking += part.message.thinking or ""
+        content += part.message.content or ""
+    assert (thinking, content) == (REASONING, ANSWER)
+    quiet = client.chat(model="r1-thinker", messages=HELLO, think=False)
+    assert quiet.message.thinking is None
+    assert quiet.message.content == ANSWER
+
+
+def test_responses_put_the_reasoning_in_a_reasoning_item(openai_sdk: OpenAI) -> None:
+    client = openai_sdk
+    response = client.responses.create(model="qwen-thinker", input="Hi", max_output_tokens=40)
+    assert [item.type for item in response.output] == ["reasoning", "message"]
+    reasoning = response.output[0]
+    assert reasoning.type == "reasoning"
+    assert [part.text for part in reasoning.content or []] == [REASONING]
+    assert response.output_text == ANSWER
+    assert response.usage is not None
+    assert response.usage.output_tokens_details.reasoning_tokens == len(REASONING.split()) + 2
+
+    deltas = ""
+    with client.responses.stream(model="qwen-thinker", input="Hi", max_output_tokens=40) as events:
+        for event in events:
+            if event.type == "response.reasoning_text.delta":
+                deltas += event.delta
+        final = events.get_final_response()
+    assert deltas == REASONING
+    assert final.output_text == ANSWER

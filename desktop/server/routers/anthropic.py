@@ -188,17 +188,37 @@ async def messages(body: AnthropicRequest, supervisor: SupervisorDep) -> Any:
         return EventSourceResponse(
             _stream(events, mid, body), headers={"Cache-Control": "no-store"}, ping=600
         )
-    text, calls, done = await collected(events)
-    content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text or not calls else []
+    reply = await collected(events)
+    text, calls = reply.text, reply.calls
+    content: list[dict[str, Any]] = []
+    if reply.reasoning and _shows_thinking(body):
+        content.append(_thinking_block(reply.reasoning))
+    if text or not calls:
+        content.append({"type": "text", "text": text})
     content += [_tool_use(call) for call in calls]
     answer = AnthropicResponse(
         id=mid,
         model=body.model,
         content=content,
-        stop_reason=_stop_reason(done, bool(calls)),
-        usage=_usage(done),
+        stop_reason=_stop_reason(reply.done, bool(calls)),
+        usage=_usage(reply.done),
     )
     return JSONResponse(answer.model_dump(mode="json"))
+
+
+def _shows_thinking(body: AnthropicRequest) -> bool:
+    """Thinking blocks are sent when the request turned thinking on, as Anthropic does; the
+    reasoning of a model that thinks regardless stays out of the text either way."""
+    return body.thinking is not None and body.thinking.get("type") == "enabled"
+
+
+# A thinking block's signature lets Anthropic's servers check a block sent back to them; this
+# server keeps no secret to sign with, and takes blocks back unchecked.
+_NO_SIGNATURE = ""
+
+
+def _thinking_block(reasoning: str) -> dict[str, Any]:
+    return {"type": "thinking", "thinking": reasoning, "signature": _NO_SIGNATURE}
 
 
 def _sse(kind: str, payload: dict[str, Any] | None = None) -> dict[str, str]:
@@ -219,10 +239,37 @@ async def _stream(
     yield _sse("message_start", {"message": start.model_dump(mode="json")})
     index = 0
     text_open = False
+    thinking_open = False
     calls = False
     done: dict[str, Any] = {}
+    show_thinking = _shows_thinking(body)
+
+    def close_thinking() -> list[dict[str, str]]:
+        nonlocal index, thinking_open
+        if not thinking_open:
+            return []
+        thinking_open = False
+        signed = {"type": "signature_delta", "signature": _NO_SIGNATURE}
+        closing = [
+            _sse("content_block_delta", {"index": index, "delta": signed}),
+            _sse("content_block_stop", {"index": index}),
+        ]
+        index += 1
+        return closing
+
     try:
         async for kind, payload in events:
+            if kind == "reasoning" and show_thinking and payload["text"]:
+                if not thinking_open:
+                    block = _thinking_block("")
+                    yield _sse("content_block_start", {"index": index, "content_block": block})
+                    thinking_open = True
+                delta = {"type": "thinking_delta", "thinking": payload["text"]}
+                yield _sse("content_block_delta", {"index": index, "delta": delta})
+                continue
+            if kind in ("delta", "tool_calls"):
+                for event in close_thinking():
+                    yield event
             if kind == "delta" and payload["text"]:
                 if not text_open:
                     block = {"type": "text", "text": ""}
@@ -251,6 +298,8 @@ async def _stream(
         error = {"type": "api_error", "message": str(exc)}
         yield _sse("error", {"error": error})
         return
+    for event in close_thinking():
+        yield event
     if text_open:
         yield _sse("content_block_stop", {"index": index})
     usage = _usage(done)

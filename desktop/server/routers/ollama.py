@@ -217,9 +217,17 @@ async def chat(body: OllamaChatRequest, supervisor: SupervisorDep) -> Any:
         supervisor.stream(uid, "chat", params, keep_alive=body.keep_alive)
     )
 
-    def message(content: str, calls: list[dict[str, Any]] | None = None) -> OllamaMessage:
+    # Ollama sends a thinking model's reasoning as `thinking`, unless `think` turned it off.
+    show_thinking = body.think is not False
+
+    def message(
+        content: str, calls: list[dict[str, Any]] | None = None, thinking: str | None = None
+    ) -> OllamaMessage:
         return OllamaMessage(
-            role="assistant", content=content, tool_calls=_tool_calls(calls) if calls else None
+            role="assistant",
+            content=content,
+            tool_calls=_tool_calls(calls) if calls else None,
+            thinking=thinking if thinking and show_thinking else None,
         )
 
     if body.stream:
@@ -232,6 +240,15 @@ async def chat(body: OllamaChatRequest, supervisor: SupervisorDep) -> Any:
                             model=body.model,
                             created_at=_now(),
                             message=message(payload["text"]),
+                            done=False,
+                        )
+                    )
+                elif kind == "reasoning" and show_thinking:
+                    yield _line(
+                        OllamaChatResponse(
+                            model=body.model,
+                            created_at=_now(),
+                            message=message("", thinking=payload["text"]),
                             done=False,
                         )
                     )
@@ -248,9 +265,10 @@ async def chat(body: OllamaChatRequest, supervisor: SupervisorDep) -> Any:
                     yield _line(_chat_done(body.model, message(""), payload, started))
 
         return StreamingResponse(lines(), media_type=_NDJSON)
-    text, calls, done = await collected(events)
+    answer = await collected(events)
+    reply = message(answer.text, answer.calls, answer.reasoning)
     return JSONResponse(
-        _chat_done(body.model, message(text, calls), done, started).model_dump(
+        _chat_done(body.model, reply, answer.done, started).model_dump(
             mode="json", exclude_none=True
         )
     )
@@ -321,8 +339,10 @@ async def generate(body: OllamaGenerateRequest, supervisor: SupervisorDep) -> An
                     yield _line(done_line(payload, ""))
 
         return StreamingResponse(lines(), media_type=_NDJSON)
-    text, _calls, done = await collected(events)
-    return JSONResponse(done_line(done, text).model_dump(mode="json", exclude_none=True))
+    answer = await collected(events)
+    return JSONResponse(
+        done_line(answer.done, answer.text).model_dump(mode="json", exclude_none=True)
+    )
 
 
 @router.post("/embed")

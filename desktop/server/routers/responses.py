@@ -194,11 +194,13 @@ def _usage(done: dict[str, Any]) -> ResponsesUsage:
     prompt = int(usage.get("prompt_tokens") or 0)
     completion = int(usage.get("completion_tokens") or 0)
     cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+    reasoning = int((usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0)
     return ResponsesUsage(
         input_tokens=prompt,
         output_tokens=completion,
         total_tokens=prompt + completion,
         input_tokens_details={"cached_tokens": cached},
+        output_tokens_details={"reasoning_tokens": reasoning},
     )
 
 
@@ -268,12 +270,25 @@ async def responses(body: ResponsesRequest, state: StateDep) -> Any:
             headers={"Cache-Control": "no-store"},
             ping=600,
         )
-    text, calls, done = await collected(events)
-    output = [_message_item(f"msg_{uuid.uuid4().hex}", text)] if text or not calls else []
+    reply = await collected(events)
+    text, calls = reply.text, reply.calls
+    output = [_reasoning_item(_new_id("rs"), reply.reasoning)] if reply.reasoning else []
+    if text or not calls:
+        output.append(_message_item(_new_id("msg"), text))
     output += [_call_item(call) for call in calls]
     keep(text, calls)
-    answer = _response(rid, body, created, output, done)
+    answer = _response(rid, body, created, output, reply.done)
     return JSONResponse(answer.model_dump(mode="json"))
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def _reasoning_item(item_id: str, text: str, status: str = "completed") -> dict[str, Any]:
+    """A thinking model's reasoning as an output item (its text, no summary)."""
+    content = [{"type": "reasoning_text", "text": text}] if text else []
+    return {"id": item_id, "type": "reasoning", "summary": [], "content": content, "status": status}
 
 
 async def _stream(
@@ -297,11 +312,28 @@ async def _stream(
     yield event("response.created", response=snapshot([], None))
     yield event("response.in_progress", response=snapshot([], None))
     output: list[dict[str, Any]] = []
-    message_id = f"msg_{uuid.uuid4().hex}"
+    message_id = _new_id("msg")
+    reasoning_id = _new_id("rs")
     text = ""
+    reasoning = ""
     calls: list[dict[str, Any]] = []
     message_open = False
+    reasoning_open = False
     done: dict[str, Any] = {}
+
+    def close_reasoning() -> list[dict[str, str]]:
+        nonlocal reasoning_open
+        if not reasoning_open:
+            return []
+        reasoning_open = False
+        index = len(output)
+        item = _reasoning_item(reasoning_id, reasoning)
+        output.append(item)
+        common = {"item_id": reasoning_id, "output_index": index, "content_index": 0}
+        return [
+            event("response.reasoning_text.done", **common, text=reasoning),
+            event("response.output_item.done", output_index=index, item=item),
+        ]
 
     def close_message() -> list[dict[str, str]]:
         nonlocal message_open
@@ -319,6 +351,23 @@ async def _stream(
 
     try:
         async for kind, payload in events:
+            if kind == "reasoning" and payload["text"]:
+                if not reasoning_open:
+                    reasoning_open = True
+                    opened = _reasoning_item(reasoning_id, "", status="in_progress")
+                    yield event("response.output_item.added", output_index=len(output), item=opened)
+                reasoning += payload["text"]
+                yield event(
+                    "response.reasoning_text.delta",
+                    item_id=reasoning_id,
+                    output_index=len(output),
+                    content_index=0,
+                    delta=payload["text"],
+                )
+                continue
+            if kind in ("delta", "tool_calls"):
+                for closing in close_reasoning():
+                    yield closing
             if kind == "delta" and payload["text"]:
                 if not message_open:
                     message_open = True
@@ -374,6 +423,8 @@ async def _stream(
         }
         yield event("response.failed", response=failed)
         return
+    for closing in close_reasoning():
+        yield closing
     if message_open:
         for closing in close_message():
             yield closing
