@@ -19,6 +19,7 @@ from desktop.gui.pages.chat import AnswerStats, ChatPage, is_chat_model
 from desktop.gui.widgets.chat_settings import parse_stops
 from desktop.gui.widgets.chat_view import PromptEdit, with_line_breaks
 from tests.fixtures.server import ServerProcess
+from tests.fixtures.thinking_gguf import ANSWER, REASONING, write_thinking_gguf
 from tests.gui.i18n_helpers import PseudoTranslator, unbracketed_labels
 
 UID = "chat-gemma"
@@ -308,3 +309,34 @@ def test_every_text_of_the_page_follows_a_language_switch(
     finally:
         QCoreApplication.removeTranslator(pseudo)
     qtbot.waitUntil(lambda: page.title_label.text() == "Chat", timeout=5_000)
+
+
+@pytest.mark.slow
+def test_a_thinking_model_shows_its_reasoning_above_the_answer(
+    desktop_app: DesktopApp,
+    qtbot: QtBot,
+    gui_server: ServerProcess,
+    client: XinDeskClient,
+    tmp_path: Path,
+) -> None:
+    uid = "thinker"
+    if not any(model.id == uid for model in client.list_models()):
+        path = write_thinking_gguf(tmp_path / "thinker.gguf", opens_block=False)
+        gui_server.launch_gguf(path, uid, model_name="deepseek-r1-distill-qwen", n_ctx=512)
+    page = open_chat(desktop_app, qtbot, uid)
+    page.sampling.temperature.setValue(0.0)
+    send(qtbot, page, "Hi")
+    wait_answer(qtbot, page)
+
+    assert page.last_answer() == ANSWER
+    shown = page.view.toPlainText()
+    assert shown.index(REASONING) < shown.index(ANSWER)
+    assert "<think>" not in shown
+    assert "</think>" not in shown
+    # The reasoning is drawn in its quieter format; the answer is not.
+    document = page.view.document()
+    found = document.find(REASONING)
+    assert found.charFormat().fontItalic()
+    assert not document.find(ANSWER).charFormat().fontItalic()
+    # Only the answer goes back to the model in the next turn.
+    assert page._history[-1] == {"role": "assistant", "content": ANSWER}

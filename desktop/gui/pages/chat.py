@@ -96,6 +96,7 @@ class ChatPage(Page):
         # The stream in flight, if any, and what it has produced so far.
         self._worker: Worker[None] | None = None
         self._answer = ""
+        self._reasoning = ""  # a thinking model's, shown above the answer
         self._stats = AnswerStats()
         self._error: str | None = None
         self._stop_requested = False
@@ -370,7 +371,7 @@ class ChatPage(Page):
         self.prompt.clear()
         self._prompt_mark = self.view.add_user(text)
         self._history.append({"role": "user", "content": text})
-        self._answer, self._error = "", None
+        self._answer, self._reasoning, self._error = "", "", None
         self._stop_requested = False
         self._stats = AnswerStats()
         self.view.start_answer(uid)
@@ -406,17 +407,25 @@ class ChatPage(Page):
             if usage.prompt_tokens is not None:
                 self._stats.prompt_tokens = usage.prompt_tokens
         for choice in chunk.choices:
+            thought = choice.delta.reasoning_content
+            if thought:
+                self._count_token()
+                self._reasoning += thought
+                self.view.append_reasoning(thought)
             content = choice.delta.content
             if content:
-                now = time.perf_counter()
-                if self._stats.first_token is None:
-                    self._stats.first_token = now
-                self._stats.last_token = now
-                self._stats.chunks += 1
+                self._count_token()
                 self._answer += content
                 self.view.append_answer(content)
             if choice.finish_reason:
                 self._stats.finish_reason = choice.finish_reason
+
+    def _count_token(self) -> None:
+        now = time.perf_counter()
+        if self._stats.first_token is None:
+            self._stats.first_token = now
+        self._stats.last_token = now
+        self._stats.chunks += 1
 
     def _on_error(self, message: str) -> None:
         self._error = message
@@ -426,7 +435,9 @@ class ChatPage(Page):
         if self._stop_requested:
             self._stats.finish_reason = USER_STOPPED
             self._stats.completion_tokens = None
-        if not self._answer and (self._error is not None or self._stop_requested):
+        if not (self._answer or self._reasoning) and (
+            self._error is not None or self._stop_requested
+        ):
             # Nothing came back: take the message back so it can be sent again as it was.
             self.view.remove_from(self._prompt_mark)
             self._history.pop()
@@ -438,7 +449,7 @@ class ChatPage(Page):
                 # The model may have gone away: the picker should say so.
                 self.reload_models()
         else:
-            self.view.finish_answer(self._answer)
+            self.view.finish_answer(self._answer, self._reasoning)
             self._history.append({"role": "assistant", "content": self._answer})
             self._last_stats = self._stats
             if self._error is not None:

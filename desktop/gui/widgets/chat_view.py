@@ -75,7 +75,9 @@ class ChatView(QTextBrowser):
         super().__init__(parent)
         self.setObjectName("chatTranscript")
         self.setOpenExternalLinks(True)
-        self._pending = ""
+        # Text waiting to be drawn, in order: (True, reasoning) or (False, answer).
+        self._pending: list[tuple[bool, str]] = []
+        self._last_was_reasoning = False
         self._answer_frame: QTextFrame | None = None
         self._answer_cursor: QTextCursor | None = None
         self._answer_start = 0
@@ -89,6 +91,10 @@ class ChatView(QTextBrowser):
         self._header.setForeground(QBrush(QColor("#64748b")))
         self._header.setFontWeight(QFont.Weight.DemiBold)
         self._header.setFontPointSize(max(self.font().pointSizeF() - 1, 7))
+        # A thinking model's reasoning: quieter than the answer, above it.
+        self._thought = QTextCharFormat()
+        self._thought.setForeground(QBrush(QColor("#64748b")))
+        self._thought.setFontItalic(True)
 
     # -- adding messages ----------------------------------------------------------------------
 
@@ -115,35 +121,53 @@ class ChatView(QTextBrowser):
 
     def append_answer(self, text: str) -> None:
         """Add streamed text to the open answer; it is drawn within `FLUSH_MS`."""
+        self._append(False, text)
+
+    def append_reasoning(self, text: str) -> None:
+        """Add streamed reasoning of a thinking model to the open answer, above its text."""
+        self._append(True, text)
+
+    def _append(self, reasoning: bool, text: str) -> None:
         if self._answer_cursor is None or not text:
             return
-        self._pending += text
+        self._pending.append((reasoning, text))
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
     def flush(self) -> None:
         """Draw the text buffered since the last flush."""
         self._flush_timer.stop()
-        if self._answer_cursor is None or not self._pending:
+        cursor = self._answer_cursor
+        if cursor is None or not self._pending:
             return
         follow = self._at_end()
-        self._answer_cursor.insertText(self._pending, self._plain)
-        self._pending = ""
+        for reasoning, text in self._pending:
+            if self._last_was_reasoning and not reasoning:
+                cursor.insertBlock()  # the answer starts below the reasoning
+            cursor.insertText(text, self._thought if reasoning else self._plain)
+            self._last_was_reasoning = reasoning
+        self._pending = []
         if follow:
             self._scroll_to_end()
         self.flushed.emit()
 
-    def finish_answer(self, markdown: str | None = None) -> None:
-        """Close the open answer; with `markdown`, draw it once more as formatted text."""
+    def finish_answer(self, markdown: str | None = None, reasoning: str = "") -> None:
+        """Close the open answer; with `markdown`, draw it once more as formatted text, under
+        the reasoning (kept as it came, in its quieter format)."""
         self.flush()
         cursor, frame = self._answer_cursor, self._answer_frame
         self._answer_cursor = self._answer_frame = None
+        self._last_was_reasoning = False
         if cursor is None or frame is None or not markdown or not markdown.strip():
             return
         follow = self._at_end()
         cursor.setPosition(self._answer_start)
         cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
+        if reasoning.strip():
+            cursor.insertText(reasoning.strip(), self._thought)
+            cursor.insertBlock()
+            cursor.setCharFormat(self._plain)
         cursor.insertMarkdown(with_line_breaks(markdown))
         self._style_code_blocks(frame)
         if follow:
@@ -159,7 +183,8 @@ class ChatView(QTextBrowser):
 
     def clear_transcript(self) -> None:
         self._flush_timer.stop()
-        self._pending = ""
+        self._pending = []
+        self._last_was_reasoning = False
         self._answer_cursor = self._answer_frame = None
         self.clear()
 
