@@ -217,3 +217,19 @@ def test_responses_put_the_reasoning_in_a_reasoning_item(openai_sdk: OpenAI) -> 
         final = events.get_final_response()
     assert deltas == REASONING
     assert final.output_text == ANSWER
+
+
+def test_a_grammar_answer_skips_the_reasoning_the_template_opened(openai_sdk: OpenAI) -> None:
+    # With response_format the grammar shapes the answer; the R1 template opened a reasoning
+    # block, which the server closes first, so the shaped text is the answer, not reasoning.
+    answer = openai_sdk.chat.completions.create(
+        model="r1-thinker",
+        messages=HELLO,
+        temperature=0,
+        max_tokens=12,
+        response_format={"type": "json_object"},
+    )
+    message = answer.choices[0].message
+    assert "reasoning_content" not in (message.model_extra or {})
+    assert message.content
+    assert message.content.lstrip().startswith("{")

@@ -363,6 +363,12 @@ class ModelRuntime:
         prompt = render_chat(
             self.template, messages, bos_token=bos, eos_token=eos, tools=template_tools, extra=extra
         )
+        tags = self.spec.reasoning_tags
+        if tags is not None and grammar is not None and starts_inside(prompt, tags[0]):
+            # A grammar shapes the answer, and would shape the reasoning the template opened
+            # too, leaving no answer: the block is closed in the prompt, so the model answers
+            # at once, within the grammar (llama.cpp's server does the same with a zero budget).
+            prompt += f"{tags[1]}\n\n"
         tokens = self._tokenize_prompt(prompt)
         stops = list(dict.fromkeys([*self.template.stop, *_as_list(params.get("stop"))]))
         special = bool(tools) and not forced
@@ -373,7 +379,6 @@ class ModelRuntime:
             answer = ToolStreamAnswer(parser, tool_names)
         else:
             answer = PlainAnswer()
-        tags = self.spec.reasoning_tags
         if tags is not None:
             answer = ReasoningSplit(answer, tags, inside=starts_inside(prompt, tags[0]))
         return self._job(rid, tokens, params, stops, answer, grammar, special=special)
