@@ -88,7 +88,14 @@ class EmbeddingRequest(_KeepAlive):
     encoding_format: Literal["float", "base64"] | None = Field(
         None, description="base64: little-endian float32 bytes (the openai client's default)."
     )
-    dimensions: int | None = None
+    dimensions: int | None = Field(
+        None, description="Shorter vectors, from models trained for it (Matryoshka)."
+    )
+    input_type: Literal["query", "document"] | None = Field(
+        None,
+        description="XinDesk: query puts the family's search instruction before each text "
+        "(Qwen3-Embedding); FastGPT sends it through the model's queryConfig.",
+    )
     user: str | None = None
 
 

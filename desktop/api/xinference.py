@@ -228,6 +228,14 @@ class _EmbeddingFields(BaseModel):
 
     model_type: Literal["embedding"]
     dimensions: int | None = Field(None, description="Length of its vectors.")
+    min_dimensions: int | None = Field(
+        None,
+        description="XinDesk: the shortest `dimensions` a request may ask for (Matryoshka "
+        "models); None: the length is fixed.",
+    )
+    query_instruction: bool = Field(
+        False, description="XinDesk: `input_type: query` puts the family's instruction first."
+    )
     max_tokens: int | None = Field(None, description="The longest input it takes.")
     language: list[str] = Field(default_factory=list)
     model_hub: str | None = None

@@ -16,6 +16,7 @@ import pytest
 from xinference_client import RESTfulClient
 
 from tests.fixtures.server import ServerProcess
+from tests.fixtures.tiny_gguf import EMBEDDING_N_EMBD
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -187,3 +188,68 @@ def test_custom_registration_with_model_uri_launches(
     assert any(c["model_name"] == "my-gemma" for c in cached)
     client.terminate_model(uid)
     client.unregister_model(model_type="LLM", model_name="my-gemma")
+
+
+def test_shorter_vectors_and_query_instructions_where_the_family_has_them(
+    server: ServerProcess, tiny_models: dict[str, Path]
+) -> None:
+    # The tiny encoder serves under Qwen3-Embedding's name (trained for shorter vectors, with a
+    # query instruction) and under bge-m3's (neither).
+    for uid, name in [("mrl-embed", "Qwen3-Embedding-0.6B"), ("fixed-embed", "bge-m3")]:
+        server.launch_gguf(tiny_models["embedding"], uid, model_name=name, model_type="embedding")
+    described = httpx.get(f"{server.url}/v1/models/mrl-embed", timeout=30).json()
+    assert described["min_dimensions"] == 32
+    assert described["query_instruction"] is True
+    assert (
+        httpx.get(f"{server.url}/v1/models/fixed-embed", timeout=30).json()["min_dimensions"]
+        is None
+    )
+
+    text = "the cat sat on the mat"
+    with openai.OpenAI(base_url=f"{server.url}/v1", api_key="x", max_retries=0) as oai:
+        full = oai.embeddings.create(model="mrl-embed", input=[text]).data[0].embedding
+        short = oai.embeddings.create(model="mrl-embed", input=[text], dimensions=32)
+        cut = short.data[0].embedding
+        assert len(full) == EMBEDDING_N_EMBD
+        assert len(cut) == 32
+        assert abs(_norm(cut) - 1.0) < 1e-4
+        # The first values of the whole vector, made unit length again.
+        scale = _norm(full[:32])
+        assert all(abs(x - y / scale) < 1e-4 for x, y in zip(cut, full[:32], strict=True))
+
+        for uid, dimensions, words in [
+            ("mrl-embed", 16, "32 to 64"),
+            ("mrl-embed", 65, "32 to 64"),
+            ("fixed-embed", 32, "was not trained"),
+        ]:
+            with pytest.raises(openai.BadRequestError) as refused:
+                oai.embeddings.create(model=uid, input=[text], dimensions=dimensions)
+            assert words in refused.value.response.json()["detail"]
+        # Its own length is always fine.
+        same = oai.embeddings.create(model="fixed-embed", input=[text], dimensions=64)
+        assert len(same.data[0].embedding) == EMBEDDING_N_EMBD
+
+    def vector(uid: str, body: dict[str, object]) -> list[float]:
+        answer = httpx.post(
+            f"{server.url}/v1/embeddings", json={"model": uid, **body}, timeout=60
+        ).json()
+        found: list[float] = answer["data"][0]["embedding"]
+        return found
+
+    query = vector("mrl-embed", {"input": text, "input_type": "query"})
+    document = vector("mrl-embed", {"input": text, "input_type": "document"})
+    instructed = vector(
+        "mrl-embed",
+        {
+            "input": "Instruct: Given a web search query, retrieve relevant passages that "
+            f"answer the query\nQuery:{text}"
+        },
+    )
+    assert _cosine(document, full) > 0.9999
+    assert _cosine(query, instructed) > 0.9999
+    assert _cosine(query, document) < 0.9999
+    # A family without an instruction reads a query as it is.
+    plain = vector("fixed-embed", {"input": text})
+    assert _cosine(vector("fixed-embed", {"input": text, "input_type": "query"}), plain) > 0.9999
+    for uid in ("mrl-embed", "fixed-embed"):
+        assert httpx.delete(f"{server.url}/v1/models/{uid}", timeout=60).status_code == 200

@@ -381,10 +381,33 @@ def test_embeddings_over_1536_dimensions_are_flagged() -> None:
     warning = next(w for w in result.warnings if "big-embed" in w)
     assert "4096" in warning
     assert "1536" in warning
-    # The server refuses a `dimensions` field, so the export must not send one.
+    # The model was not trained for shorter vectors: the export must not ask for them.
     metadata = _by_model(_strict_json(result.text))["big-embed"]["metadata"]
     assert "dimensions" not in metadata["defaultConfig"]
     assert not any("1536" in w for w in _export("v4.9").warnings)
+
+
+def test_a_matryoshka_model_is_asked_for_the_vectors_fastgpt_keeps() -> None:
+    big = _embedding("qwen-embed", 4096, 8192, name="Qwen3-Embedding-8B") | {
+        "min_dimensions": 32,
+        "query_instruction": True,
+    }
+    for fmt in ("v4.9", "legacy"):
+        result = _export(fmt, [QWEN, big])
+        assert not any("qwen-embed" in w and "1536" in w for w in result.warnings)
+        text = _strict_json(result.text)
+        entry = (
+            _by_model(text)["qwen-embed"]["metadata"]
+            if fmt == "v4.9"
+            else next(v for v in text["vectorModels"] if v["model"] == "qwen-embed")
+        )
+        assert entry["defaultConfig"] == {"dimensions": 1536}
+        # Searches send the query instruction's switch; indexing sends documents as they are.
+        assert entry["queryConfig"] == {"input_type": "query"}
+        assert entry["dbConfig"] == {}
+    small = _embedding("small", 1024, 8192) | {"min_dimensions": 32}
+    metadata = _by_model(_strict_json(_export("v4.9", [QWEN, small]).text))["small"]["metadata"]
+    assert metadata["defaultConfig"] == {}
 
 
 # -- FastGPT ≤ 4.8.19 config.json ------------------------------------------------------------

@@ -167,6 +167,10 @@ class Family(BaseModel):
     # embedding / rerank
     dimensions: int | None = None
     max_tokens: int | None = None
+    # XinDesk's: the shortest length a Matryoshka-trained model's vectors may be cut to (None:
+    # not trained for it), and the instruction its search queries are written with.
+    xindesk_matryoshka_min: int | None = None
+    xindesk_query_instruction: str | None = None
     language: list[str] | None = None
     type: str | None = None
 

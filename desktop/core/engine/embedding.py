@@ -335,6 +335,11 @@ def l2_normalize(vector: list[float]) -> list[float]:
     return [x / norm for x in vector]
 
 
+def shortened(vector: list[float], dimensions: int) -> list[float]:
+    """A Matryoshka vector cut to its first `dimensions` values, of unit length again."""
+    return l2_normalize(vector[:dimensions])
+
+
 def embed_texts(
     llm: Llama, texts: list[str], *, normalize: bool = True
 ) -> tuple[list[list[float]], int]:

@@ -46,6 +46,11 @@ class WorkerSpec:
     # A thinking model's reasoning tags (opening, closing): the text between them is sent
     # apart from the answer (`engine.reasoning`); None leaves the text as the model wrote it.
     reasoning_tags: tuple[str, str] | None = None
+    # An embedding model trained with Matryoshka learning: its vectors may be cut to any
+    # length from this one up (the request's `dimensions`); None: their length is fixed.
+    matryoshka_min: int | None = None
+    # What an embedding family puts before a search query (the request's input_type "query").
+    query_instruction: str | None = None
     rerank_kind: RerankKind = "cross-encoder"
     log_file: str | None = None
     # Sequences a chat model decodes together (its context holds this many, each n_ctx long);

@@ -386,7 +386,7 @@ class ModelRuntime:
     # -- vectors ----------------------------------------------------------------------------------
 
     def embed(self, params: dict[str, Any]) -> dict[str, Any]:
-        from desktop.core.engine.embedding import embed_texts
+        from desktop.core.engine.embedding import embed_texts, shortened
 
         llm = self._vectors()
         raw = params.get("input")
@@ -405,8 +405,35 @@ class ModelRuntime:
             raise InvalidRequest("`input` must be a string, a list of strings, or token ids.")
         if not texts:
             raise InvalidRequest("`input` is empty: give at least one text to embed.")
+        dimensions = self._dimensions(params.get("dimensions"), llm.n_embd())
+        if params.get("input_type") == "query" and self.spec.query_instruction:
+            # The family was trained to read search queries after its instruction (documents
+            # go as they are), as sentence-transformers' prompt_name="query" does.
+            texts = [f"{self.spec.query_instruction}{text}" for text in texts]
         vectors, tokens = embed_texts(llm, texts, normalize=True)
+        if dimensions is not None:
+            vectors = [shortened(vector, dimensions) for vector in vectors]
         return {"embeddings": vectors, "prompt_tokens": tokens}
+
+    def _dimensions(self, asked: Any, length: int) -> int | None:
+        """The length asked for vectors of `length` values: None for their own length."""
+        if asked is None or asked == length:
+            return None
+        if not isinstance(asked, int) or isinstance(asked, bool):
+            raise InvalidRequest("`dimensions` must be a whole number.")
+        shortest = self.spec.matryoshka_min
+        if shortest is None:
+            raise InvalidRequest(
+                f"{self.spec.uid} makes vectors of {length} values and was not trained to give "
+                "shorter ones (Matryoshka learning), so cutting them would lose meaning: leave "
+                f"`dimensions` out, or ask for {length}."
+            )
+        if not shortest <= asked <= length:
+            raise InvalidRequest(
+                f"{self.spec.uid} gives vectors of {shortest} to {length} values; `dimensions` "
+                f"was {asked}."
+            )
+        return asked
 
     def rerank(self, params: dict[str, Any]) -> dict[str, Any]:
         from desktop.core.engine.rerank import cross_encoder_scores, yes_no_scores

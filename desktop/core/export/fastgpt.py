@@ -106,6 +106,18 @@ def _embedding_numbers(model: ServedModel) -> dict[str, int]:
     }
 
 
+def _embedding_bodies(model: ServedModel) -> dict[str, dict[str, Any]]:
+    """What FastGPT adds to an embedding call's body: always (`defaultConfig`), when indexing
+    (`dbConfig`) and when searching (`queryConfig`)."""
+    return {
+        "defaultConfig": (
+            {"dimensions": model.sent_dimensions} if model.sent_dimensions is not None else {}
+        ),
+        "dbConfig": {},
+        "queryConfig": {"input_type": "query"} if model.query_instruction else {},
+    }
+
+
 # -- FastGPT ≤ 4.8.19: config.json ----------------------------------------------------------------
 
 
@@ -142,9 +154,7 @@ def legacy_vector(model: ServedModel) -> dict[str, Any]:
         "name": display_name(model),
         "charsPointsPrice": 0,
         **_embedding_numbers(model),
-        "defaultConfig": {},
-        "dbConfig": {},
-        "queryConfig": {},
+        **_embedding_bodies(model),
     }
 
 
@@ -261,9 +271,7 @@ def embedding_metadata(
         **_embedding_numbers(model),
         # The server L2-normalises already (README, "What the server does").
         "normalization": False,
-        "defaultConfig": {},
-        "dbConfig": {},
-        "queryConfig": {},
+        **_embedding_bodies(model),
     }
 
 

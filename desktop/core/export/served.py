@@ -72,6 +72,8 @@ class ServedModel:
         abilities: Xinference's `model_ability` (LLMs only).
         context_length: The context the LLM was launched with (not the model's maximum).
         dimensions: Length of an embedding model's vectors; None when not described.
+        min_dimensions: The shortest length it may be asked for (Matryoshka); None: fixed.
+        query_instruction: Its search queries read better with `input_type: query`.
         max_tokens: The longest input an embedding model takes (its launched context).
         has_projector: Whether a vision projector is loaded, so image parts can be read.
         status: `ready`, `loading` or `error`.
@@ -83,6 +85,8 @@ class ServedModel:
     abilities: tuple[str, ...] = ()
     context_length: int | None = None
     dimensions: int | None = None
+    min_dimensions: int | None = None
+    query_instruction: bool = False
     max_tokens: int | None = None
     has_projector: bool = False
     status: str = "ready"
@@ -106,6 +110,19 @@ class ServedModel:
     @property
     def reasoning(self) -> bool:
         return "reasoning" in self.abilities
+
+    @property
+    def sent_dimensions(self) -> int | None:
+        """The `dimensions` the export asks for: a Matryoshka model's vectors cut to what
+        FastGPT keeps, instead of FastGPT cutting them without renormalising."""
+        if (
+            self.dimensions is not None
+            and self.dimensions > FASTGPT_MAX_DIMENSIONS
+            and self.min_dimensions is not None
+            and self.min_dimensions <= FASTGPT_MAX_DIMENSIONS
+        ):
+            return FASTGPT_MAX_DIMENSIONS
+        return None
 
     @classmethod
     def from_description(cls, desc: Described, uid: str | None = None) -> ServedModel:
@@ -137,6 +154,8 @@ class ServedModel:
                 "embedding",
                 model_name,
                 dimensions=_positive(model.dimensions),
+                min_dimensions=_positive(model.min_dimensions),
+                query_instruction=model.query_instruction,
                 max_tokens=_positive(model.max_tokens),
                 status=status,
             )
@@ -197,13 +216,13 @@ def _role_warnings(model: ServedModel) -> list[str]:
                 f"{model.uid} reports no vector size; run the FastGPT check to see it. FastGPT "
                 f"cuts vectors longer than {FASTGPT_MAX_DIMENSIONS} dimensions."
             )
-        elif model.dimensions > FASTGPT_MAX_DIMENSIONS:
+        elif model.dimensions > FASTGPT_MAX_DIMENSIONS and model.sent_dimensions is None:
             warnings.append(
                 f"{model.uid} returns {model.dimensions}-dimensional vectors, but FastGPT keeps "
                 f"only the first {FASTGPT_MAX_DIMENSIONS}, which spoils search with this model. "
-                f"XinDesk cannot shorten them (it refuses a `dimensions` setting), so use an "
-                f"embedding model with at most {FASTGPT_MAX_DIMENSIONS} dimensions (bge-m3 has "
-                f"1024)."
+                f"The model was not trained to give shorter vectors, so use an embedding model "
+                f"with at most {FASTGPT_MAX_DIMENSIONS} dimensions (bge-m3 has 1024) or one "
+                f"trained for shorter ones (Qwen3-Embedding)."
             )
         if model.max_tokens is None:
             warnings.append(f"{model.uid} reports no input limit; 512 tokens are assumed.")

@@ -376,6 +376,8 @@ def plan_launch(
         stop=tuple(family.stop or ()),
         tool_parser=family.tool_parser,
         reasoning_tags=family.reasoning_tags if split_reasoning else None,
+        matryoshka_min=family.xindesk_matryoshka_min,
+        query_instruction=family.xindesk_query_instruction,
         rerank_kind=rerank_kind,
         parallel=parallel,
         speculative=speculative,

@@ -110,6 +110,8 @@ def _description_fields(record: RunningModel, supervisor: Supervisor) -> dict[st
     elif plan.model_type == "embedding":
         fields |= {
             "dimensions": record.dimensions,
+            "min_dimensions": plan.worker.matryoshka_min,
+            "query_instruction": plan.worker.query_instruction is not None,
             "max_tokens": record.context_length,
             "language": family.language or ["en"],
             "model_hub": hub,

@@ -348,13 +348,12 @@ async def generate(body: OllamaGenerateRequest, supervisor: SupervisorDep) -> An
 @router.post("/embed")
 async def embed(body: OllamaEmbedRequest, supervisor: SupervisorDep) -> OllamaEmbedResponse:
     uid = served_uid(supervisor, body.model)
-    if body.dimensions is not None:
-        raise InvalidRequest(
-            "This embedding model has a fixed size; leave `dimensions` out of the request."
-        )
     started = time.perf_counter()
     inputs = [body.input] if isinstance(body.input, str) else body.input
-    result = await supervisor.call(uid, "embed", {"input": inputs}, keep_alive=body.keep_alive)
+    params: dict[str, Any] = {"input": inputs}
+    if body.dimensions is not None:
+        params["dimensions"] = body.dimensions
+    result = await supervisor.call(uid, "embed", params, keep_alive=body.keep_alive)
     return OllamaEmbedResponse(
         model=body.model,
         embeddings=result["embeddings"],

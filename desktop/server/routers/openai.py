@@ -429,13 +429,12 @@ async def completions(body: CompletionRequest, supervisor: SupervisorDep) -> Any
 
 @router.post("/v1/embeddings")
 async def embeddings(body: EmbeddingRequest, supervisor: SupervisorDep) -> EmbeddingList:
+    params: dict[str, Any] = {"input": body.input}
     if body.dimensions is not None:
-        raise InvalidRequest(
-            "This embedding model has a fixed size; leave `dimensions` out of the request."
-        )
-    result = await supervisor.call(
-        body.model, "embed", {"input": body.input}, keep_alive=body.keep_alive
-    )
+        params["dimensions"] = body.dimensions
+    if body.input_type is not None:
+        params["input_type"] = body.input_type
+    result = await supervisor.call(body.model, "embed", params, keep_alive=body.keep_alive)
     data = []
     for index, vector in enumerate(result["embeddings"]):
         value: list[float] | str = vector
