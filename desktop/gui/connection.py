@@ -178,6 +178,16 @@ class Connection(QObject):
             self.server = LocalServer(settings.server.port, self, environment=server_environment)
             endpoint, key_loader = self.server.url, local_api_key
         self.session = ApiSession(endpoint, api_key, self, key_loader=key_loader)
+        if self.server is not None:
+            self.server.state_changed.connect(self._server_state_changed)
+
+    def _server_state_changed(self, state: LocalServerStatus) -> None:
+        """The window asks its pages to load again once its own server answers: they asked
+        first while it was still starting, and what they showed then is stale."""
+        server = self.server
+        up = (LocalServerStatus.RUNNING, LocalServerStatus.ATTACHED)
+        if server is not None and state in up and server.url == self.session.endpoint:
+            self.session.reachable()
 
     @property
     def settings(self) -> Settings:

@@ -22,7 +22,8 @@ class ApiSession(QObject):
     """Endpoint + API key + client.
 
     Signals:
-        changed: the endpoint or key changed (pages reload what they show).
+        changed: the endpoint or key changed, or the server there became reachable (pages
+            reload what they show).
     """
 
     changed = Signal()
@@ -91,6 +92,12 @@ class ApiSession(QObject):
             if client is not None:
                 client.close()
         log.info("now talking to %s (key %s)", self._endpoint, "set" if api_key else "none")
+        self.changed.emit()
+
+    def reachable(self) -> None:
+        """The server at this endpoint has just become reachable (it started, or came back):
+        pages reload, so nothing they showed while it could not be reached stays."""
+        log.info("the server at %s answers", self._endpoint)
         self.changed.emit()
 
     def close(self) -> None:

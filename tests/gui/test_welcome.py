@@ -15,16 +15,18 @@ from desktop.api.common import MODEL_TYPES
 from desktop.api.library import GPUView, HardwareView
 from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
+from desktop.core.paths import AppPaths
 from desktop.core.units import GiB, human_bytes
 from desktop.gui.app import DesktopApp
+from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.models.catalog_model import CatalogEntry
 from desktop.gui.models.starters import Machine, StarterPick, rough_pick
 from desktop.gui.pages.models import ModelsPage
 from desktop.gui.pages.welcome import WelcomePage
 from desktop.gui.widgets.starter_card import DOWNLOADING, READY
 from tests.fixtures.hub_server import TestHub
-from tests.fixtures.server import ServerProcess
-from tests.gui.conftest import CATALOG_REPO
+from tests.fixtures.server import ServerProcess, free_port
+from tests.gui.conftest import CATALOG_REPO, hub_settings, write_settings
 
 
 @pytest.fixture
@@ -270,3 +272,35 @@ def test_embedding_and_rerank_suggestions_prefer_near_original_quality() -> None
         assert found is not None
         assert (found[1].candidate.name, found[1].quantization) == (name, "Q8_0")
         assert found[1].launch_body().model_uid == name
+
+
+@pytest.mark.slow
+def test_a_cold_start_fills_the_welcome_once_the_windows_own_server_is_up(
+    make_app: Callable[..., DesktopApp], qtbot: QtBot, gui_hub: TestHub, tmp_path: Path
+) -> None:
+    # A fresh home, nothing on the port: the window starts its own server and its Welcome
+    # page first asks while that server is still starting.
+    port = free_port()
+    settings = hub_settings(gui_hub, server={"port": port})
+    write_settings(AppPaths.from_environment().config_dir.parent, settings)
+    desktop = make_app(None, settings=Settings.model_validate(settings))
+    desktop.window.show()
+    page = desktop.window.current_page()
+    assert isinstance(page, WelcomePage)
+    server = desktop.ctx.server
+    assert server is not None
+    qtbot.waitUntil(lambda: server.state is LocalServerStatus.RUNNING, timeout=120_000)
+    qtbot.waitUntil(
+        lambda: (
+            page._loaded
+            and not page.loading
+            and all(card.pick is not None and not card.checking for card in page.cards.values())
+        ),
+        timeout=60_000,
+    )
+    assert not page.banner.isVisible()
+    assert "GB" in page.ram_value.text() or "MB" in page.ram_value.text()
+    assert page.cpu_value.text()
+    for card in page.cards.values():
+        assert card.get_button.isEnabled()
+    assert page.get_all_button.isEnabled()

@@ -68,6 +68,9 @@ class WelcomePage(Page):
         super().__init__(ctx, parent)
         self._loaded = False
         self._loading = False
+        # The server link changed (or the server came up) while a load was in flight: that
+        # load asked the old one, so load again when it ends.
+        self._load_again = False
         self._hardware: HardwareView | None = None
         self._watch: tuple[tuple[str, str | None], ...] = ()
 
@@ -184,8 +187,21 @@ class WelcomePage(Page):
 
     def _session_changed(self) -> None:
         self._loaded = False
+        if self._loading:
+            self._load_again = True
+        elif self.isVisible():
+            self.load()
+
+    def _loaded_again(self) -> bool:
+        """Whether a change came during the load that just ended, whose answer is then stale:
+        load again now (or when the page is next shown)."""
+        if not self._load_again:
+            return False
+        self._load_again = False
+        self._loaded = False
         if self.isVisible():
             self.load()
+        return True
 
     @property
     def loading(self) -> bool:
@@ -215,7 +231,10 @@ class WelcomePage(Page):
 
     def _overview_loaded(self, overview: Overview) -> None:
         self._loading = False
+        if self._loaded_again():
+            return
         self._loaded = True
+        self.banner.clear()
         self._hardware = overview.hardware
         self._show_hardware()
         machine = Machine.from_api(overview.hardware)
@@ -245,6 +264,8 @@ class WelcomePage(Page):
 
     def _load_failed(self, message: str) -> None:
         self._loading = False
+        if self._loaded_again():
+            return
         for card in self.cards.values():
             card.set_pick(card.pick, checking=False)
         self.banner.show_error(message)
