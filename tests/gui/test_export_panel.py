@@ -75,7 +75,7 @@ def test_the_fastgpt_check_passes_chat_and_names_what_is_missing(
     assert not passed
     assert "embedding" in reason.lower()
     assert not rows["rerank, 100 documents"][0]
-    assert "of 11 checks passed" in panel.check_summary.text()
+    assert f"of {len(check_names())} checks passed" in panel.check_summary.text()
     # The check talked to the real server: the chat model is still there and answering.
     with XinDeskClient(gui_server.url) as client:
         assert chat_uid in {m.id for m in client.list_models()}

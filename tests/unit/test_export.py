@@ -13,6 +13,7 @@ import math
 import shlex
 import socket
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -885,3 +886,38 @@ def test_check_models_follow_the_export() -> None:
     assert models == CheckModels("gemma", "embed", "rerank", chat_tool_choice=False)
     qwen_first = CheckModels.from_selection(select_models([QWEN, GEMMA]))
     assert qwen_first == CheckModels("qwen", None, None, chat_tool_choice=True)
+
+
+def test_the_check_fails_reasoning_left_in_the_answer_and_passes_it_apart() -> None:
+    def tagged(body: dict[str, Any]) -> httpx.Response:
+        if not body.get("stream"):
+            return httpx.Response(200, json=_completion({"content": "Hello there."}))
+        chunks = [_delta({"content": "<think>It greets me.</think>"}), _delta({"content": "Hi"})]
+        return httpx.Response(200, content=_sse([*chunks, _delta({}, "stop")]))
+
+    def apart(body: dict[str, Any]) -> httpx.Response:
+        if not body.get("stream"):
+            return httpx.Response(200, json=_completion({"content": "Hello there."}))
+        chunks = [_delta({"reasoning_content": "It greets me."}), _delta({"content": "Hi"})]
+        return httpx.Response(200, content=_sse([*chunks, _delta({}, "stop")]))
+
+    endpoint = FakeEndpoint()
+    endpoint.overrides["chat/completions"] = tagged
+    failed = _failed(_run(endpoint))
+    assert "<think>" in failed["chat, reasoning kept apart"]
+    endpoint.overrides["chat/completions"] = apart
+    results = {r.name: r for r in _run(endpoint)}
+    assert results["chat, reasoning kept apart"].passed
+    assert "13 characters" in results["chat, reasoning kept apart"].reason
+
+
+def test_the_check_sends_the_dimensions_the_export_asks_for() -> None:
+    endpoint = FakeEndpoint()
+    results = _run(endpoint, models=replace(MODELS, embedding_dimensions=8))
+    embeds = [b for path, _h, b in endpoint.requests if path == "/v1/embeddings"]
+    assert all(b["dimensions"] == 8 for b in embeds)
+    assert all(r.passed for r in results if r.name.startswith("embedding"))
+    endpoint = FakeEndpoint()
+    wrong = replace(MODELS, embedding_dimensions=4)
+    failed = _failed(_run(endpoint, models=wrong))
+    assert "Asked for 4 dimensions" in failed["embedding"]

@@ -28,6 +28,7 @@ from desktop.core.export.served import FASTGPT_MAX_DIMENSIONS, ModelSelection
 # Check names, in the order they run.
 CHAT_STREAM = "chat, streaming"
 CHAT_PLAIN = "chat, not streaming"
+CHAT_REASONING = "chat, reasoning kept apart"
 CHAT_STOP = "chat with a stop array"
 TOOLS_AUTO = "tools, tool_choice auto"
 TOOLS_FORCED = "tools, forced tool_choice"
@@ -92,12 +93,15 @@ class CheckModels:
         rerank: The rerank model.
         chat_tool_choice: The chat model's exported `toolChoice`; with it off FastGPT uses
             prompt mode, which the tool checks mention.
+        embedding_dimensions: The `dimensions` the export puts in the embedding model's
+            `defaultConfig` (FastGPT sends it with every call); None when it puts none.
     """
 
     chat: str | None = None
     embedding: str | None = None
     rerank: str | None = None
     chat_tool_choice: bool = False
+    embedding_dimensions: int | None = None
 
     @classmethod
     def from_selection(cls, selection: ModelSelection) -> CheckModels:
@@ -108,6 +112,9 @@ class CheckModels:
             embedding=selection.embedding.uid if selection.embedding else None,
             rerank=selection.rerank.uid if selection.rerank else None,
             chat_tool_choice=chat.tool_calls if chat else False,
+            embedding_dimensions=(
+                selection.embedding.sent_dimensions if selection.embedding else None
+            ),
         )
 
 
@@ -193,6 +200,23 @@ class Probe(FastGPTClient):
             )
         ending = "ended with [DONE]" if reply.done else "closed without [DONE]"
         return f"Streamed {len(reply.content)} characters; the stream {ending}."
+
+    def chat_reasoning(self) -> str:
+        # FastGPT shows `reasoning_content` folded and `content` as the answer; tags left in
+        # the content put the model's chain of thought in front of the user.
+        reply = self.stream_chat(self.chat_body(stream=True), STREAM_TIMEOUT)
+        if "<think>" in reply.content or "</think>" in reply.content:
+            raise CheckFailed(
+                "The answer carries the model's reasoning between <think> tags, which FastGPT "
+                "shows to the user: launch the model without reasoning_content=false, so the "
+                "server sends the reasoning apart."
+            )
+        if reply.reasoning.strip():
+            return (
+                f"The reasoning came apart as reasoning_content ({len(reply.reasoning)} "
+                "characters); the answer has no tags."
+            )
+        return "No reasoning in the answer (this model answers without thinking aloud)."
 
     def chat_plain(self) -> str:
         body = self.post(self.connection.chat_url, self.chat_body(stream=False), CHAT_TIMEOUT)
@@ -345,9 +369,17 @@ class Probe(FastGPTClient):
                 "No embedding model is running: FastGPT needs one for knowledge bases. Launch "
                 "one (bge-m3, say) and run the check again."
             )
+        sent = self.models.embedding_dimensions
+        # FastGPT spreads the model's defaultConfig into every embedding call's body.
+        config = {"dimensions": sent} if sent is not None else {}
         body = self.post(
             self.connection.embeddings_url,
-            {"model": self.models.embedding, "input": ["The food was delicious"], **extra},
+            {
+                **config,
+                "model": self.models.embedding,
+                "input": ["The food was delicious"],
+                **extra,
+            },
             EMBEDDING_TIMEOUT,
         )
         data = body.get("data")
@@ -366,6 +398,10 @@ class Probe(FastGPTClient):
                 f"scores go above 1. Turn on normalization for this model in FastGPT ≥ 4.8.20."
             )
         size = len(vector)
+        if sent is not None and size != sent:
+            raise CheckFailed(
+                f"Asked for {sent} dimensions (the export's defaultConfig), got {size}."
+            )
         if size > FASTGPT_MAX_DIMENSIONS:
             return (
                 f"{size} dimensions: FastGPT keeps only the first {FASTGPT_MAX_DIMENSIONS}, "
@@ -436,6 +472,7 @@ class Probe(FastGPTClient):
 CHECKS: tuple[tuple[str, Callable[[Probe], str]], ...] = (
     (CHAT_STREAM, Probe.chat_stream),
     (CHAT_PLAIN, Probe.chat_plain),
+    (CHAT_REASONING, Probe.chat_reasoning),
     (CHAT_STOP, Probe.chat_stop),
     (TOOLS_AUTO, Probe.tools_auto),
     (TOOLS_FORCED, Probe.tools_forced),
