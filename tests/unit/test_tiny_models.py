@@ -319,14 +319,21 @@ def test_cross_encoder_refuses_an_embedding_context(embedding_llm: Llama) -> Non
 
 
 @pytest.mark.slow
-def test_cross_encoder_truncates_long_pairs(
+def test_cross_encoder_reads_long_documents_in_pieces_and_cuts_what_cannot_fit(
     reranker_llm: Llama, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="xindesk.engine"):
-        scores, n_tokens = rr.cross_encoder_scores(reranker_llm, QUERY, ["fish " * 900, RELATED])
-    assert "truncated" in caplog.text
-    assert n_tokens == 512 + (4 + 3 + 5)
+        scores, n_tokens = rr.cross_encoder_scores(reranker_llm, QUERY, ["fish " * 9000, RELATED])
+    assert f"first {rr.MAX_PIECES} pieces" in caplog.text
+    assert 512 < n_tokens <= rr.MAX_PIECES * 512 + (4 + 3 + 5)
     assert all(0.0 < s < 1.0 for s in scores)
+    caplog.clear()
+    # A query that leaves no room for any document: the pair is cut to the context instead.
+    with caplog.at_level(logging.WARNING, logger="xindesk.engine"):
+        scores, n_tokens = rr.cross_encoder_scores(reranker_llm, "cats " * 900, [RELATED])
+    assert "was cut" in caplog.text
+    assert n_tokens == 512
+    assert 0.0 < scores[0] < 1.0
 
 
 @pytest.mark.slow
@@ -455,3 +462,35 @@ def test_truncated_gemma_fails_to_load(gemma_gguf: Path, tmp_path: Path) -> None
     cut = tiny_gguf.write_truncated_gguf(gemma_gguf, tmp_path / "gemma-cut.gguf")
     with pytest.raises(ValueError, match="Failed to load model"):
         _load(cut)
+
+
+@pytest.fixture(scope="module")
+def small_reranker_llm(reranker_path: Path) -> Iterator[Llama]:
+    """The tiny cross-encoder with a context of 64 tokens: long documents do not fit."""
+    llm = _load(reranker_path, **rr.rerank_llama_kwargs("cross-encoder", n_ctx=64))
+    yield llm
+    llm.close()
+
+
+@pytest.mark.slow
+def test_a_long_document_is_read_in_pieces_and_scores_as_its_best(
+    small_reranker_llm: Llama,
+) -> None:
+    llm = small_reranker_llm
+    limit = emb.token_capacity(llm)
+    filler = " ".join(["the weather is sunny"] * 30)
+    long_related = f"{filler} {RELATED}"
+    pieces = rr.document_pieces(llm, QUERY, long_related, limit, None)
+    assert 1 < len(pieces) <= rr.MAX_PIECES
+    # Every piece fits with the query; together they hold the whole document, end included.
+    for piece in pieces:
+        assert not rr.pair_tokens(llm, QUERY, piece, limit, None)[1]
+    assert RELATED in pieces[-1]
+    assert rr.document_pieces(llm, QUERY, RELATED, limit, None) == [RELATED]
+
+    scores, _tokens = rr.cross_encoder_scores(llm, QUERY, [long_related, filler, RELATED])
+    piece_scores, _ = rr.cross_encoder_scores(llm, QUERY, pieces)
+    # The long document scores as its best piece: the passage at its end counts, though a
+    # cut at the context would have dropped it.
+    assert scores[0] == pytest.approx(max(piece_scores), abs=1e-5)
+    assert len({round(score, 6) for score in piece_scores}) > 1  # each piece read apart

@@ -221,6 +221,47 @@ def pair_tokens(
     return tokens, truncated
 
 
+#: The most pieces a long document is scored in (a longer one is scored on its first pieces).
+MAX_PIECES = 8
+# Tokens each piece shares with the next, so a sentence cut at a boundary is whole in one.
+_PIECE_OVERLAP = 16
+# Tokens kept free in a piece: text detokenized and tokenized again may come out a little
+# longer than the tokens it was cut from.
+_PIECE_MARGIN = 8
+
+
+def document_pieces(
+    llm: Llama, query: str, document: str, limit: int, template: str | None
+) -> list[str]:
+    """The document as the reranker reads it: whole when it fits the context with the query,
+    else in consecutive, slightly overlapping pieces that each fit, so a relevant passage
+    anywhere in it is read (the document's score is its best piece's). FastGPT sends its
+    knowledge-base chunks whole and trusts the score to cover all of each.
+    """
+    _tokens, truncated = pair_tokens(llm, query, document, limit, template)
+    if not truncated:
+        return [document]
+    frame, _ = pair_tokens(llm, query, "", limit, template)
+    room = limit - len(frame) - _PIECE_MARGIN
+    if room <= _PIECE_OVERLAP * 2:
+        return [document]  # the query leaves no room: the pair is truncated instead
+    doc_tokens = _tokenize(llm, document, add_special=False, parse_special=False)
+    step = room - _PIECE_OVERLAP
+    starts = list(range(0, max(len(doc_tokens) - _PIECE_OVERLAP, 1), step))
+    if len(starts) > MAX_PIECES:
+        log.warning(
+            "A rerank document of %d tokens is scored on its first %d pieces of %d tokens.",
+            len(doc_tokens),
+            MAX_PIECES,
+            room,
+        )
+        starts = starts[:MAX_PIECES]
+    return [
+        llm.detokenize(doc_tokens[start : start + room]).decode("utf-8", errors="ignore")
+        for start in starts
+    ]
+
+
 def _relevance(raw: Sequence[float], softmax_head: bool) -> float:
     """Turn a rank-pooling output into a relevance in (0, 1)."""
     if len(raw) == 1:
@@ -239,9 +280,11 @@ def cross_encoder_scores(llm: Llama, query: str, documents: list[str]) -> tuple[
     """Score documents against a query with a cross-encoder GGUF (rank pooling).
 
     Pairs are built as described in the module docstring and packed several to a batch as
-    separate sequences. A pair longer than the context's token capacity
-    (``min(n_ctx, n_batch, n_ubatch)``) is truncated longest-first (query and document cut at
-    their ends, the special tokens kept), with a warning.
+    separate sequences. A document too long for the context's token capacity
+    (``min(n_ctx, n_batch, n_ubatch)``) with the query is read in pieces (`document_pieces`)
+    and scores as its best piece; a pair still too long (a very long query) is truncated
+    longest-first (query and document cut at their ends, the special tokens kept), with a
+    warning.
 
     Args:
         llm: A model loaded with `rerank_llama_kwargs("cross-encoder")`.
@@ -272,11 +315,14 @@ def cross_encoder_scores(llm: Llama, query: str, documents: list[str]) -> tuple[
     template = raw_template.decode("utf-8") if raw_template else None
 
     pairs: list[list[int]] = []
+    owner: list[int] = []  # the document each pair reads (a long one is several pairs)
     for i, document in enumerate(documents):
-        tokens, truncated = pair_tokens(llm, query, document, limit, template)
-        if truncated:
-            log.warning("Rerank pair %d was longer than %d tokens and was truncated.", i, limit)
-        pairs.append(tokens)
+        for piece in document_pieces(llm, query, document, limit, template):
+            tokens, truncated = pair_tokens(llm, query, piece, limit, template)
+            if truncated:
+                log.warning("Rerank pair %d was longer than %d tokens and was cut.", i, limit)
+            pairs.append(tokens)
+            owner.append(i)
 
     softmax_head = _architecture(llm) in _SOFTMAX_RANK_ARCHITECTURES
     scores: list[float] = [0.0] * len(documents)
@@ -284,7 +330,8 @@ def cross_encoder_scores(llm: Llama, query: str, documents: list[str]) -> tuple[
         for group in pack_batches([len(p) for p in pairs], limit, max_seqs):
             outputs = decode_sequences(llm, [pairs[i] for i in group])
             for i, raw in zip(group, outputs, strict=True):
-                scores[i] = _relevance(raw, softmax_head)
+                read = owner[i]
+                scores[read] = max(scores[read], _relevance(raw, softmax_head))
     finally:
         clear_memory(llm)
         llm.reset()  # type: ignore[no-untyped-call]  # untyped in llama-cpp-python
