@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.hub_server import TestHub
+from tests.fixtures.hub_server import CATALOG_FILE, CATALOG_REPO, TestHub
 from tests.fixtures.server import ServerProcess, run_server
 
 CACHE = Path.home() / ".cache" / "xindesk-tests"
@@ -67,6 +67,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real `xindesk serve` on 127.0.0.1 per test module (auth off)."""
     with run_server(tmp_path_factory.mktemp("server-home")) as proc:
         yield proc
+
+
+@pytest.fixture
+def hub(gemma_gguf: Path) -> Iterator[TestHub]:
+    """The local test hub serving the catalog's Gemma repository (with the 270M file)."""
+    with TestHub() as test_hub:
+        test_hub.add_repo(CATALOG_REPO, {CATALOG_FILE: gemma_gguf, "README.md": b"gemma"})
+        yield test_hub
 
 
 @pytest.fixture

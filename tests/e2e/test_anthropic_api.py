@@ -37,18 +37,7 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 
 @pytest.fixture(scope="module")
 def client(keyed_server: ServerProcess, gemma_gguf: Path) -> Iterator[anthropic.Anthropic]:
-    launched = httpx.post(
-        f"{keyed_server.url}/v1/models",
-        headers={"Authorization": f"Bearer {KEY}"},
-        json={
-            "model_uid": "claude-local",
-            "model_name": "gemma-3-it",
-            "model_path": str(gemma_gguf),
-            "n_ctx": 1024,
-        },
-        timeout=180,
-    )
-    assert launched.status_code == 200, launched.text
+    keyed_server.launch_gguf(gemma_gguf, "claude-local", api_key=KEY, n_ctx=1024)
     with anthropic.Anthropic(base_url=keyed_server.url, api_key=KEY, max_retries=0) as sdk:
         yield sdk
 

@@ -9,7 +9,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,14 +16,11 @@ import pytest
 from xinference_client import RESTfulClient
 
 from desktop.core.hub.transfer import PART_SUFFIX
-from tests.fixtures.hub_server import TestHub
+from tests.fixtures.hub_server import CATALOG_FILE, CATALOG_REPO, TestHub
 from tests.fixtures.polling import wait_until
 from tests.fixtures.server import ServerProcess, run_server
 
 pytestmark = pytest.mark.e2e
-
-CATALOG_REPO = "bartowski/google_gemma-3-1b-it-GGUF"
-CATALOG_FILE = "google_gemma-3-1b-it-Q4_K_M.gguf"
 
 
 def _write_settings(home: Path, hub: TestHub, **downloads: object) -> None:
@@ -40,13 +36,6 @@ def _write_settings(home: Path, hub: TestHub, **downloads: object) -> None:
         }
     }
     (config / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
-
-
-@pytest.fixture
-def hub(gemma_gguf: Path) -> Iterator[TestHub]:
-    with TestHub() as test_hub:
-        test_hub.add_repo(CATALOG_REPO, {CATALOG_FILE: gemma_gguf, "README.md": b"gemma"})
-        yield test_hub
 
 
 def _catalog_folder(home: Path) -> Path:

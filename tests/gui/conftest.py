@@ -21,11 +21,8 @@ from desktop.client import XinDeskClient
 from desktop.core.paths import AppPaths
 from desktop.core.settings import load_settings
 from desktop.gui.app import DesktopApp
-from tests.fixtures.hub_server import TestHub
+from tests.fixtures.hub_server import CATALOG_FILE, CATALOG_REPO, TestHub
 from tests.fixtures.server import ServerProcess, run_server
-
-CATALOG_REPO = "bartowski/google_gemma-3-1b-it-GGUF"
-CATALOG_FILE = "google_gemma-3-1b-it-Q4_K_M.gguf"
 
 
 def hub_settings(hub: TestHub, **extra: object) -> dict[str, object]:

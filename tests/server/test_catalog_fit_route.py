@@ -16,10 +16,7 @@ from desktop.core.memory.hardware import Hardware
 from desktop.core.paths import AppPaths
 from desktop.core.units import GiB
 from desktop.server.app import create_app
-from tests.fixtures.hub_server import TestHub
-
-CATALOG_REPO = "bartowski/google_gemma-3-1b-it-GGUF"
-CATALOG_FILE = "google_gemma-3-1b-it-Q4_K_M.gguf"
+from tests.fixtures.hub_server import CATALOG_FILE, CATALOG_REPO, TestHub
 
 
 def _machine() -> Hardware:
