@@ -28,20 +28,14 @@ class AnthropicTool(BaseModel):
     input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
 
 
-class AnthropicRequest(BaseModel):
-    """`POST /v1/messages`."""
+class AnthropicCountRequest(BaseModel):
+    """`POST /v1/messages/count_tokens`: what a message would send, without generating."""
 
     model_config = _LOOSE
 
     model: str = Field(description="A served model's uid.")
-    max_tokens: int = Field(ge=1)
     messages: list[AnthropicMessage]
     system: str | list[dict[str, Any]] | None = None
-    stop_sequences: list[str] | None = None
-    temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, ge=0.0, le=1.0)
-    top_k: int | None = Field(None, ge=0)
-    stream: bool = False
     tools: list[AnthropicTool] | None = None
     tool_choice: dict[str, Any] | None = Field(
         None, description='{"type": "auto" | "any" | "tool" | "none", "name": ...}'
@@ -49,6 +43,23 @@ class AnthropicRequest(BaseModel):
     thinking: dict[str, Any] | None = Field(
         None, description='{"type": "enabled", "budget_tokens": N} or {"type": "disabled"}'
     )
+
+
+class AnthropicTokenCount(BaseModel):
+    """The answer of `POST /v1/messages/count_tokens`."""
+
+    input_tokens: int = Field(description="Tokens of the prompt the model would read.")
+
+
+class AnthropicRequest(AnthropicCountRequest):
+    """`POST /v1/messages`."""
+
+    max_tokens: int = Field(ge=1)
+    stop_sequences: list[str] | None = None
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, ge=0.0, le=1.0)
+    top_k: int | None = Field(None, ge=0)
+    stream: bool = False
     metadata: dict[str, Any] | None = None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import httpx
@@ -167,3 +168,24 @@ def test_errors_in_anthropics_shape(
     assert "image" in str(image.value)
     listed = httpx.get(f"{keyed_server.url}/anthropic/v1/models", headers={"x-api-key": KEY}).json()
     assert "claude-local" in {model["id"] for model in listed["data"]}
+
+
+def test_count_tokens_is_the_prompt_a_message_reads(client: anthropic.Anthropic) -> None:
+    asked: dict[str, Any] = {
+        "model": "claude-local",
+        "system": "You answer in one short sentence.",
+        "messages": [{"role": "user", "content": "Name a colour."}],
+    }
+    counted = client.messages.count_tokens(**asked)
+    message = client.messages.create(max_tokens=4, **asked)
+    assert counted.input_tokens > 0
+    assert counted.input_tokens == message.usage.input_tokens
+    longer = client.messages.count_tokens(
+        **{**asked, "messages": [{"role": "user", "content": "Name a colour. " * 20}]}
+    )
+    assert longer.input_tokens > counted.input_tokens
+    # A prompt longer than the model's context is still counted (a message would be refused).
+    huge = client.messages.count_tokens(
+        **{**asked, "messages": [{"role": "user", "content": "colour " * 3000}]}
+    )
+    assert huge.input_tokens > 1024

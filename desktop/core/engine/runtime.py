@@ -251,8 +251,10 @@ class ModelRuntime:
         answer: Any,
         grammar: GrammarGate | None,
         special: bool,
+        check_fit: bool = True,
     ) -> Job:
-        self._check_fits(len(tokens))
+        if check_fit:
+            self._check_fits(len(tokens))
         max_tokens = params.get("max_tokens")
         if max_tokens is None:
             max_tokens = params.get("max_completion_tokens")
@@ -278,6 +280,12 @@ class ModelRuntime:
             return self._prepare_complete(rid, params)
         raise InvalidRequest(f"Unknown operation {op!r}.")
 
+    def count(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A chat request's prompt length in tokens (laid out by the template, with its tools),
+        whether or not it fits the context."""
+        job = self._prepare_chat("count", params, check_fit=False)
+        return {"prompt_tokens": len(job.tokens)}
+
     def _prepare_complete(self, rid: str, params: dict[str, Any]) -> Job:
         """`/v1/completions`: the prompt as given, no template."""
         prompt = params.get("prompt")
@@ -292,7 +300,7 @@ class ModelRuntime:
         grammar = self._grammar(params, None)
         return self._job(rid, tokens, params, stops, PlainAnswer(), grammar, special=False)
 
-    def _prepare_chat(self, rid: str, params: dict[str, Any]) -> Job:
+    def _prepare_chat(self, rid: str, params: dict[str, Any], *, check_fit: bool = True) -> Job:
         """`/v1/chat/completions`, with tools and structured output."""
         from desktop.core.engine import toolcalls
 
@@ -381,7 +389,9 @@ class ModelRuntime:
             answer = PlainAnswer()
         if tags is not None:
             answer = ReasoningSplit(answer, tags, inside=starts_inside(prompt, tags[0]))
-        return self._job(rid, tokens, params, stops, answer, grammar, special=special)
+        return self._job(
+            rid, tokens, params, stops, answer, grammar, special=special, check_fit=check_fit
+        )
 
     # -- vectors ----------------------------------------------------------------------------------
 

@@ -232,6 +232,9 @@ def _serve_text(runtime: Any, inbox: queue.Queue[tuple[Any, ...]], outbox: Outbo
                 continue
             _tag, rid, op, params = message
             try:
+                if op == "count":
+                    outbox.put([(rid, "result", runtime.count(params))])
+                    continue
                 batcher.submit(runtime.prepare(rid, op, params))
             except Exception as exc:
                 if not isinstance(exc, InvalidRequest | ChatTemplateError):

@@ -153,6 +153,7 @@ class UnavailableModel:
 # What each request operation needs of a model: its type, and for chat the chat ability.
 _OPERATION_NEEDS: dict[str, ModelType] = {
     "chat": "LLM",
+    "count": "LLM",  # a chat prompt's length in tokens
     "complete": "LLM",
     "embed": "embedding",
     "rerank": "rerank",
@@ -165,7 +166,7 @@ def check_operation(record: RunningModel, op: str) -> None:
     needed = _OPERATION_NEEDS[op]
     if plan.model_type != needed:
         raise WrongModelType(record.uid, plan.model_type, needed, model_name=plan.family.model_name)
-    if op == "chat" and "chat" not in plan.family.model_ability:
+    if op in ("chat", "count") and "chat" not in plan.family.model_ability:
         raise WrongModelType(
             record.uid, plan.model_type, needed, model_name=plan.family.model_name, lacks="chat"
         )

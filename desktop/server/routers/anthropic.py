@@ -21,11 +21,13 @@ from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
 from desktop.api.anthropic import (
+    AnthropicCountRequest,
     AnthropicMessage,
     AnthropicModel,
     AnthropicModels,
     AnthropicRequest,
     AnthropicResponse,
+    AnthropicTokenCount,
     AnthropicUsage,
 )
 from desktop.core.errors import InvalidRequest, XinDeskError
@@ -61,7 +63,7 @@ def _text_of(blocks: str | list[dict[str, Any]], where: str) -> str:
     return "".join(parts)
 
 
-def _messages(body: AnthropicRequest) -> list[dict[str, Any]]:
+def _messages(body: AnthropicCountRequest) -> list[dict[str, Any]]:
     """Anthropic's conversation as OpenAI-style chat messages."""
     out: list[dict[str, Any]] = []
     if body.system:
@@ -126,13 +128,19 @@ def _tool_choice(choice: dict[str, Any] | None) -> Any:
 
 
 def _params(body: AnthropicRequest) -> dict[str, Any]:
-    params: dict[str, Any] = {"messages": _messages(body), "max_tokens": body.max_tokens}
+    params = _prompt_params(body) | {"max_tokens": body.max_tokens}
     for key in ("temperature", "top_p", "top_k"):
         value = getattr(body, key)
         if value is not None:
             params[key] = value
     if body.stop_sequences:
         params["stop"] = body.stop_sequences
+    return params
+
+
+def _prompt_params(body: AnthropicCountRequest) -> dict[str, Any]:
+    """What decides the prompt: the messages, the system prompt, tools and thinking."""
+    params: dict[str, Any] = {"messages": _messages(body)}
     if body.tools:
         params["tools"] = [
             {
@@ -176,6 +184,17 @@ def _usage(done: dict[str, Any]) -> AnthropicUsage:
         input_tokens=int(usage.get("prompt_tokens") or 0),
         output_tokens=int(usage.get("completion_tokens") or 0),
     )
+
+
+@router.post("/v1/messages/count_tokens")
+@router.post("/anthropic/v1/messages/count_tokens", include_in_schema=False)
+async def count_tokens(
+    body: AnthropicCountRequest, supervisor: SupervisorDep
+) -> AnthropicTokenCount:
+    """The prompt's length in the model's tokens, laid out by its chat template with the
+    tools, as a message would send it."""
+    counted = await supervisor.call(body.model, "count", _prompt_params(body))
+    return AnthropicTokenCount(input_tokens=int(counted["prompt_tokens"]))
 
 
 @router.post("/v1/messages", response_model=AnthropicResponse)
