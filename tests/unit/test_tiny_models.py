@@ -16,6 +16,7 @@ import pytest
 
 from desktop.core.engine import embedding as emb
 from desktop.core.engine import rerank as rr
+from desktop.core.engine import rerank_pairs as pieces_of
 from desktop.core.errors import InvalidRequest
 from tests.fixtures import tiny_gguf
 
@@ -324,8 +325,8 @@ def test_cross_encoder_reads_long_documents_in_pieces_and_cuts_what_cannot_fit(
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="xindesk.engine"):
         scores, n_tokens = rr.cross_encoder_scores(reranker_llm, QUERY, ["fish " * 9000, RELATED])
-    assert f"first {rr.MAX_PIECES} pieces" in caplog.text
-    assert 512 < n_tokens <= rr.MAX_PIECES * 512 + (4 + 3 + 5)
+    assert f"first {pieces_of.MAX_PIECES} pieces" in caplog.text
+    assert 512 < n_tokens <= pieces_of.MAX_PIECES * 512 + (4 + 3 + 5)
     assert all(0.0 < s < 1.0 for s in scores)
     caplog.clear()
     # A query that leaves no room for any document: the pair is cut to the context instead.
@@ -480,13 +481,13 @@ def test_a_long_document_is_read_in_pieces_and_scores_as_its_best(
     limit = emb.token_capacity(llm)
     filler = " ".join(["the weather is sunny"] * 30)
     long_related = f"{filler} {RELATED}"
-    pieces = rr.document_pieces(llm, QUERY, long_related, limit, None)
-    assert 1 < len(pieces) <= rr.MAX_PIECES
+    pieces = pieces_of.document_pieces(llm, QUERY, long_related, limit, None)
+    assert 1 < len(pieces) <= pieces_of.MAX_PIECES
     # Every piece fits with the query; together they hold the whole document, end included.
     for piece in pieces:
         assert not rr.pair_tokens(llm, QUERY, piece, limit, None)[1]
     assert RELATED in pieces[-1]
-    assert rr.document_pieces(llm, QUERY, RELATED, limit, None) == [RELATED]
+    assert pieces_of.document_pieces(llm, QUERY, RELATED, limit, None) == [RELATED]
 
     scores, _tokens = rr.cross_encoder_scores(llm, QUERY, [long_related, filler, RELATED])
     piece_scores, _ = rr.cross_encoder_scores(llm, QUERY, pieces)
