@@ -65,13 +65,17 @@ class Tray(QObject):
 
     def retranslate(self, *_: object) -> None:
         self.state_action.setText(self.state_text())
-        self.copy_action.setText(self.tr("Copy endpoint {0}").format(self.ctx.session.endpoint))
+        self.copy_action.setText(self.tr("Copy endpoint {0}").format(self.openai_endpoint()))
         self.open_action.setText(self.tr("Open XinDesk"))
         self.quit_action.setText(self.tr("Quit XinDesk"))
         self.icon.setToolTip(f"XinDesk · {self.state_text()}")
 
+    def openai_endpoint(self) -> str:
+        """The base URL clients are given (OpenAI's, with /v1), as the Connect page says."""
+        return f"{self.ctx.session.endpoint}/v1"
+
     def copy_endpoint(self) -> None:
-        QGuiApplication.clipboard().setText(f"{self.ctx.session.endpoint}/v1")
+        QGuiApplication.clipboard().setText(self.openai_endpoint())
 
     def show(self) -> None:
         self.icon.show()

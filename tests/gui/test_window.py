@@ -6,11 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QGuiApplication, QIcon
 from pytestqt.qtbot import QtBot
 
 from desktop.gui.app import DesktopApp
 from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.main_window import PAGE_TYPES
+from desktop.gui.tray import Tray
 from tests.fixtures.server import ServerProcess, free_port
 from tests.gui.conftest import write_settings
 
@@ -52,3 +54,16 @@ def test_the_window_starts_its_own_server_and_stops_it_on_quit(
     desktop.close()
     assert server.state is LocalServerStatus.STOPPED
     assert not server.owned
+
+
+def test_the_tray_offers_and_copies_the_endpoint_clients_are_given(
+    desktop_app: DesktopApp, gui_server: ServerProcess
+) -> None:
+    tray = Tray(desktop_app.ctx, QIcon())
+    try:
+        tray.retranslate()
+        assert tray.copy_action.text().endswith(f"{gui_server.url}/v1")
+        tray.copy_endpoint()
+        assert QGuiApplication.clipboard().text() == f"{gui_server.url}/v1"
+    finally:
+        tray.deleteLater()
