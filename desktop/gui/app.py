@@ -23,6 +23,7 @@ from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.main_window import MainWindow
 from desktop.gui.tasks import Tasks
 from desktop.gui.tray import Tray
+from desktop.gui.wheel_guard import WheelGuard
 
 log = logging.getLogger("xindesk.gui")
 
@@ -74,6 +75,9 @@ class DesktopApp(QObject):
             translations=self.translations,
             navigator=Navigator(self),
         )
+        # Before the window is built, so every box it makes is seen when first polished.
+        self.wheel_guard = WheelGuard(self)
+        app.installEventFilter(self.wheel_guard)
         self.window = MainWindow(self.ctx)
         self.window.setWindowIcon(app_icon())
         self.window.close_requested.connect(self._window_closed)
@@ -106,6 +110,7 @@ class DesktopApp(QObject):
 
     def close(self) -> None:
         """Close the window for good and stop the server if this app started it."""
+        self.app.removeEventFilter(self.wheel_guard)
         self.window.quit_for_real()
         if self.tray is not None:
             self.tray.hide()

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QGuiApplication, QWheelEvent
+from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.client import XinDeskClient
@@ -79,3 +80,53 @@ def test_the_fastgpt_check_passes_chat_and_names_what_is_missing(
     # The check talked to the real server: the chat model is still there and answering.
     with XinDeskClient(gui_server.url) as client:
         assert chat_uid in {m.id for m in client.list_models()}
+
+
+def test_scrolling_over_the_format_box_scrolls_the_page_not_the_format(
+    desktop_app: DesktopApp, qtbot: QtBot
+) -> None:
+    panel = _panel(desktop_app)
+    combo = panel.format_combo
+    qtbot.waitUntil(combo.isVisible, timeout=10_000)
+    before = combo.currentIndex()
+    area = next(
+        parent
+        for parent in _ancestors(combo)
+        if isinstance(parent, QScrollArea) and parent.verticalScrollBar().maximum() > 0
+    )
+    bar = area.verticalScrollBar()
+    bar.setValue(0)
+
+    def turn() -> None:
+        centre = QPointF(combo.width() / 2, combo.height() / 2)
+        event = QWheelEvent(
+            centre,
+            combo.mapToGlobal(centre),
+            QPoint(0, 0),
+            QPoint(0, -120),  # one notch down
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QApplication.sendEvent(combo, event)
+
+    combo.clearFocus()
+    for _ in range(3):
+        turn()
+    assert combo.currentIndex() == before
+    assert bar.value() > 0  # the page scrolled instead
+    # Clicked into, the box takes the wheel as usual.
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus, timeout=5_000)
+    turn()
+    assert combo.currentIndex() != before
+
+
+def _ancestors(widget: QWidget) -> list[QWidget]:
+    found = []
+    parent = widget.parentWidget()
+    while parent is not None:
+        found.append(parent)
+        parent = parent.parentWidget()
+    return found
