@@ -21,6 +21,7 @@ from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
 from desktop.gui.pages.connect import ConnectPage
+from desktop.gui.widgets.common import COPIED_MS, CopyField
 from tests.fixtures.server import ServerProcess, free_port, run_server
 from tests.gui.conftest import write_settings
 
@@ -273,3 +274,12 @@ def test_turning_lan_on_restarts_the_server_this_window_started(
     assert page.lan_switch.isChecked()
     assert not page.lan_pending.isVisible()
     assert any("0.0.0.0" in line for line in server.lines())
+
+
+def test_a_copy_button_says_copied_then_reads_as_before(qtbot: QtBot) -> None:
+    field = CopyField("sk-value")
+    qtbot.addWidget(field)
+    field.copy()
+    assert QGuiApplication.clipboard().text() == "sk-value"
+    assert field.copy_button.text() == "Copied"
+    qtbot.waitUntil(lambda: field.copy_button.text() == "Copy", timeout=COPIED_MS * 3)

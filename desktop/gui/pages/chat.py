@@ -36,7 +36,7 @@ from desktop.gui.pages.base import Page
 from desktop.gui.tasks import Worker
 from desktop.gui.widgets.chat_settings import ChatSettings
 from desktop.gui.widgets.chat_view import ChatView, PromptEdit
-from desktop.gui.widgets.common import Banner, heading, hint
+from desktop.gui.widgets.common import Banner, heading, hint, say_copied
 
 log = logging.getLogger("xindesk.gui.chat")
 
@@ -546,12 +546,12 @@ class ChatPage(Page):
     def copy_answer(self) -> None:
         QGuiApplication.clipboard().setText(self.last_answer())
         self._reset_copy_buttons()
-        self.copy_answer_button.setText(self.tr("Copied"))
+        say_copied(self.copy_answer_button, self.tr("Copied"), self._reset_copy_buttons)
 
     def copy_transcript(self) -> None:
         QGuiApplication.clipboard().setText(self.transcript_text())
         self._reset_copy_buttons()
-        self.copy_chat_button.setText(self.tr("Copied"))
+        say_copied(self.copy_chat_button, self.tr("Copied"), self._reset_copy_buttons)
 
     def _reset_copy_buttons(self) -> None:
         self.copy_answer_button.setText(self.tr("Copy answer"))

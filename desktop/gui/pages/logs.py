@@ -38,7 +38,7 @@ from desktop.gui.local_server import LocalServerStatus
 from desktop.gui.models.log_model import LogFilter, LogModel, LogRow
 from desktop.gui.pages.base import Page
 from desktop.gui.polling import Poller
-from desktop.gui.widgets.common import Banner, heading, hint
+from desktop.gui.widgets.common import Banner, heading, hint, say_copied
 
 log = logging.getLogger("xindesk.gui.logs")
 
@@ -404,7 +404,7 @@ class LogsPage(Page):
     def _diagnostics_ready(self, bundle: Diagnostics) -> None:
         QGuiApplication.clipboard().setText(diagnostics_text(self.ctx, bundle, None))
         self.diagnostics_button.setEnabled(True)
-        self.copy_status.setText(self.tr("Copied"))
+        say_copied(self.copy_status, self.tr("Copied"), self.copy_status.clear)
 
     def _diagnostics_failed(self, message: str) -> None:
         # The bundle matters most when the server is broken: copy what the window knows.

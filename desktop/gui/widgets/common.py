@@ -3,9 +3,12 @@ read-only tables."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QFrame,
     QHBoxLayout,
@@ -18,6 +21,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+#: How long a button (or a status line) says "Copied" before it reads as before.
+COPIED_MS = 2000
+
+
+def say_copied(where: QAbstractButton | QLabel, copied: str, restore: Callable[[], None]) -> None:
+    """Show `copied` on `where`, then `restore` it after `COPIED_MS` (the timer dies with the
+    widget), so a later copy is seen as news too."""
+    where.setText(copied)
+    QTimer.singleShot(COPIED_MS, where, restore)
 
 
 class CopyField(QWidget):
@@ -50,7 +63,7 @@ class CopyField(QWidget):
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.edit.text())
-        self.copy_button.setText(self.tr("Copied"))
+        say_copied(self.copy_button, self.tr("Copied"), self.retranslate)
 
     def retranslate(self) -> None:
         self.copy_button.setText(self.tr("Copy"))

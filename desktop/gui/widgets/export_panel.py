@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop.api.export import ExportAnswer, ExportFormat, Target
 from desktop.gui.context import GuiContext
-from desktop.gui.widgets.common import Banner, hint
+from desktop.gui.widgets.common import Banner, hint, say_copied
 
 if TYPE_CHECKING:
     # The check loads its HTTP machinery when it first runs, not at the window's start.
@@ -180,7 +180,9 @@ class ExportPanel(QWidget):
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text.toPlainText())
-        self.copy_button.setText(self.tr("Copied"))
+        say_copied(
+            self.copy_button, self.tr("Copied"), lambda: self.copy_button.setText(self.tr("Copy"))
+        )
 
     def _save(self) -> None:
         is_json = self._export is not None and self._export.content_type == "json"

@@ -26,7 +26,7 @@ from desktop.api.admin import BackendFacts, BuildFacts, BuildSections, DevicesFa
 from desktop.core.units import human_bytes
 from desktop.gui.context import GuiContext
 from desktop.gui.pages.logs import diagnostics_text
-from desktop.gui.widgets.common import hint
+from desktop.gui.widgets.common import hint, say_copied
 
 log = logging.getLogger("xindesk.gui.settings")
 
@@ -119,7 +119,7 @@ class BuildCard(QFrame):
     def _copied(self, bundle: Diagnostics) -> None:
         QGuiApplication.clipboard().setText(diagnostics_text(self.ctx, bundle, None))
         self.copy_button.setEnabled(True)
-        self.copy_status.setText(self.tr("Copied"))
+        say_copied(self.copy_status, self.tr("Copied"), self.copy_status.clear)
 
     def _copy_failed(self, message: str) -> None:
         # Most needed when the server is broken: copy what the window knows.
