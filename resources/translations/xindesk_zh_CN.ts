@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>Banner</name>
+    <message>
+        <source>Dismiss</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Hide this message</source>
+        <translation>隐藏此消息</translation>
+    </message>
+</context>
+<context>
     <name>BuildCard</name>
     <message>
         <source>Collecting…</source>
@@ -564,6 +575,7 @@
     <name>CopyField</name>
     <message>
         <source>Copied</source>
+        <extracomment>How long a button (or a status line) says &quot;Copied&quot; before it reads as before.</extracomment>
         <translation>已复制</translation>
     </message>
     <message>

@@ -21,7 +21,7 @@ from desktop.api.settings import Settings
 from desktop.client import XinDeskClient
 from desktop.gui.app import DesktopApp
 from desktop.gui.pages.connect import ConnectPage
-from desktop.gui.widgets.common import COPIED_MS, CopyField
+from desktop.gui.widgets.common import COPIED_MS, Banner, CopyField
 from tests.fixtures.server import ServerProcess, free_port, run_server
 from tests.gui.conftest import write_settings
 
@@ -283,3 +283,14 @@ def test_a_copy_button_says_copied_then_reads_as_before(qtbot: QtBot) -> None:
     assert QGuiApplication.clipboard().text() == "sk-value"
     assert field.copy_button.text() == "Copied"
     qtbot.waitUntil(lambda: field.copy_button.text() == "Copy", timeout=COPIED_MS * 3)
+
+
+def test_a_banner_can_be_dismissed(qtbot: QtBot) -> None:
+    banner = Banner()
+    qtbot.addWidget(banner)
+    banner.show_error("The server could not be reached.")
+    assert banner.isVisible()
+    assert banner.dismiss_button.text() == "Dismiss"
+    qtbot.mouseClick(banner.dismiss_button, Qt.MouseButton.LeftButton)
+    assert not banner.isVisible()
+    assert banner.label.text() == ""

@@ -85,10 +85,26 @@ class Banner(QFrame):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action = QPushButton(self)
         self.action.hide()
+        # Every message can be put away; the page clears it by itself once things work.
+        self.dismiss_button = QPushButton(self)
+        self.dismiss_button.setObjectName("bannerDismiss")
+        self.dismiss_button.setFlat(True)
+        self.dismiss_button.clicked.connect(self.clear)
         layout = QHBoxLayout(self)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.action)
+        layout.addWidget(self.dismiss_button)
+        self.retranslate()
         self.hide()
+
+    def retranslate(self) -> None:
+        self.dismiss_button.setText(self.tr("Dismiss"))
+        self.dismiss_button.setToolTip(self.tr("Hide this message"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def show_error(self, message: str) -> None:
         self.setProperty("kind", "error")
