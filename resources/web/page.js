@@ -19,7 +19,7 @@
   let installedFiles = [];
   let keyAsked = null; // the pending key dialog, so parallel requests share one question
   let polling = false;
-  let servedSignature = ""; // the served models and states the export was written for
+  let servedSignature = null; // the served models and states the export was written for
   let lastErrorStatus = null; // the HTTP status of the error the banner shows (0: unreachable)
 
   // -- words ---------------------------------------------------------------------------------

@@ -72,6 +72,12 @@ def test_launch_download_unload_load_and_stop_in_english(tmp_path: Path, hub: Te
         assert page.by_id("models-empty").is_displayed()
         assert "Memory" in page.by_id("computer-facts").text
         assert page.by_id("launch-ctx").get_attribute("value") == "2048"
+        # The export is there before any model runs, and says what is missing.
+        page.wait(
+            lambda: page.by_id("export-text").get_attribute("value").strip(),
+            what="the export with no model served",
+        )
+        assert "No chat model" in page.by_id("export-warnings").text
 
         Select(page.by_id("launch-name")).select_by_value(CATALOG_MODEL)
         size = Select(page.by_id("launch-size"))
