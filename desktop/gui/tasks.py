@@ -16,6 +16,7 @@ from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import isValid
 
 from desktop.client import ClientError
 
@@ -133,7 +134,10 @@ class Tasks(QObject):
 
         def report(exc: Exception) -> None:
             log.info("background call failed: %s", exc)
-            if on_error is not None:
+            # Qt forgets a deleted object's own slots, not this closure: a page closed while
+            # its call ran must not be told.
+            owner = getattr(on_error, "__self__", None)
+            if on_error is not None and (not isinstance(owner, QObject) or isValid(owner)):
                 on_error(error_text(exc))
 
         worker.signals.errored.connect(report)

@@ -165,7 +165,12 @@ def test_scrolling_up_stops_following_new_lines(desktop_app: DesktopApp, qtbot: 
 @pytest.fixture
 def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
     key = "sk-test-diagnostics-6f1c2b9a"
-    with run_server(tmp_path_factory.mktemp("keyed-home"), "--api-key", key) as server:
+    home = tmp_path_factory.mktemp("keyed-home")
+    # The hubs on a closed local port: the pages' hub calls fail at once, whatever the
+    # machine's DNS does with huggingface.co.
+    closed = "http://127.0.0.1:9"
+    write_settings(home, {"downloads": {"hf_endpoint": closed, "modelscope_endpoint": closed}})
+    with run_server(home, "--api-key", key) as server:
         yield server, key
 
 
